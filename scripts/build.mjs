@@ -1,0 +1,88 @@
+// Bundles every entry point with esbuild. Type checking is separate (`npm run typecheck`):
+// esbuild only strips types, which keeps the build fast and the check strict.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+const production = process.argv.includes('--production');
+
+// Native or optional modules are resolved at run time, never bundled:
+// tfjs-node carries a native binding and may be absent; vscode is provided by the host.
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', 'playwright-core', 'mocha'];
+
+function listTests(dir) {
+  const out = [];
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...listTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const common = {
+  bundle: true,
+  // ESM entry points first: tfjs registers its kernels through side-effect imports that are only
+  // listed (and so only kept by the bundler) for its ESM files.
+  mainFields: ['module', 'main'],
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const nodeEntries = {
+  cli: 'src/cli/main.ts',
+  extension: 'src/extension/extension.ts',
+  engineWorker: 'src/extension/engineWorker.ts',
+};
+const builds = [];
+for (const [name, entry] of Object.entries(nodeEntries)) {
+  if (!existsSync(join(root, entry))) continue;
+  builds.push(esbuild.build({
+    ...common,
+    entryPoints: [join(root, entry)],
+    outfile: join(dist, `${name}.js`),
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: nodeExternals,
+    banner: name === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+  }));
+}
+if (existsSync(join(root, 'webview/main.ts'))) {
+  builds.push(esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'webview/main.ts')],
+    outfile: join(dist, 'webview/main.js'),
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+  }));
+}
+// Test and bench entries: one bundle per file so mocha can pick them up by glob.
+const testEntries = [...listTests(join(root, 'test/unit')), ...listTests(join(root, 'test/host'))];
+for (const file of [...testEntries, join(root, 'test/host/index.ts'), join(root, 'test/e2e/e2e.ts'), join(root, 'bench/bench.ts')]) {
+  if (!existsSync(file)) continue;
+  const rel = relative(root, file).replace(/\.ts$/, '.js');
+  builds.push(esbuild.build({
+    ...common,
+    entryPoints: [file],
+    outfile: join(dist, rel),
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: nodeExternals,
+  }));
+}
+await Promise.all(builds);
+
+// The wasm backend loads its binaries from beside the bundle at run time.
+const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+mkdirSync(dist, { recursive: true });
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+  if (existsSync(join(wasmDir, f))) cpSync(join(wasmDir, f), join(dist, f));
+}

@@ -1,0 +1,89 @@
+// `jacobian-lens analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu] [--method structured|autodiff]`
+// A thin shell over the engine: parse arguments, run, print a table, write files only after success.
+// Exit codes: 0 ok, 2 bad input (config, data files, arguments), 1 internal error.
+import { parseArgs } from 'node:util';
+import { analyzeFile, formatIssue, saveRun, UserError } from '../engine';
+import { writeFileAtomic } from '../engine/run/save';
+import { BackendUnavailableError } from '../engine/backend/backend';
+import { formatReport } from './table';
+
+const USAGE = `usage: jacobian-lens analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu|auto] [--method structured|autodiff] [--quiet]
+
+  CONFIG            a *.jacobian.json file
+  --json OUT.json   write every number (versioned report) to OUT.json
+  --save DIR        write parameters, trajectory and Jacobians as float32 .npy files with DIR/manifest.json
+  --backend NAME    tensorflow (tfjs-node), wasm or cpu; default auto (the first that loads, in that order)
+  --method NAME     structured (default: closed-form rules per op) or autodiff (tfjs reverse mode)
+  --quiet           print nothing but errors`;
+
+class ArgumentError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'string' },
+        save: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
+        method: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new ArgumentError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [command, config, ...rest] = positionals;
+  if (command !== 'analyze') throw new ArgumentError(command ? `unknown command "${command}"` : 'missing command');
+  if (!config) throw new ArgumentError('missing CONFIG');
+  if (rest.length) throw new ArgumentError(`unexpected argument "${rest[0]}"`);
+  const backend = values.backend!;
+  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new ArgumentError(`--backend must be tensorflow, wasm, cpu or auto, got "${backend}"`);
+  const method = values.method;
+  if (method !== undefined && method !== 'structured' && method !== 'autodiff') throw new ArgumentError(`--method must be structured or autodiff, got "${method}"`);
+
+  const result = await analyzeFile(config, {
+    backend: backend as 'auto',
+    method: method as 'structured' | undefined,
+    // Whole Jacobians are kept only when they will be saved or when spectra need them.
+    keepJacobiansMB: values.save ? Infinity : 0,
+  });
+  if (!values.quiet) console.log(formatReport(result.report));
+  if (values.save) {
+    const manifest = saveRun(result, values.save);
+    if (!values.quiet) console.log(`saved ${manifest.files.length} .npy files and manifest.json to ${values.save}`);
+  }
+  if (values.json) {
+    writeFileAtomic(values.json, JSON.stringify(result.report, null, 2) + '\n');
+    if (!values.quiet) console.log(`wrote ${values.json}`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UserError) {
+      for (const issue of e.issues) console.error(`error: ${formatIssue(issue)}`);
+      process.exit(2);
+    }
+    if (e instanceof ArgumentError) {
+      console.error(`error: ${e.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (e instanceof BackendUnavailableError) {
+      console.error(`error: ${e.message}`);
+      process.exit(2);
+    }
+    console.error(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+    process.exit(1);
+  },
+);

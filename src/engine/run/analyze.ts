@@ -1,0 +1,270 @@
+// One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
+import * as fs from 'node:fs';
+import { initBackend, type BackendPreference } from '../backend/backend';
+import { tf, type Tensor } from '../backend/tf';
+import { buildCell, builtinTensorNames } from '../cells';
+import type { JacobianMethod, RunSpec } from '../config/spec';
+import { parseConfig } from '../config/validate';
+import { fileIssue, throwIfAborted, UserError } from '../errors';
+import type { CellGraph } from '../graph/graph';
+import { opDef } from '../graph/ops';
+import type { Progress } from '../../protocol/messages';
+import { initialStates, initParams, inputSeries } from './data';
+import { chunkMoments, spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
+import { computeJacobians } from './jacobians';
+import { checkMemory, estimateMemory, formatBytes } from './memory';
+import { resolvePairs, type ResolvedPair } from './pairs';
+import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
+import { rollout, type Trajectory } from './rollout';
+import { expectedVarTimesFanIn } from './theory';
+
+export interface AnalyzeOptions {
+  backend?: BackendPreference;
+  /** Overrides the config's method. */
+  method?: JacobianMethod;
+  /** Overrides the config's maxMemoryMB. */
+  maxMemoryMB?: number;
+  /** Keep whole Jacobians (for --save and heatmaps) when they total at most this many MB. Default: all. */
+  keepJacobiansMB?: number;
+  /** Working memory of one chunk of Jacobians. */
+  chunkMB?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  log?: (line: string) => void;
+}
+
+export async function analyzeFile(file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError('config', [fileIssue(file, `cannot read the config: ${(e as Error).message}`)]);
+  }
+  return analyzeText(text, file, options);
+}
+
+/** Validates a config with the tensor names of its cell known, so `of`/`wrt` typos are config errors. */
+export function parseRunConfig(text: string, file: string): RunSpec {
+  return parseConfig(text, file, { tensorNames: builtinTensorNames });
+}
+
+export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
+  return analyze(parseRunConfig(text, file), options);
+}
+
+/** The op without a structured rule that a pair would need, if any (then autodiff is used for it). */
+function opWithoutRule(graph: CellGraph): string | undefined {
+  return graph.nodes.find((n) => n.op && n.batched && !opDef(n.op).jacobian)?.op;
+}
+
+export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Promise<RunResult> {
+  const log = options.log ?? (() => {});
+  const progress = options.onProgress ?? (() => {});
+  const started = performance.now();
+  const backend = await initBackend(options.backend ?? 'auto');
+  log(`backend: ${backend}`);
+  const method = options.method ?? spec.method;
+  const maxMemoryMB = options.maxMemoryMB ?? spec.maxMemoryMB;
+  const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
+
+  progress({ stage: 'build', step: 0, total: 1 });
+  const graph = buildCell(spec);
+  const pairs = resolvePairs(graph, spec);
+  const keptBytes = pairs.reduce((s, p) => s + p.occurrences.length * spec.batchSize * p.ofDim * p.wrtDim * 4, 0);
+  const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
+  if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
+  checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
+
+  const params = initParams(graph, spec);
+  const states0 = initialStates(graph, spec);
+  const inputs = inputSeries(graph, spec);
+  const t = tf();
+  const paramTensors = new Map<string, Tensor>(
+    graph.params.map((p) => [p.name, t.tensor(params.get(p.name)!, p.shape)]),
+  );
+  const buildMs = performance.now() - started;
+
+  let traj: Trajectory | undefined;
+  try {
+    const rolloutStart = performance.now();
+    traj = await rollout(
+      graph,
+      { params: paramTensors, initialStates: states0, inputs },
+      spec.timeSteps,
+      spec.batchSize,
+      (step) => progress({ stage: 'rollout', step, total: spec.timeSteps }),
+      options.signal,
+    );
+    const rolloutMs = performance.now() - rolloutStart;
+    log(`rollout: ${spec.timeSteps} steps × batch ${spec.batchSize} in ${rolloutMs.toFixed(0)} ms`);
+
+    const jacobianStart = performance.now();
+    const fallback = method === 'structured' ? opWithoutRule(graph) : undefined;
+    const pairMethod: JacobianMethod = fallback ? 'autodiff' : method;
+    if (fallback) log(`op "${fallback}" has no structured Jacobian rule: using autodiff`);
+    const reports: PairReport[] = [];
+    const arrays: PairArrays[] = [];
+    let spectralMs = 0;
+    const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length, 0);
+    let doneBefore = 0;
+    for (const pair of pairs) {
+      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, params, {
+        method: pairMethod,
+        keep,
+        chunkBytes,
+        signal: options.signal,
+        onChunk: (done) => progress({ stage: 'jacobians', step: doneBefore + done, total: totalOcc }),
+      });
+      if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
+      doneBefore += pair.occurrences.length;
+      spectralMs += r.spectralMs;
+      reports.push(r.report);
+      arrays.push(r.arrays);
+      log(`${pair.request.of} wrt ${pair.request.wrt}: ${pair.occurrences.length} × ${spec.batchSize} Jacobians [${pair.ofDim}×${pair.wrtDim}] by ${pairMethod}`);
+    }
+    const jacobianMs = performance.now() - jacobianStart - spectralMs;
+    const tensors = trajectoryArrays(graph, traj, params);
+    const totalMs = performance.now() - started;
+    log(`total ${totalMs.toFixed(0)} ms (jacobians ${jacobianMs.toFixed(0)} ms, diagnostics ${spectralMs.toFixed(0)} ms)`);
+    return {
+      report: {
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        config: spec.configFile,
+        cell: spec.cell,
+        units: spec.units,
+        inputDim: spec.inputDim,
+        activation: spec.activation,
+        timeSteps: spec.timeSteps,
+        batchSize: spec.batchSize,
+        seed: spec.seed,
+        backend,
+        method: pairMethod,
+        diagnostics: spec.diagnostics,
+        timings: { buildMs, rolloutMs, jacobianMs, diagnosticsMs: spectralMs, totalMs },
+        jacobians: reports,
+      },
+      arrays: { pairs: arrays, tensors },
+    };
+  } finally {
+    traj?.dispose();
+    paramTensors.forEach((p) => p.dispose());
+  }
+}
+
+interface PairRunOptions {
+  method: JacobianMethod;
+  keep: boolean;
+  chunkBytes: number;
+  signal?: AbortSignal;
+  onChunk: (done: number) => void;
+}
+
+async function pairJacobians(
+  spec: RunSpec,
+  graph: CellGraph,
+  pair: ResolvedPair,
+  traj: Trajectory,
+  paramTensors: ReadonlyMap<string, Tensor>,
+  params: ReadonlyMap<string, Float32Array>,
+  options: PairRunOptions,
+): Promise<{ report: PairReport; arrays: PairArrays; spectralMs: number }> {
+  const B = spec.batchSize;
+  const steps = pair.occurrences.length;
+  const [out, inn] = [pair.ofDim, pair.wrtDim];
+  const matrix = out * inn;
+  const want = {
+    eigen: out === inn && (spec.diagnostics.includes('spectralRadius') || spec.diagnostics.includes('eigenvalues')),
+    singular: spec.diagnostics.includes('spectralNorm') || spec.diagnostics.includes('singularValues'),
+  };
+  const k = Math.min(out, inn);
+  const arrays: PairArrays = {
+    ...(options.keep ? { jacobians: new Float32Array(steps * B * matrix) } : {}),
+    ...(want.singular ? { singularValues: new Float32Array(steps * B * k) } : {}),
+    ...(want.eigen ? { eigenvaluesRe: new Float32Array(steps * B * out), eigenvaluesIm: new Float32Array(steps * B * out) } : {}),
+  };
+  const stats: StepStats[] = pair.occurrences.map((o) => ({
+    t: o.t,
+    mean: new Array<number>(B),
+    varTimesFanIn: new Array<number>(B),
+    frobenius: new Array<number>(B),
+    ...(want.singular ? { spectralNorm: new Array<number>(B) } : {}),
+    ...(want.eigen ? { spectralRadius: new Array<number>(B) } : {}),
+  }));
+  let spectralMs = 0;
+  await computeJacobians(
+    graph,
+    pair,
+    traj,
+    paramTensors,
+    { method: options.method, chunkBytes: options.chunkBytes, signal: options.signal, onChunk: options.onChunk },
+    (chunk) => {
+      const m = chunkMoments(chunk.jacobians);
+      const needData = options.keep || want.eigen || want.singular;
+      const data = needData ? (chunk.jacobians.dataSync() as Float32Array) : undefined;
+      chunk.jacobians.dispose();
+      const spectralStart = performance.now();
+      chunk.indices.forEach((occ, c) => {
+        for (let b = 0; b < B; b++) {
+          const row = c * B + b;
+          const s = stats[occ];
+          s.mean[b] = m.mean[row];
+          s.varTimesFanIn[b] = m.variance[row] * inn;
+          s.frobenius[b] = m.frobenius[row];
+          const target = occ * B + b;
+          if (data && arrays.jacobians) arrays.jacobians.set(data.subarray(row * matrix, (row + 1) * matrix), target * matrix);
+          if (data && (want.eigen || want.singular)) {
+            throwIfAborted(options.signal);
+            const sp = spectrumOf(data, row * matrix, out, inn, want);
+            if (sp.singularValues) {
+              s.spectralNorm![b] = spectralNorm(sp);
+              arrays.singularValues!.set(sp.singularValues, target * k);
+            }
+            if (sp.eigenRe) {
+              s.spectralRadius![b] = spectralRadius(sp);
+              arrays.eigenvaluesRe!.set(sp.eigenRe, target * out);
+              arrays.eigenvaluesIm!.set(sp.eigenIm!, target * out);
+            }
+          }
+        }
+      });
+      spectralMs += performance.now() - spectralStart;
+    },
+  );
+  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, params);
+  return {
+    report: {
+      of: pair.request.of,
+      wrt: pair.request.wrt,
+      path: pair.request.path,
+      outDim: out,
+      inDim: inn,
+      method: options.method,
+      expected,
+      steps: stats,
+    },
+    arrays,
+    spectralMs,
+  };
+}
+
+function trajectoryArrays(graph: CellGraph, traj: Trajectory, params: ReadonlyMap<string, Float32Array>): NamedArray[] {
+  const out: NamedArray[] = graph.params.map((p) => ({
+    name: p.name,
+    kind: 'param',
+    shape: p.shape,
+    data: params.get(p.name)!,
+    meaning: `parameter ${p.name} (Keras layout)`,
+  }));
+  const T = traj.T;
+  const add = (name: string, kind: NamedArray['kind'], meaning: string) => {
+    const s = traj.series3d(name);
+    out.push({ name, kind, shape: s.shape.slice(), data: s.dataSync() as Float32Array, meaning });
+  };
+  for (const s of graph.states) add(s.name, 'state', `${s.name}@0..${s.name}@${T}; index 0 is the initial state`);
+  for (const x of graph.inputs) add(x, 'input', `${x}@1..${x}@${T}; index k is step k+1`);
+  for (const o of graph.outputs) {
+    if (!graph.states.some((s) => s.name === o)) add(o, 'output', `${o}@1..${o}@${T}; index k is step k+1`);
+  }
+  return out;
+}
+

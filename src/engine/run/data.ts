@@ -1,0 +1,79 @@
+// The numbers a run starts from: parameters (seeded Keras initializers), initial states and inputs
+// (seeded distributions or .npy files). Each tensor draws from its own named random stream, so adding
+// a tensor or a Jacobian never changes the numbers of the others.
+import type { DataSource, RunSpec } from '../config/spec';
+import { UserError } from '../errors';
+import type { CellGraph, ParamDecl } from '../graph/graph';
+import { initialize, InitializerShapeError, sampleDistribution } from '../params/initializers';
+import { assertFinite, NpyFormatError, readNpyFile } from '../params/npy';
+import { Rng } from '../params/rng';
+
+export function initParam(decl: ParamDecl, seed: number): Float32Array {
+  const rng = new Rng(seed, `param:${decl.name}`);
+  if (!decl.segments) return initialize(decl.initializer, decl.shape, rng);
+  const out = new Float32Array(decl.shape.reduce((a, b) => a * b, 1));
+  let at = 0;
+  for (const seg of decl.segments) {
+    out.set(initialize(seg.initializer, [seg.size], rng), at);
+    at += seg.size;
+  }
+  return out;
+}
+
+export function initParams(graph: CellGraph, spec: RunSpec): Map<string, Float32Array> {
+  const params = new Map<string, Float32Array>();
+  const issues = [];
+  for (const decl of graph.params) {
+    try {
+      params.set(decl.name, initParam(decl, spec.seed));
+    } catch (e) {
+      if (!(e instanceof InitializerShapeError)) throw e;
+      const key = decl.role === 'custom' ? '' : `initializers.${decl.role}`;
+      issues.push(spec.locator.issueAt(key, `${decl.name} [${decl.shape.join(', ')}]: ${e.message}`));
+    }
+  }
+  if (issues.length) throw new UserError('config', issues);
+  return params;
+}
+
+function loadFile(src: Extract<DataSource, { kind: 'file' }>, spec: RunSpec, expected: number[], what: string): Float32Array {
+  try {
+    const arr = readNpyFile(src.file);
+    const ok = arr.shape.length === expected.length && arr.shape.every((d, i) => d === expected[i]);
+    if (!ok) {
+      throw new NpyFormatError(src.file, `${what} must have shape [${expected.join(', ')}], the file has [${arr.shape.join(', ')}]`);
+    }
+    assertFinite(arr, src.file);
+    return arr.data;
+  } catch (e) {
+    if (e instanceof NpyFormatError) throw new UserError('input', [spec.locator.issueAt(src.configPath, e.message)]);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError('input', [spec.locator.issueAt(src.configPath, `file not found: ${src.file}`)]);
+    if (code) throw new UserError('input', [spec.locator.issueAt(src.configPath, `cannot read ${src.file}: ${(e as Error).message}`)]);
+    throw e;
+  }
+}
+
+function fromSource(src: DataSource, spec: RunSpec, shape: number[], stream: string, what: string): Float32Array {
+  if (src.kind === 'file') return loadFile(src, spec, shape, what);
+  return sampleDistribution(src, shape.reduce((a, b) => a * b, 1), new Rng(spec.seed, stream));
+}
+
+export function initialStates(graph: CellGraph, spec: RunSpec): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const s of graph.states) {
+    const src = 'kind' in spec.initialState ? (spec.initialState as DataSource) : (spec.initialState as Record<string, DataSource>)[s.name];
+    const source: DataSource = src ?? { kind: 'distribution', distribution: 'normal', mean: 0, stddev: 1, minval: -1, maxval: 1, value: 0 };
+    out.set(s.name, fromSource(source, spec, [spec.batchSize, s.dim], `state:${s.name}`, `initial state ${s.name}`));
+  }
+  return out;
+}
+
+export function inputSeries(graph: CellGraph, spec: RunSpec): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const name of graph.inputs) {
+    const dim = graph.nodes.find((n) => n.name === name)!.shape[0];
+    out.set(name, fromSource(spec.inputs, spec, [spec.timeSteps, spec.batchSize, dim], `input:${name}`, `input ${name}`));
+  }
+  return out;
+}

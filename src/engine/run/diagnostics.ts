@@ -1,0 +1,75 @@
+// Per-Jacobian diagnostics. Moments and norms are reduced on the backend over [N, out, in] chunks;
+// decompositions (spectral radius, spectral norm, spectra) use ml-matrix in float64 on each matrix,
+// because tfjs has no general eigen-solver and hand-written ones are where numerical bugs live.
+import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { tf, type Tensor3D } from '../backend/tf';
+
+export interface ChunkMoments {
+  mean: Float32Array;
+  variance: Float32Array;
+  frobenius: Float32Array;
+}
+
+/** Mean, population variance (np.var) and Frobenius norm of each matrix of a chunk. */
+export function chunkMoments(j: Tensor3D): ChunkMoments {
+  const t = tf();
+  const [mean, variance, frobenius] = t.tidy(() => {
+    const m = t.moments(j, [1, 2]);
+    return [m.mean, m.variance, t.sqrt(t.sum(t.square(j), [1, 2]))];
+  });
+  const out = {
+    mean: mean.dataSync() as Float32Array,
+    variance: variance.dataSync() as Float32Array,
+    frobenius: frobenius.dataSync() as Float32Array,
+  };
+  t.dispose([mean, variance, frobenius]);
+  return out;
+}
+
+export interface MatrixSpectrum {
+  /** Descending. */
+  singularValues?: Float64Array;
+  /** Sorted by decreasing modulus. */
+  eigenRe?: Float64Array;
+  eigenIm?: Float64Array;
+}
+
+function matrixAt(data: Float32Array, offset: number, rows: number, cols: number): Matrix {
+  const m = new Matrix(rows, cols);
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < cols; k++) m.set(i, k, data[offset + i * cols + k]);
+  }
+  return m;
+}
+
+export function spectrumOf(
+  data: Float32Array,
+  offset: number,
+  rows: number,
+  cols: number,
+  want: { singular: boolean; eigen: boolean },
+): MatrixSpectrum {
+  const m = matrixAt(data, offset, rows, cols);
+  const result: MatrixSpectrum = {};
+  if (want.singular) {
+    const svd = new SingularValueDecomposition(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true });
+    result.singularValues = Float64Array.from(svd.diagonal).sort().reverse();
+  }
+  if (want.eigen && rows === cols) {
+    const eig = new EigenvalueDecomposition(m);
+    const re = eig.realEigenvalues;
+    const im = eig.imaginaryEigenvalues;
+    const order = re.map((_, i) => i).sort((a, b) => Math.hypot(re[b], im[b]) - Math.hypot(re[a], im[a]));
+    result.eigenRe = Float64Array.from(order.map((i) => re[i]));
+    result.eigenIm = Float64Array.from(order.map((i) => im[i]));
+  }
+  return result;
+}
+
+export function spectralRadius(s: MatrixSpectrum): number {
+  return s.eigenRe && s.eigenRe.length ? Math.hypot(s.eigenRe[0], s.eigenIm![0]) : NaN;
+}
+
+export function spectralNorm(s: MatrixSpectrum): number {
+  return s.singularValues && s.singularValues.length ? s.singularValues[0] : NaN;
+}

@@ -1,0 +1,214 @@
+// Jacobians of a resolved pair over every occurrence, by two methods that must agree:
+//  - structured: forward propagation of structured Jacobians through the step graphs (graph/ops rules),
+//    all occurrences of a chunk at once — O(n²) per Jacobian for dense cells;
+//  - autodiff: tfjs reverse mode, vectorised: the rows are tiled once per output unit and a single
+//    backward pass with one-hot cotangents yields every row of every Jacobian (what batch_jacobian,
+//    jacrev and torch.func.jacrev do) — O(n³) per Jacobian.
+// Both stream: a chunk of occurrences is computed, handed to the sink, and freed.
+import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../backend/tf';
+import { throwIfAborted } from '../errors';
+import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
+import type { CellGraph } from '../graph/graph';
+import { opDef } from '../graph/ops';
+import { identity, toDense, zero, type SJ } from '../graph/structuredJacobian';
+import { occurrenceGroups, type Occurrence, type ResolvedPair } from './pairs';
+import type { Trajectory } from './rollout';
+
+export type Method = 'structured' | 'autodiff';
+
+export interface JacobianChunk {
+  /** Positions of these occurrences in pair.occurrences. */
+  indices: number[];
+  /** [indices.length · B, out, in]; row block k·B..k·B+B-1 belongs to occurrence indices[k]. The sink disposes it. */
+  jacobians: Tensor3D;
+}
+
+export interface JacobianRunOptions {
+  method: Method;
+  /** Working-memory budget of one chunk, in bytes. */
+  chunkBytes: number;
+  signal?: AbortSignal;
+  onChunk?: (done: number, total: number) => void;
+}
+
+/** Nodes whose value at a window position depends on the perturbation, and that lead to the targets. */
+function activeNodes(graph: CellGraph, sources: Iterable<string>, targets: Iterable<string>): Set<string> {
+  const down = new Set<string>();
+  for (const s of sources) for (const d of descendants(graph, s)) down.add(d);
+  const up = ancestors(graph, targets);
+  return new Set([...down].filter((n) => up.has(n)));
+}
+
+/** Whether `of` depends on the site across a window of `length` steps (else the Jacobian is zero). */
+function dependsOnSite(graph: CellGraph, pair: ResolvedPair, site: string, length: number): boolean {
+  let sources: string[] = [site];
+  for (let j = 0; j < length; j++) {
+    const reach = new Set<string>();
+    for (const s of sources) for (const d of descendants(graph, s)) reach.add(d);
+    if (j === length - 1) return reach.has(pair.ofNode.name);
+    sources = graph.states.filter((s) => reach.has(s.name)).map((s) => s.prev);
+    if (sources.length === 0) return false;
+  }
+  return false;
+}
+
+class StepValues {
+  private readonly cache = new Map<string, Tensor>();
+  constructor(
+    private readonly graph: CellGraph,
+    private readonly traj: Trajectory,
+    private readonly params: ReadonlyMap<string, Tensor>,
+    private readonly steps: number[],
+  ) {}
+
+  get(name: string): Tensor {
+    let v = this.cache.get(name);
+    if (v) return v;
+    const node = this.graph.nodes.find((n) => n.name === name)!;
+    if (node.role === 'param') v = this.params.get(name)!;
+    else if (node.role === 'const') v = tf().scalar(node.attrs?.value ?? 0);
+    else if (node.batched) v = this.traj.at(name, this.steps);
+    else {
+      // A node computed from params only (e.g. a bias row): evaluate it from its inputs.
+      v = opDef(node.op!).evaluate(node.inputs!.map((i) => this.get(i)), node.attrs ?? {});
+    }
+    this.cache.set(name, v);
+    return v;
+  }
+}
+
+function structuredChunk(
+  graph: CellGraph,
+  pair: ResolvedPair,
+  traj: Trajectory,
+  params: ReadonlyMap<string, Tensor>,
+  occ: Occurrence[],
+  site: string,
+  length: number,
+): Tensor3D {
+  const rows = occ.length * traj.B;
+  let carried = new Map<string, SJ>();
+  for (let j = 0; j < length; j++) {
+    const steps = occ.map((o) => o.start + j);
+    const last = j === length - 1;
+    const values = new StepValues(graph, traj, params, steps);
+    const jac = new Map<string, SJ>();
+    let sources: string[];
+    if (j === 0) {
+      jac.set(site, identity(pair.wrtDim));
+      sources = [site];
+    } else {
+      sources = [];
+      for (const s of graph.states) {
+        const c = carried.get(s.name);
+        if (c && c.kind !== 'zero') {
+          jac.set(s.prev, c);
+          sources.push(s.prev);
+        }
+      }
+    }
+    const targets = last ? [pair.ofNode.name] : graph.states.map((s) => s.name);
+    const active = activeNodes(graph, sources, targets);
+    for (const node of graph.nodes) {
+      if (!active.has(node.name) || !node.op || jac.has(node.name)) continue;
+      const inputJ = node.inputs!.map((i) => jac.get(i));
+      if (inputJ.every((x) => x === undefined || x.kind === 'zero')) continue;
+      const def = opDef(node.op);
+      if (!def.jacobian) throw new Error(`internal: op ${node.op} has no Jacobian rule but depends on ${site}`);
+      jac.set(
+        node.name,
+        def.jacobian({
+          values: node.inputs!.map((i) => values.get(i)),
+          output: values.get(node.name) as Tensor2D,
+          jacobians: inputJ,
+          attrs: node.attrs ?? {},
+          rows,
+          wrtDim: pair.wrtDim,
+        }),
+      );
+    }
+    if (last) return toDense(jac.get(pair.ofNode.name) ?? zero(pair.ofDim, pair.wrtDim), rows);
+    carried = new Map(graph.states.map((s) => [s.name, jac.get(s.name) ?? zero(s.dim, pair.wrtDim)]));
+  }
+  throw new Error('internal: empty window');
+}
+
+function autodiffChunk(
+  graph: CellGraph,
+  pair: ResolvedPair,
+  traj: Trajectory,
+  params: ReadonlyMap<string, Tensor>,
+  occ: Occurrence[],
+  site: string,
+  length: number,
+): Tensor3D {
+  const t = tf();
+  const rows = occ.length * traj.B;
+  const outDim = pair.ofDim;
+  if (!dependsOnSite(graph, pair, site, length)) return t.zeros([rows, outDim, pair.wrtDim]) as Tensor3D;
+  // Row r of the tiled batch is copy k = floor(r / rows) of original row r mod rows; copy k receives
+  // the cotangent e_k, so its gradient is row k of the Jacobian.
+  const tile = (x: Tensor) => t.tile(x, [outDim, 1]);
+  const stepsAt = (j: number) => occ.map((o) => o.start + j);
+  const stateNames = graph.states.map((s) => s.name);
+  const forward = (siteValue: Tensor): Tensor => {
+    let prevStates = new Map<string, Tensor>();
+    for (let j = 0; j < length; j++) {
+      const steps = stepsAt(j);
+      const last = j === length - 1;
+      const leaves = new Map<string, Tensor>(params);
+      for (const s of graph.states) leaves.set(s.prev, j === 0 ? tile(traj.at(s.prev, steps)) : prevStates.get(s.name)!);
+      for (const x of graph.inputs) leaves.set(x, tile(traj.at(x, steps)));
+      const wanted = ancestors(graph, last ? [pair.ofNode.name] : stateNames);
+      const values = evaluateStep(graph, leaves, j === 0 ? new Map([[site, siteValue]]) : undefined, wanted);
+      if (last) return values.get(pair.ofNode.name)!;
+      prevStates = new Map(stateNames.map((n) => [n, values.get(n)!]));
+    }
+    throw new Error('internal: empty window');
+  };
+  const site0 = tile(new StepValues(graph, traj, params, stepsAt(0)).get(site));
+  const cotangent = t.cast(t.oneHot(t.floorDiv(t.range(0, outDim * rows, 1, 'int32'), rows), outDim), 'float32');
+  const grad = t.grad(forward)(site0, cotangent); // [outDim·rows, wrtDim]
+  return t.transpose(t.reshape(grad, [outDim, rows, pair.wrtDim]), [1, 0, 2]) as Tensor3D;
+}
+
+/** Bytes of working memory one occurrence needs, roughly, for a method (drives chunk size). */
+export function bytesPerOccurrence(graph: CellGraph, pair: ResolvedPair, B: number, method: Method, length: number): number {
+  const matrix = B * pair.ofDim * pair.wrtDim * 4;
+  if (method === 'structured') return matrix * 6 * length;
+  const width = graph.nodes.filter((n) => n.batched).reduce((s, n) => s + n.shape[0], 0);
+  return B * pair.ofDim * width * 4 * 3 * length + matrix * 2;
+}
+
+export async function computeJacobians(
+  graph: CellGraph,
+  pair: ResolvedPair,
+  traj: Trajectory,
+  params: ReadonlyMap<string, Tensor>,
+  options: JacobianRunOptions,
+  sink: (chunk: JacobianChunk) => void | Promise<void>,
+): Promise<void> {
+  const t = tf();
+  const position = new Map(pair.occurrences.map((o, i) => [o, i]));
+  const total = pair.occurrences.length;
+  let done = 0;
+  for (const { length, site, occurrences: group } of occurrenceGroups(pair)) {
+    const per = bytesPerOccurrence(graph, pair, traj.B, options.method, length);
+    // Autodiff runs one occurrence per pass, as the baseline it stands for (one batch_jacobian per step).
+    const chunkSize =
+      options.method === 'autodiff' ? 1 : Math.max(1, Math.min(group.length, Math.floor(options.chunkBytes / per)));
+    for (let i = 0; i < group.length; i += chunkSize) {
+      throwIfAborted(options.signal);
+      const occ = group.slice(i, i + chunkSize);
+      const jacobians = t.tidy(() =>
+        options.method === 'structured'
+          ? structuredChunk(graph, pair, traj, params, occ, site, length)
+          : autodiffChunk(graph, pair, traj, params, occ, site, length),
+      );
+      await sink({ indices: occ.map((o) => position.get(o)!), jacobians });
+      done += occ.length;
+      options.onChunk?.(done, total);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+}

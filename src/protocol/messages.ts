@@ -1,0 +1,71 @@
+// The one protocol between the extension host, the engine process and the webview.
+// Every message is a plain object with a `type`; large arrays are Float32Array fields, which both
+// Node's 'advanced' IPC serialization and webview postMessage carry as binary (structured clone).
+import type { SourceIssue, UserErrorKind } from '../engine/errors';
+import type { PairArrays, Report, RunResult } from '../engine/run/report';
+
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export type ProgressStage = 'validate' | 'build' | 'rollout' | 'jacobians' | 'diagnostics' | 'save';
+
+export interface Progress {
+  stage: ProgressStage;
+  /** Steps done in this stage, out of `total`. */
+  step: number;
+  total: number;
+}
+
+export interface RunOptions {
+  backend: BackendPreference;
+  /** Refuse runs whose estimated memory exceeds this; overrides the config's maxMemoryMB when set. */
+  maxMemoryMB?: number;
+  /** Whole Jacobians are kept (for heatmaps and --save) only when their total size is at most this. */
+  keepJacobiansMB: number;
+}
+
+// ── extension host → engine process ─────────────────────────────────────────────────────────────
+export type HostToEngine =
+  | { type: 'run'; runId: number; file: string; text: string; options: RunOptions }
+  /** Write the last successful result of `runId` as .npy files + manifest.json into `dir`. */
+  | { type: 'save'; runId: number; dir: string };
+
+// ── engine process → extension host ─────────────────────────────────────────────────────────────
+export type EngineToHost =
+  | { type: 'ready'; pid: number }
+  | { type: 'backend'; runId: number; backend: string }
+  | { type: 'progress'; runId: number; progress: Progress }
+  | { type: 'log'; line: string }
+  | { type: 'result'; runId: number; result: RunResult }
+  | { type: 'invalid'; runId: number; kind: UserErrorKind; issues: SourceIssue[] }
+  | { type: 'failed'; runId: number; message: string; stack?: string }
+  | { type: 'saved'; runId: number; dir: string; files: string[] }
+  | { type: 'saveFailed'; runId: number; message: string };
+
+// ── extension host → webview ────────────────────────────────────────────────────────────────────
+export type HostToWebview =
+  | { type: 'running'; file: string; progress?: Progress }
+  | { type: 'result'; file: string; report: Report; pairs: PairArrays[] }
+  /** The config is invalid now: the panel keeps the last good result and marks it stale. */
+  | { type: 'invalid'; file: string; issues: SourceIssue[] }
+  | { type: 'failed'; file: string; message: string }
+  | { type: 'cancelled'; file: string }
+  | { type: 'exported'; what: ExportKind; path: string };
+
+export type ExportKind = 'png' | 'csv' | 'json' | 'npy';
+
+// ── webview → extension host ────────────────────────────────────────────────────────────────────
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'rerun' }
+  /** PNG export carries the canvas as a data URL; the other kinds are written by the host. */
+  | { type: 'export'; what: 'png'; dataUrl: string }
+  | { type: 'export'; what: 'csv'; csv: string }
+  | { type: 'export'; what: 'json' | 'npy' };
+
+/** What the webview persists with setState, and what the serializer revives the panel with. */
+export interface PanelState {
+  file?: string;
+  pairIndex: number;
+  stepIndex: number;
+  batchIndex: number;
+}
