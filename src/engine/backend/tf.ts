@@ -2,6 +2,8 @@
 // importing tfjs-core statically, because @tensorflow/tfjs-node brings its own copy of tfjs-core: when the
 // native backend is chosen, all ops must go through that copy, or its backend would not be the one used.
 import * as bundledTf from '@tensorflow/tfjs-core';
+// Gradients are registered by a side-effect module that tfjs-core's index does not import itself.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 export type Tf = typeof bundledTf;
 export type Tensor = bundledTf.Tensor;

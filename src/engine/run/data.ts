@@ -2,6 +2,7 @@
 // (seeded distributions or .npy files). Each tensor draws from its own named random stream, so adding
 // a tensor or a Jacobian never changes the numbers of the others.
 import type { DataSource, RunSpec } from '../config/spec';
+import { initialStateSource } from '../config/validate';
 import { UserError } from '../errors';
 import type { CellGraph, ParamDecl } from '../graph/graph';
 import { initialize, InitializerShapeError, sampleDistribution } from '../params/initializers';
@@ -62,8 +63,7 @@ function fromSource(src: DataSource, spec: RunSpec, shape: number[], stream: str
 export function initialStates(graph: CellGraph, spec: RunSpec): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const s of graph.states) {
-    const src = 'kind' in spec.initialState ? (spec.initialState as DataSource) : (spec.initialState as Record<string, DataSource>)[s.name];
-    const source: DataSource = src ?? { kind: 'distribution', distribution: 'normal', mean: 0, stddev: 1, minval: -1, maxval: 1, value: 0 };
+    const source = initialStateSource(spec.initialState, s.name);
     out.set(s.name, fromSource(source, spec, [spec.batchSize, s.dim], `state:${s.name}`, `initial state ${s.name}`));
   }
   return out;

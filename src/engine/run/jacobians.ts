@@ -5,7 +5,7 @@
 //    backward pass with one-hot cotangents yields every row of every Jacobian (what batch_jacobian,
 //    jacrev and torch.func.jacrev do) — O(n³) per Jacobian.
 // Both stream: a chunk of occurrences is computed, handed to the sink, and freed.
-import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../backend/tf';
+import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D } from '../backend/tf';
 import { throwIfAborted } from '../errors';
 import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
 import type { CellGraph } from '../graph/graph';
@@ -167,7 +167,8 @@ function autodiffChunk(
     throw new Error('internal: empty window');
   };
   const site0 = tile(new StepValues(graph, traj, params, stepsAt(0)).get(site));
-  const cotangent = t.cast(t.oneHot(t.floorDiv(t.range(0, outDim * rows, 1, 'int32'), rows), outDim), 'float32');
+  const copy = t.cast(t.floorDiv(t.range(0, outDim * rows, 1, 'int32'), rows), 'int32');
+  const cotangent = t.cast(t.oneHot(copy as Tensor1D, outDim), 'float32');
   const grad = t.grad(forward)(site0, cotangent); // [outDim·rows, wrtDim]
   return t.transpose(t.reshape(grad, [outDim, rows, pair.wrtDim]), [1, 0, 2]) as Tensor3D;
 }

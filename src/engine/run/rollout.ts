@@ -113,8 +113,10 @@ export async function rollout(
         leaves.set(name, t.reshape(t.slice(series, [step - 1, 0, 0], [1, B, series.shape[2]]), [B, series.shape[2]]));
       }
       const values = evaluateStep(graph, leaves);
-      // tidy keeps exactly what is returned: the stored nodes' values for this step.
-      return stored.map((n) => values.get(n.name)! as Tensor2D);
+      // tidy keeps exactly what is returned: the stored nodes' values for this step. Cloned, because a
+      // node may be its own input's tensor (linear activation, an input leaf) and each kept value must
+      // be owned once.
+      return stored.map((n) => t.clone(values.get(n.name)! as Tensor2D));
     });
     const next = new Map<string, Tensor2D>();
     stored.forEach((n, i) => {
