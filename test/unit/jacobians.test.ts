@@ -257,3 +257,30 @@ forEachBackend('structured and autodiff agree', () => {
     });
   }
 });
+
+describe('the backends agree with each other', () => {
+  it('every pair of every built-in cell, to 1e-5·max|J|, on every backend that loads', async function () {
+    const { switchBackendForTests } = await import('../../src/engine/backend/backend');
+    const byBackend = new Map<string, RunResult[]>();
+    const cases = CASES.filter((c) => ['seed relu', 'simple_rnn tanh', 'lstm tanh/sigmoid', 'gru tanh/sigmoid'].includes(c.name));
+    for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+      if (!(await switchBackendForTests(backend))) continue;
+      const results: RunResult[] = [];
+      for (const c of cases) results.push(await run(c));
+      byBackend.set(backend, results);
+    }
+    const [first, ...others] = [...byBackend.entries()];
+    assert.ok(others.length >= 1, `only ${first[0]} loaded; nothing to compare`);
+    for (const [name, results] of others) {
+      results.forEach((r, ci) => {
+        r.arrays.pairs.forEach((p, pi) => {
+          const ref = first[1][ci].arrays.pairs[pi].jacobians!;
+          const scale = Math.max(maxAbs(ref), 1e-12);
+          let worst = 0;
+          p.jacobians!.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - ref[k]))));
+          assert.ok(worst <= 1e-5 * scale, `${cases[ci].name} pair ${pi}: ${name} vs ${first[0]} differ by ${worst.toExponential(3)}`);
+        });
+      });
+    }
+  });
+});

@@ -22,6 +22,8 @@ function tfjsNodeCandidates(): string[] {
 }
 
 function loadTfjsNode(): Tf | undefined {
+  // libtensorflow logs CPU-feature notices to stderr at load; they are noise in a CLI's output.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   for (const id of tfjsNodeCandidates()) {
     try {
       // A runtime require: tfjs-node is native and optional, never bundled.

@@ -52,9 +52,12 @@ export function checkMemory(parts: MemoryPart[], limitMB: number, spec: RunSpec)
   if (total <= limitMB * 2 ** 20) return;
   const biggest = [...parts].sort((a, b) => b.bytes - a.bytes);
   const detail = biggest.slice(0, 3).map((p) => `${p.what} ${formatBytes(p.bytes)}`).join(', ');
+  // When even one units×units matrix does not fit, `units` is the key to change, whatever part is biggest.
+  const oneMatrix = spec.units * spec.units * 4;
+  const path = oneMatrix * 4 > limitMB * 2 ** 20 ? 'units' : biggest[0].path;
   throw new UserError('memory', [
     spec.locator.issueAt(
-      biggest[0].path,
+      path,
       `this run would need about ${formatBytes(total)} (${detail}), more than maxMemoryMB = ${limitMB} MB allows; ` +
         `reduce units, timeSteps, batchSize or the Jacobians kept, or raise maxMemoryMB`,
     ),

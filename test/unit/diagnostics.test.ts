@@ -1,0 +1,67 @@
+// Spectra and theory against closed forms: matrices whose eigenvalues and singular values are known
+// exactly, and the variance prediction recomputed in float64 from the run's own trajectory.
+import { strict as assert } from 'node:assert';
+import { analyzeText } from '../../src/engine';
+import { spectralNorm, spectralRadius, spectrumOf } from '../../src/engine/run/diagnostics';
+import { forEachBackend } from './helpers/backends';
+
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+describe('spectra of matrices with known eigenvalues and singular values', () => {
+  it('a scaled rotation has eigenvalues r·e^{±iθ} and both singular values r', () => {
+    const [r, th] = [0.7, 0.9];
+    const m = Float32Array.from([r * Math.cos(th), -r * Math.sin(th), r * Math.sin(th), r * Math.cos(th)]);
+    const s = spectrumOf(m, 0, 2, 2, { singular: true, eigen: true });
+    close(spectralRadius(s), r, 1e-6, 'radius');
+    close(Math.abs(s.eigenIm![0]), r * Math.sin(th), 1e-6, 'imaginary part');
+    close(s.eigenRe![0], r * Math.cos(th), 1e-6, 'real part');
+    close(spectralNorm(s), r, 1e-6, 'norm');
+  });
+
+  it('an upper-triangular matrix: eigenvalues are its diagonal, sorted by modulus', () => {
+    const m = Float32Array.from([0.5, 3, 1, 0, -2, 4, 0, 0, 1.5]);
+    const s = spectrumOf(m, 0, 3, 3, { singular: false, eigen: true });
+    assert.deepEqual(Array.from(s.eigenRe!, (x) => Math.round(x * 1e6) / 1e6), [-2, 1.5, 0.5]);
+    close(spectralRadius(s), 2, 1e-6, 'radius');
+  });
+
+  it('a rectangular diagonal matrix: singular values are |diagonal|, descending; no eigenvalues', () => {
+    const m = Float32Array.from([0, 0, -3, 0, 2, 0]); // rows [0 0 -3], [0 2 0]
+    const s = spectrumOf(m, 0, 2, 3, { singular: true, eigen: true });
+    assert.deepEqual(Array.from(s.singularValues!, (x) => Math.round(x * 1e6) / 1e6), [3, 2]);
+    assert.equal(s.eigenRe, undefined);
+  });
+});
+
+forEachBackend('theory: expected varTimesFanIn recomputed in float64', () => {
+  it('seed relu: n·Var(W)·mean(relu′(h_{t−1})²) with Var(W) = limit²/3 of glorot_uniform', async () => {
+    const r = await analyzeText(
+      JSON.stringify({ cell: 'seed', units: 50, inputDim: 2, timeSteps: 5, batchSize: 3, seed: 3 }),
+      '/tmp/theory.jacobian.json',
+      { keepJacobiansMB: Infinity },
+    );
+    const h = r.arrays.tensors.find((t) => t.name === 'h')!;
+    const n = 50;
+    const prev = h.data.subarray(0, 5 * 3 * n); // h@0..h@4: the previous states of steps 1..5
+    let active = 0;
+    for (const v of prev) if (v > 0) active++;
+    const limit = Math.sqrt(6 / (n + n));
+    const expected = n * ((limit * limit) / 3) * (active / prev.length);
+    close(r.report.jacobians[0].expected!.varTimesFanIn, expected, 1e-6, 'expected');
+  });
+
+  it('simple_rnn tanh with orthogonal recurrent kernel: n·(1/n)·mean(tanh′(z)²)', async () => {
+    const r = await analyzeText(
+      JSON.stringify({ cell: 'simple_rnn', units: 16, inputDim: 3, timeSteps: 4, batchSize: 2, seed: 5, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }] }),
+      '/tmp/theory.jacobian.json',
+      { keepJacobiansMB: Infinity },
+    );
+    // h = tanh(z), so tanh'(z) = 1 − h².
+    const h = r.arrays.tensors.find((t) => t.name === 'h')!;
+    const after = h.data.subarray(2 * 16); // h@1..h@4
+    let s = 0;
+    for (const v of after) s += (1 - v * v) ** 2;
+    const expected = s / after.length;
+    close(r.report.jacobians[0].expected!.varTimesFanIn, expected, 1e-5, 'expected');
+  });
+});
