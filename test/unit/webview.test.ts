@@ -7,8 +7,8 @@ import {
   LUT_SIZE, NEUTRAL, NON_FINITE, RDBU_STOPS, buildLut, colorize, divergingColor, lutIndex, packRgba, packedLut,
 } from '../../webview/colormap';
 import {
-  baseName, flatIndex, formatNumber, indexTicks, matrixAt, maxAbs, sharedLimit, summarize, symmetricLimit,
-  toFloat32, unflatIndex, vectorAt, type JacDims,
+  FLOAT32_EPS, baseName, flatIndex, formatNumber, indexTicks, matrixAt, maxAbs, numericalRank, sharedLimit, summarize,
+  symmetricLimit, toFloat32, unflatIndex, vectorAt, type JacDims,
 } from '../../webview/data';
 import { clampState, restoreState } from '../../webview/state';
 import { buildCsv, CSV_COLUMNS, deviation, stepRows } from '../../webview/table';
@@ -62,6 +62,19 @@ describe('webview colour map', () => {
     assert.deepEqual(px(3), [...rgbAt(lut, lutIndex(1, 2)), 255]);
     for (const p of [4, 5, 6]) assert.deepEqual(px(p), [...NON_FINITE, 255]);
     assert.deepEqual(px(7), [...RDBU_STOPS[10], 255], 'clamped');
+  });
+
+  it('colorize agrees with lutIndex (Math.round) on random values', () => {
+    const packed = packedLut(lut);
+    const values = new Float32Array(5000);
+    let seed = 12345;
+    for (let p = 0; p < values.length; p++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      values[p] = (seed / 2 ** 31) * 3 - 1.5; // some beyond ±1.2
+    }
+    const pixels = new Uint32Array(values.length);
+    colorize(values, 1.2, pixels, packed);
+    for (let p = 0; p < values.length; p++) assert.equal(pixels[p], packed[lutIndex(values[p], 1.2)], `entry ${p} = ${values[p]}`);
   });
 
   it('packRgba matches the byte order of ImageData', () => {
@@ -171,6 +184,14 @@ describe('webview limits and numbers', () => {
     assert.deepEqual([...toFloat32({ 0: 3, 1: 4 })!], [3, 4]);
     assert.deepEqual([...toFloat32(new Float64Array([5]))!], [5]);
     assert.equal(toFloat32(undefined), undefined);
+  });
+
+  it('numericalRank counts singular values above σ_max·max(m,n)·ε(float32)', () => {
+    const sv = new Float32Array([2, 1, 1e-3, 2 * 100 * FLOAT32_EPS * 0.5, 0]);
+    const r = numericalRank(sv, 100);
+    assert.equal(r.rank, 3);
+    assert.ok(Math.abs(r.tol - 2 * 100 * FLOAT32_EPS) < 1e-12);
+    assert.deepEqual(numericalRank(new Float32Array(3), 3), { rank: 0, tol: 0 });
   });
 
   it('baseName takes the last segment of a path or URI', () => {
@@ -287,7 +308,8 @@ describe('panel HTML', () => {
     assert.ok(html.includes(`content="${csp}"`));
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, new RegExp(`script-src 'nonce-${nonce}'(;|$)`));
-    assert.match(csp, /style-src https:\/\/file\+\.vscode-resource\.vscode-cdn\.net(;|$)/);
+    assert.match(csp, new RegExp(`style-src https://file\\+\\.vscode-resource\\.vscode-cdn\\.net 'nonce-${nonce}'(;|$)`));
+    assert.ok(html.includes(`<meta property="csp-nonce" content="${nonce}">`), 'FAST reads the style nonce from this meta tag');
     assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'));
     assert.ok(html.includes(`<script nonce="${nonce}" src="https://ext/res/ext/jacobian-lens/dist/webview/main.js">`));
     assert.ok(html.includes('href="https://ext/res/ext/jacobian-lens/media/panel.css"'));

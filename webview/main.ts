@@ -1,0 +1,363 @@
+// Webview entry (bundled by esbuild into dist/webview/main.js, IIFE). Wiring only: messages from the
+// host come in, the selection (PanelState) goes out to setState, and the modules draw.
+import type { Report, PairArrays } from '../src/engine/run/report';
+import type { HostToWebview, Progress } from '../src/protocol/messages';
+import { DiagnosticsCharts } from './charts';
+import {
+  baseName, formatMs, formatNumber, jacDims, matrixAt, normalizePairArrays, numericalRank, pairLabel, sharedLimit,
+  symmetricLimit, vectorAt,
+} from './data';
+import { Heatmap } from './heatmap';
+import { buildLayout } from './layout';
+import { clampState, restoreState, vscodeApi, type ViewState } from './state';
+import { buildCsv, StepTable } from './table';
+import { readTheme, watchTheme } from './theme';
+import { registerToolkit, setChecked, setDisabled, setDropdownChoices, setDropdownValue } from './toolkit';
+
+interface Current {
+  file: string;
+  report: Report;
+  pairs: PairArrays[];
+}
+
+registerToolkit();
+const api = vscodeApi();
+let state: ViewState = restoreState(api.getState());
+let current: Current | undefined;
+let stale = false;
+const sharedLimits = new Map<string, number>();
+
+const root = document.getElementById('app') ?? document.body.appendChild(document.createElement('main'));
+const E = buildLayout(root, {
+  pair: (v) => selectPair(Number(v)),
+  batch: (v) => select({ batchIndex: Number(v) }),
+  shared: (checked) => {
+    state = { ...state, sharedLimits: checked };
+    save();
+    drawMatrix();
+  },
+});
+
+let theme = readTheme();
+const heatmap = new Heatmap(E.heatHost, E.readout);
+heatmap.setTheme(theme);
+const charts = new DiagnosticsCharts(
+  { variance: E.varianceHost, spectral: E.spectralHost, singular: E.singularHost, eigen: E.eigenHost },
+  theme,
+  (k) => select({ stepIndex: k }),
+);
+const table = new StepTable(E.tableHost, (k) => select({ stepIndex: k }));
+watchTheme(() => {
+  theme = readTheme();
+  heatmap.setTheme(theme);
+  charts.setTheme(theme);
+});
+
+setChecked(E.shared, Boolean(state.sharedLimits));
+setSingularScaleLabel();
+for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
+
+// ── user actions ──
+// Dragging the slider fires many input events a frame; apply only the latest, once per frame.
+let pendingStep: number | undefined;
+E.step.addEventListener('input', () => {
+  if (pendingStep === undefined) {
+    requestAnimationFrame(() => {
+      const k = pendingStep;
+      pendingStep = undefined;
+      if (k !== undefined) select({ stepIndex: k });
+    });
+  }
+  pendingStep = Number(E.step.value);
+});
+E.prevStep.addEventListener('click', () => select({ stepIndex: Math.max(0, state.stepIndex - 1) }));
+E.nextStep.addEventListener('click', () => select({ stepIndex: state.stepIndex + 1 }));
+E.rerun.addEventListener('click', () => api.postMessage({ type: 'rerun' }));
+E.singularScale.addEventListener('click', () => {
+  state = { ...state, logSingular: !state.logSingular };
+  save();
+  setSingularScaleLabel();
+  charts.setLogSingular(Boolean(state.logSingular));
+});
+E.exportPng.addEventListener('click', () => {
+  const dataUrl = heatmap.toPngDataUrl();
+  if (dataUrl) api.postMessage({ type: 'export', what: 'png', dataUrl });
+  else note('Nothing to export: this result has no whole Jacobians');
+});
+E.exportCsv.addEventListener('click', () => {
+  const pair = current?.report.jacobians[state.pairIndex];
+  if (pair) api.postMessage({ type: 'export', what: 'csv', csv: buildCsv(pair) });
+});
+E.exportJson.addEventListener('click', () => api.postMessage({ type: 'export', what: 'json' }));
+E.exportNpy.addEventListener('click', () => api.postMessage({ type: 'export', what: 'npy' }));
+document.addEventListener('keydown', (e) => {
+  if (!current || e.target instanceof HTMLInputElement || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.key === '[' || e.key === ',') select({ stepIndex: Math.max(0, state.stepIndex - 1) });
+  else if (e.key === ']' || e.key === '.') select({ stepIndex: state.stepIndex + 1 });
+});
+
+// ── host messages ──
+window.addEventListener('message', (event: MessageEvent) => {
+  const msg = event.data as HostToWebview;
+  if (!msg || typeof msg !== 'object' || typeof (msg as { type?: unknown }).type !== 'string') return;
+  // The panel switched to another config that has no result yet: never show A's result under B's name.
+  if (msg.type !== 'result' && msg.type !== 'exported' && current && msg.file !== current.file) clearResult(msg.file);
+  else if (msg.type !== 'result' && msg.type !== 'exported' && !current) showFileName(msg.file);
+  switch (msg.type) {
+    case 'running':
+      setStatus('running', runningText(msg.progress), msg.progress);
+      break;
+    case 'result':
+      showResult(msg.file, msg.report, msg.pairs.map(normalizePairArrays));
+      break;
+    case 'invalid':
+      setStale(current !== undefined);
+      setStatus('invalid', `Invalid config (${msg.issues.length} issue${msg.issues.length === 1 ? '' : 's'}) — ${baseName(msg.file)}`);
+      showIssues(msg.issues.map((i) => ({ text: `${i.line}:${i.column} ${i.message}`, title: `${i.file}${i.path ? ` · ${i.path}` : ''}` })));
+      break;
+    case 'failed':
+      setStale(current !== undefined);
+      setStatus('failed', `Failed: ${msg.message}`);
+      showIssues([]);
+      break;
+    case 'cancelled':
+      setStatus('cancelled', 'Cancelled');
+      break;
+    case 'exported':
+      note(`Exported ${msg.what.toUpperCase()} → ${msg.path}`);
+      break;
+  }
+});
+
+api.postMessage({ type: 'ready' });
+
+// ── rendering ──
+function showFileName(file: string): void {
+  E.fileName.textContent = baseName(file);
+  E.fileName.title = file;
+  // Persist which config the panel shows, so that a reload revives this one.
+  if (state.file !== file) {
+    state = { ...state, file, pairIndex: 0, stepIndex: 0, batchIndex: 0 };
+    save();
+  }
+}
+
+function clearResult(file: string): void {
+  current = undefined;
+  sharedLimits.clear();
+  setStale(false);
+  E.content.hidden = true;
+  E.empty.hidden = false;
+  E.meta.replaceChildren();
+  showFileName(file);
+  heatmap.setMatrix(undefined);
+  for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
+}
+
+function showResult(file: string, report: Report, pairs: PairArrays[]): void {
+  current = { file, report, pairs };
+  sharedLimits.clear();
+  state = clampState(state, report, file);
+  save();
+  setStale(false);
+  showIssues([]);
+  setStatus('done', `Done in ${formatMs(report.timings.totalMs)} · ${report.jacobians.length} Jacobian${report.jacobians.length === 1 ? '' : 's'} · ${report.timeSteps} steps × batch ${report.batchSize}`);
+  for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, false);
+  E.empty.hidden = true;
+  E.content.hidden = false;
+  renderHeader(file, report);
+  setDropdownChoices(E.pair, report.jacobians.map((p, k) => ({ value: String(k), label: pairLabel(p) })), String(state.pairIndex));
+  setDropdownChoices(E.batch, Array.from({ length: report.batchSize }, (_, b) => ({ value: String(b), label: `b = ${b}` })), String(state.batchIndex));
+  renderPair();
+}
+
+function renderHeader(file: string, r: Report): void {
+  E.fileName.textContent = baseName(file || r.config);
+  E.fileName.title = file || r.config;
+  const t = r.timings;
+  const items: [string, string | HTMLElement, string?][] = [
+    ['cell', `${r.cell} · ${r.activation}`],
+    ['units', String(r.units)],
+    ['input', String(r.inputDim)],
+    ['T', String(r.timeSteps)],
+    ['batch', String(r.batchSize)],
+    ['seed', String(r.seed)],
+    ['backend', E.backend],
+    ['method', r.method],
+    ['time', formatMs(t.totalMs), `build ${formatMs(t.buildMs)} · rollout ${formatMs(t.rolloutMs)} · Jacobians ${formatMs(t.jacobianMs)} · diagnostics ${formatMs(t.diagnosticsMs)}`],
+  ];
+  E.backend.textContent = r.backend;
+  E.meta.replaceChildren(...items.map(([k, v, title]) => {
+    const chip = document.createElement('span');
+    chip.className = 'chip';
+    const key = document.createElement('span');
+    key.className = 'key';
+    key.textContent = k;
+    const val = typeof v === 'string' ? Object.assign(document.createElement('span'), { className: 'value', textContent: v }) : v;
+    chip.append(key, val);
+    if (title) chip.title = title;
+    return chip;
+  }));
+}
+
+function renderPair(): void {
+  if (!current) return;
+  const pair = current.report.jacobians[state.pairIndex];
+  if (!pair) return;
+  const arrays = current.pairs[state.pairIndex] ?? {};
+  const steps = pair.steps.length;
+  E.step.max = String(Math.max(0, steps - 1));
+  E.step.disabled = steps <= 1;
+  const exp = pair.expected;
+  E.expected.replaceChildren();
+  if (exp) {
+    const a = document.createElement('span');
+    a.className = 'expected-value';
+    a.textContent = `expected var(J)·fan_in = ${formatNumber(exp.varTimesFanIn, 4)}`;
+    const f = document.createElement('span');
+    f.className = 'formula';
+    f.textContent = exp.formula;
+    E.expected.append(a, f);
+  } else {
+    E.expected.textContent = 'No theoretical prediction for this Jacobian.';
+  }
+  if (pair.method !== current.report.method || pair.fallbackReason) {
+    const m = document.createElement('span');
+    m.className = 'fallback';
+    m.textContent = `method: ${pair.method}${pair.fallbackReason ? ` (${pair.fallbackReason})` : ''}`;
+    E.expected.append(m);
+  }
+  E.tableTitle.textContent = `Per-step statistics · ∂${pair.of}/∂${pair.wrt} · mean over the batch`;
+  table.render(pair);
+  charts.setData(pair, arrays, current.report.batchSize, state.stepIndex, state.batchIndex);
+  renderSelection();
+}
+
+function renderSelection(): void {
+  if (!current) return;
+  const pair = current.report.jacobians[state.pairIndex];
+  if (!pair) return;
+  const k = state.stepIndex;
+  const t = pair.steps[k]?.t ?? k;
+  E.step.value = String(k);
+  E.stepLabel.textContent = `t = ${t}  (${k + 1} / ${pair.steps.length})`;
+  setDisabled(E.prevStep, k <= 0);
+  setDisabled(E.nextStep, k >= pair.steps.length - 1);
+  const where = `t = ${t} · b = ${state.batchIndex}`;
+  E.heatTitle.textContent = `Jacobian ∂${pair.of} / ∂${pair.wrt} · ${where}`;
+  const arrays = current.pairs[state.pairIndex] ?? {};
+  const batch = current.report.batchSize;
+  let sv = `Singular values · ${where}`;
+  if (arrays.singularValues && pair.steps.length) {
+    const r = numericalRank(vectorAt(arrays.singularValues, pair.steps.length, batch, k, state.batchIndex), Math.max(pair.outDim, pair.inDim));
+    sv += ` · rank ${r.rank}`;
+  }
+  E.singularTitle.textContent = sv;
+  E.singularTitle.title = 'Numerical rank: singular values above σ_max·max(m,n)·ε(float32)';
+  const rho = pair.steps[k]?.spectralRadius?.[state.batchIndex];
+  E.eigenTitle.textContent = `Eigenvalues in ℂ · ${where}${rho !== undefined ? ` · ρ = ${formatNumber(rho, 4)}` : ''}`;
+  table.select(k);
+  timed('heatmap', drawMatrix);
+}
+
+function drawMatrix(): void {
+  if (!current) return;
+  const pair = current.report.jacobians[state.pairIndex];
+  const data = current.pairs[state.pairIndex]?.jacobians;
+  if (!pair || !data || pair.steps.length === 0) {
+    heatmap.setMatrix(undefined, 'Whole Jacobians were not kept for this run (over keepJacobiansMB); the statistics are complete.');
+    return;
+  }
+  const dims = jacDims(pair, current.report.batchSize);
+  const matrix = matrixAt(data, dims, state.stepIndex, state.batchIndex);
+  let limit: number;
+  if (state.sharedLimits) {
+    const key = `${state.pairIndex}/${state.batchIndex}`;
+    limit = sharedLimits.get(key) ?? sharedLimit(data, dims, state.batchIndex);
+    sharedLimits.set(key, limit);
+  } else {
+    limit = symmetricLimit(matrix);
+  }
+  heatmap.setMatrix({ matrix, rows: pair.outDim, cols: pair.inDim, limit, of: pair.of, wrt: pair.wrt, shared: Boolean(state.sharedLimits) });
+}
+
+function selectPair(k: number): void {
+  if (!current || !Number.isInteger(k) || k === state.pairIndex) return;
+  state = clampState({ ...state, pairIndex: k }, current.report, current.file);
+  save();
+  renderPair();
+}
+
+function select(change: Partial<Pick<ViewState, 'stepIndex' | 'batchIndex'>>): void {
+  if (!current) return;
+  const before = state;
+  state = clampState({ ...state, ...change }, current.report, current.file);
+  if (state.stepIndex === before.stepIndex && state.batchIndex === before.batchIndex) return;
+  save();
+  if (state.batchIndex !== before.batchIndex) setDropdownValue(E.batch, String(state.batchIndex));
+  timed('charts', () => charts.setSelection(state.stepIndex, state.batchIndex));
+  renderSelection();
+}
+
+/** Runs `fn` between performance marks (`jl:NAME` measures, read by perf checks in dev tools). */
+function timed(name: string, fn: () => void): void {
+  const start = performance.now();
+  fn();
+  performance.measure(`jl:${name}`, { start, end: performance.now() });
+}
+
+function save(): void {
+  api.setState(state);
+}
+
+function setSingularScaleLabel(): void {
+  E.singularScale.textContent = state.logSingular ? 'log y' : 'linear y';
+}
+
+// ── status ──
+type StatusState = 'idle' | 'running' | 'done' | 'invalid' | 'failed' | 'cancelled';
+
+function runningText(p: Progress | undefined): string {
+  if (!p) return 'Running…';
+  return p.total > 0 ? `Running · ${p.stage} ${p.step}/${p.total}` : `Running · ${p.stage}`;
+}
+
+function setStatus(s: StatusState, text: string, progress?: Progress): void {
+  E.status.dataset.state = s;
+  E.status.textContent = text;
+  E.root.dataset.state = s;
+  E.ring.hidden = s !== 'running';
+  E.progressBar.hidden = s !== 'running';
+  const frac = progress && progress.total > 0 ? Math.min(1, progress.step / progress.total) : undefined;
+  E.progressBar.classList.toggle('indeterminate', frac === undefined);
+  E.progressBar.style.setProperty('--progress', frac === undefined ? '0.3' : String(frac));
+  setDisabled(E.rerun, s === 'running');
+  if (s !== 'running') E.note.textContent = '';
+  E.empty.textContent = s === 'running' ? 'Computing the first result…'
+    : s === 'idle' ? 'No result yet. Save a *.jacobian.json file or run “Analyze RNN Jacobian” on it.'
+    : 'No result to show for this config yet.';
+}
+
+function setStale(on: boolean): void {
+  stale = on;
+  E.stale.hidden = !stale;
+  E.content.classList.toggle('is-stale', stale);
+  E.content.setAttribute('aria-disabled', String(stale));
+}
+
+function showIssues(items: { text: string; title: string }[]): void {
+  E.issues.replaceChildren(...items.map((i) => {
+    const li = document.createElement('li');
+    li.textContent = i.text;
+    li.title = i.title;
+    return li;
+  }));
+  E.issues.hidden = items.length === 0;
+}
+
+let noteTimer: ReturnType<typeof setTimeout> | undefined;
+function note(text: string): void {
+  E.note.textContent = text;
+  if (noteTimer) clearTimeout(noteTimer);
+  noteTimer = setTimeout(() => (E.note.textContent = ''), 8000);
+}
