@@ -46,7 +46,7 @@ export type HostToWebview =
   | { type: 'running'; file: string; progress?: Progress }
   | { type: 'result'; file: string; report: Report; pairs: PairArrays[] }
   /** The config is invalid now: the panel keeps the last good result and marks it stale. */
-  | { type: 'invalid'; file: string; issues: SourceIssue[] }
+  | { type: 'invalid'; file: string; issues: SourceIssue[]; kind?: UserErrorKind }
   | { type: 'failed'; file: string; message: string }
   | { type: 'cancelled'; file: string }
   | { type: 'exported'; what: ExportKind; path: string };
@@ -68,4 +68,8 @@ export interface PanelState {
   pairIndex: number;
   stepIndex: number;
   batchIndex: number;
+  /** One colour scale for all steps of the selected pair instead of one per matrix. */
+  sharedLimits?: boolean;
+  /** Singular values on a log axis. */
+  logSingular?: boolean;
 }
