@@ -1,0 +1,138 @@
+// Activation: wires the command, CodeLenses, run-on-save, the data-file watcher, the Problems panel, the
+// output channel and the panel to one RunController, which runs the engine in its own process.
+// Activation events (package.json): workspaceContains:**/*.jacobian.json, the panel's serializer, and the
+// commands (implicit). Never `*`.
+import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { isConfigPath } from './configLocations';
+import { CONFIG_SELECTOR, JacobianCodeLensProvider } from './codeLens';
+import { DataFileWatcher } from './dataWatcher';
+import { EngineClient } from './engineClient';
+import { JacobianPanel, registerPanelSerializer } from './panel';
+import { RunController, type FileRunState, type RunFinished, type RunTrigger } from './runController';
+import { startTestSuiteIfRequested } from './testHook';
+
+/** What activate() returns. The extension-host tests drive and observe the extension through it. */
+export interface JacobianLensApi {
+  analyze(uri: vscode.Uri, trigger?: RunTrigger, reveal?: boolean): Promise<RunFinished>;
+  cancel(): Promise<void>;
+  readonly enginePid: number | undefined;
+  readonly running: boolean;
+  onDidStartRun(listener: (runId: number, pid: number) => void): vscode.Disposable;
+  readonly onDidFinishRun: vscode.Event<RunFinished>;
+  state(file: string): FileRunState | undefined;
+  readonly panelFile: string | undefined;
+  watchedDataFiles(configFile: string): string[];
+}
+
+let engine: EngineClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): JacobianLensApi {
+  const log = vscode.window.createOutputChannel('Jacobian Lens', { log: true });
+  const diagnostics = vscode.languages.createDiagnosticCollection('jacobianLens');
+  // A machine-scoped setting: a workspace can never point the engine at native code of its choosing.
+  const tfjsNodePath = () => vscode.workspace.getConfiguration('jacobianLens').get<string>('tfjsNodePath')?.trim() || undefined;
+  engine = new EngineClient(join(context.extensionPath, 'dist', 'engineWorker.js'), log, tfjsNodePath);
+  const controller = new RunController(engine, diagnostics, log);
+  const analyze = (uri: vscode.Uri, trigger: RunTrigger, reveal: boolean) => controller.analyze(uri, trigger, reveal);
+  const panel = new JacobianPanel(context.extensionUri, controller, log, analyze);
+  controller.panel = panel;
+  const codeLenses = new JacobianCodeLensProvider(controller);
+  const dataWatcher = new DataFileWatcher((configFile, dataFile) => {
+    if (!runOnSaveEnabled(vscode.Uri.file(configFile))) return;
+    log.info(`${dataFile} changed: rerunning ${configFile}`);
+    void analyze(vscode.Uri.file(configFile), 'dataFile', false);
+  });
+  log.info(`Jacobian Lens ${context.extension.packageJSON.version as string} activated (extension host pid ${process.pid})`);
+
+  context.subscriptions.push(
+    log,
+    diagnostics,
+    controller,
+    panel,
+    codeLenses,
+    dataWatcher,
+    registerPanelSerializer(panel),
+    vscode.languages.registerCodeLensProvider(CONFIG_SELECTOR, codeLenses),
+
+    vscode.commands.registerCommand('jacobianLens.analyze', async (target?: unknown, trigger?: unknown) => {
+      const uri = target instanceof vscode.Uri ? target : await pickConfig();
+      if (!uri) return undefined;
+      const how: RunTrigger = trigger === 'codelens' ? 'codelens' : 'command';
+      return analyze(uri, how, true);
+    }),
+    vscode.commands.registerCommand('jacobianLens.cancel', () => controller.cancel()),
+    vscode.commands.registerCommand('jacobianLens.showPanel', async (target?: unknown) => {
+      const uri = target instanceof vscode.Uri ? target : activeConfig() ?? (await pickConfig());
+      if (!uri) return;
+      if (controller.state(uri.fsPath)?.lastGood) panel.show(uri.fsPath);
+      else await analyze(uri, 'command', true);
+    }),
+    vscode.commands.registerCommand('jacobianLens.showLog', () => log.show(true)),
+
+    vscode.workspace.onDidSaveTextDocument((document) => {
+      if (document.uri.scheme !== 'file' || !isConfigPath(document.uri.fsPath)) return;
+      if (!runOnSaveEnabled(document.uri)) return;
+      // A run still going is superseded inside analyze(): its process is killed and this one starts.
+      void analyze(document.uri, 'save', false);
+    }),
+    vscode.workspace.onDidDeleteFiles((event) => event.files.forEach((uri) => diagnostics.delete(uri))),
+    controller.onDidFinishRun((finished) => {
+      if (finished.text) dataWatcher.update(finished.file, finished.text);
+    }),
+    controller.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'jacobianLens.running', controller.running)),
+  );
+
+  startTestSuiteIfRequested((line) => log.info(line));
+
+  const engineClient = engine;
+  return {
+    analyze: (uri, trigger = 'command', reveal = true) => analyze(uri, trigger, reveal),
+    cancel: () => controller.cancel(),
+    get enginePid() {
+      return engineClient.pid;
+    },
+    get running() {
+      return engineClient.running;
+    },
+    onDidStartRun: (listener) => engineClient.onDidStartRun(listener),
+    onDidFinishRun: controller.onDidFinishRun,
+    state: (file) => controller.state(file),
+    get panelFile() {
+      return panel.file;
+    },
+    watchedDataFiles: (configFile) => dataWatcher.watchedFiles(configFile),
+  };
+}
+
+/** Ends the engine process: nothing of the extension outlives its host. */
+export async function deactivate(): Promise<void> {
+  await engine?.dispose();
+  engine = undefined;
+}
+
+function runOnSaveEnabled(uri: vscode.Uri): boolean {
+  return vscode.workspace.getConfiguration('jacobianLens', uri).get<boolean>('runOnSave', true);
+}
+
+function activeConfig(): vscode.Uri | undefined {
+  const uri = vscode.window.activeTextEditor?.document.uri;
+  return uri && isConfigPath(uri.fsPath) ? uri : undefined;
+}
+
+/** The active config, else the only one in the workspace, else the user's pick among them. */
+async function pickConfig(): Promise<vscode.Uri | undefined> {
+  const active = activeConfig();
+  if (active) return active;
+  const found = await vscode.workspace.findFiles('**/*.jacobian.json', '**/node_modules/**', 500);
+  if (found.length === 0) {
+    void vscode.window.showInformationMessage('Jacobian Lens: no *.jacobian.json config in this workspace. Create one (see the README) and run the command again.');
+    return undefined;
+  }
+  if (found.length === 1) return found[0];
+  const items = found
+    .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+  const picked = await vscode.window.showQuickPick(items, { title: 'Analyze RNN Jacobian', placeHolder: 'Pick a *.jacobian.json config' });
+  return picked?.uri;
+}

@@ -1,0 +1,323 @@
+// Extension-host tests: the wiring of the extension inside a real VS Code (command, CodeLenses, Problems,
+// run-on-save, cancel). The numbers themselves are the engine's unit tests' business; here the engine runs for
+// real only so that the wiring is exercised end to end. Configs live in a temp folder, outside any workspace.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import { applyEdits, findNodeAtLocation, modify, parseTree, type JSONPath } from 'jsonc-parser/lib/esm/main';
+import type { JacobianLensApi } from '../../src/extension/extension';
+import type { RunFinished } from '../../src/extension/runController';
+
+const EXTENSION_ID = 'jacobian-lens.jacobian-lens';
+/** dist/test/host/<this>.js → the repository root, where examples/ lives. */
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const SEED_RELU = join(REPO_ROOT, 'examples', 'seed-relu.jacobian.json');
+
+function edit(text: string, path: JSONPath, value: unknown): string {
+  return applyEdits(text, modify(text, path, value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
+}
+
+/**
+ * A config that runs for a minute or more on any backend (2000 steps of 512×512 Jacobians with their spectra),
+ * yet stays within the default memory limit because the whole Jacobians are not kept.
+ */
+function longRunning(text: string): string {
+  return edit(edit(text, ['units'], 512), ['timeSteps'], 2000);
+}
+
+/** A little-endian float32 .npy (format 1.0) of `shape`, entry i = value(i). */
+function npyFloat32(shape: number[], value: (i: number) => number): Buffer {
+  const count = shape.reduce((a, b) => a * b, 1);
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  // Magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64.
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const prefix = Buffer.alloc(10);
+  Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(prefix);
+  prefix.writeUInt16LE(header.length, 8);
+  const data = Buffer.alloc(count * 4);
+  for (let i = 0; i < count; i++) data.writeFloatLE(value(i), i * 4);
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function bounded(what: string, step: () => Thenable<unknown> | Promise<unknown> | undefined, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${timeoutMs} ms`)), timeoutMs)));
+  try {
+    await Promise.race([Promise.resolve(step()), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function nextFinished(api: JacobianLensApi, match: (f: RunFinished) => boolean, timeoutMs: number): Promise<RunFinished> {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      listener.dispose();
+      reject(new Error(`no matching run finished within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = api.onDidFinishRun((finished) => {
+      if (!match(finished)) return;
+      clearTimeout(timer);
+      listener.dispose();
+      resolvePromise(finished);
+    });
+  });
+}
+
+/** Replaces the whole text of an open document without saving it (no run-on-save). */
+async function replaceText(document: vscode.TextDocument, text: string): Promise<void> {
+  const workspaceEdit = new vscode.WorkspaceEdit();
+  workspaceEdit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), text);
+  assert.ok(await vscode.workspace.applyEdit(workspaceEdit), 'the edit was not applied');
+  assert.equal(document.getText(), text);
+}
+
+async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  // Resolves unresolved lenses too (ours are always resolved).
+  return (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [];
+}
+
+function meanVarTimesFanIn(finished: RunFinished, api: JacobianLensApi): number {
+  const pair = api.state(finished.file)?.lastGood?.result.report.jacobians[0];
+  assert.ok(pair, 'the run left no report');
+  const values = pair.steps.flatMap((s) => s.varTimesFanIn);
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+suite('Jacobian Lens in the extension host', function () {
+  this.timeout(240_000);
+  let api: JacobianLensApi;
+  let dir: string;
+  let seedText: string;
+  let counter = 0;
+
+  /** A fresh config file in the temp folder, opened as a document. */
+  async function config(text: string): Promise<{ uri: vscode.Uri; document: vscode.TextDocument }> {
+    const file = join(dir, `case-${++counter}.jacobian.json`);
+    writeFileSync(file, text);
+    const uri = vscode.Uri.file(file);
+    const document = await vscode.workspace.openTextDocument(uri);
+    return { uri, document };
+  }
+
+  suiteSetup(async () => {
+    const extension = vscode.extensions.getExtension<JacobianLensApi>(EXTENSION_ID);
+    assert.ok(extension, `extension ${EXTENSION_ID} is not installed in this VS Code`);
+    api = await extension.activate();
+    seedText = readFileSync(SEED_RELU, 'utf8');
+    dir = mkdtempSync(join(tmpdir(), 'jl-host-'));
+  });
+
+  suiteTeardown(async () => {
+    // Each step bounded, so that a teardown that hangs names itself instead of eating the suite's timeout.
+    await bounded('cancelling any run', () => api?.cancel(), 5_000);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('registers "Analyze RNN Jacobian" in the category "Jacobian Lens"', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ['jacobianLens.analyze', 'jacobianLens.cancel', 'jacobianLens.showPanel']) {
+      assert.ok(commands.includes(id), `command ${id} is not registered`);
+    }
+    const contributed = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
+    const analyze = contributed.find((c) => c.command === 'jacobianLens.analyze');
+    assert.deepEqual({ title: analyze?.title, category: analyze?.category }, { title: 'Analyze RNN Jacobian', category: 'Jacobian Lens' });
+    const activation = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.activationEvents as string[];
+    assert.ok(!activation.includes('*'), 'the extension must not activate on *');
+  });
+
+  test('a config gets "▶ Analyze RNN Jacobian" above its root object', async () => {
+    const { uri, document } = await config(seedText);
+    const lenses = await lensesOf(uri);
+    const analyze = lenses.find((l) => l.command?.title === '▶ Analyze RNN Jacobian');
+    assert.ok(analyze, `no Analyze lens; lenses: ${JSON.stringify(lenses.map((l) => l.command?.title))}`);
+    assert.equal(analyze.range.start.line, document.positionAt(seedText.indexOf('{')).line);
+    assert.equal(analyze.command?.command, 'jacobianLens.analyze');
+  });
+
+  test('after a run, each jacobians entry gets a CodeLens with its headline numbers', async () => {
+    const { uri, document } = await config(seedText);
+    const finished = await api.analyze(uri, 'command', false);
+    assert.equal(finished.outcome, 'result', `the run ended with ${finished.outcome}`);
+    const report = api.state(uri.fsPath)!.lastGood!.result.report;
+    const lenses = await lensesOf(uri);
+    assert.ok(report.jacobians.length > 0, 'the seed config asks for no Jacobian');
+    for (const pair of report.jacobians) {
+      const index = Number(/\[(\d+)\]/.exec(pair.path)?.[1]);
+      const entry = jacobiansEntryLine(document, index);
+      const lens = lenses.find((l) => l.range.start.line === entry && /^varTimesFanIn /.test(l.command?.title ?? ''));
+      assert.ok(lens, `no headline lens on line ${entry} for ${pair.path}; lenses: ${JSON.stringify(lenses.map((l) => [l.range.start.line, l.command?.title]))}`);
+      if (index === 0) {
+        const shown = Number(/^varTimesFanIn (\S+)/.exec(lens.command!.title)![1]);
+        assert.ok(Math.abs(shown - 0.5) <= 0.1, `relu seed: varTimesFanIn ${shown}, expected 0.5 ± 0.1 (${lens.command!.title})`);
+      }
+    }
+  });
+
+  test('an invalid config puts a diagnostic at the exact range of the offending value, and the last result goes stale', async () => {
+    const { uri, document } = await config(seedText);
+    assert.equal((await api.analyze(uri, 'command', false)).outcome, 'result');
+    // Unsaved edits count: a run reads the editor's text, as the user sees it.
+    const invalidText = edit(seedText, ['activation'], 'relux');
+    await replaceText(document, invalidText);
+    const finished = await api.analyze(uri, 'command', false);
+    assert.equal(finished.outcome, 'invalid');
+    const state = api.state(uri.fsPath)!;
+    assert.ok(state.issues && state.issues.length > 0, 'no issues recorded');
+    assert.ok(state.lastGood, 'the last good result must stay (shown as stale)');
+    const diagnostics = vscode.languages.getDiagnostics(uri);
+    assert.equal(diagnostics.length, state.issues.length, 'one diagnostic per issue');
+    const issue = state.issues[0];
+    assert.deepEqual(
+      [diagnostics[0].range.start, diagnostics[0].range.end].map((p) => [p.line, p.character]),
+      [issue.offset, issue.offset + issue.length].map((o) => document.positionAt(o)).map((p) => [p.line, p.character]),
+      'the diagnostic is not at the issue\'s offset/length',
+    );
+    const valueOffset = invalidText.indexOf('"relux"');
+    assert.ok(diagnostics[0].range.contains(document.positionAt(valueOffset + 1)), `the diagnostic ${JSON.stringify(diagnostics[0].range)} does not cover "relux" at ${JSON.stringify(document.positionAt(valueOffset))}`);
+    assert.equal(diagnostics[0].severity, vscode.DiagnosticSeverity.Error);
+    const lenses = await lensesOf(uri);
+    assert.ok(lenses.some((l) => /config invalid/.test(l.command?.title ?? '')), 'no "config invalid" lens');
+    assert.ok(lenses.some((l) => /\(stale\)$/.test(l.command?.title ?? '')), 'the headline lens is not marked stale');
+
+    // Fixing it clears the Problems entry.
+    await replaceText(document, seedText);
+    assert.equal((await api.analyze(uri, 'command', false)).outcome, 'result');
+    assert.equal(vscode.languages.getDiagnostics(uri).length, 0, 'diagnostics stay after the config was fixed');
+  });
+
+  test('the command opens the panel on the config it analyzed', async () => {
+    const { uri } = await config(seedText);
+    const finished = await vscode.commands.executeCommand<RunFinished>('jacobianLens.analyze', uri);
+    assert.equal(finished?.outcome, 'result');
+    assert.equal(api.panelFile, uri.fsPath, 'the panel does not show the analyzed config');
+  });
+
+  test('a missing .npy is reported on the config key naming it, and creating the file reruns the config', async () => {
+    const text = edit(seedText, ['inputs'], { file: 'inputs.npy' });
+    const { uri, document } = await config(text);
+    const dataFile = join(dir, 'inputs.npy');
+    const finished = await api.analyze(uri, 'command', false);
+    assert.equal(finished.outcome, 'invalid');
+    const diagnostics = vscode.languages.getDiagnostics(uri);
+    assert.ok(diagnostics.length > 0, 'no diagnostic for the missing data file');
+    const expectedLine = document.positionAt(text.indexOf('"inputs.npy"')).line;
+    assert.equal(diagnostics[0].range.start.line, expectedLine, `diagnostic "${diagnostics[0].message}" is not on the line naming the file`);
+    assert.deepEqual(api.watchedDataFiles(uri.fsPath), [dataFile]);
+    const rerun = nextFinished(api, (f) => f.file === uri.fsPath && f.trigger === 'dataFile', 60_000);
+    const { timeSteps, batchSize, inputDim } = JSON.parse(seedText) as { timeSteps: number; batchSize: number; inputDim: number };
+    const npy = npyFloat32([timeSteps, batchSize, inputDim], (i) => Math.sin(i));
+    // The watcher is set up asynchronously (in another process) after the run; a file written before it is
+    // listening goes unseen, so the file is written again each second until a rerun comes.
+    let rerunFinished: RunFinished | undefined;
+    void rerun.then((f) => (rerunFinished = f), () => undefined);
+    for (let attempt = 0; attempt < 30 && !rerunFinished; attempt++) {
+      writeFileSync(dataFile, npy);
+      await Promise.race([rerun, new Promise((r) => setTimeout(r, 1000))]);
+    }
+    rerunFinished = await rerun;
+    assert.equal(rerunFinished.outcome, 'result', 'the rerun after the data file appeared did not succeed');
+    assert.equal(vscode.languages.getDiagnostics(uri).length, 0);
+  });
+
+  test('saving a config reruns it (jacobianLens.runOnSave, on by default)', async () => {
+    const { uri, document } = await config(seedText);
+    await replaceText(document, edit(seedText, ['activation'], 'linear'));
+    const finishedPromise = nextFinished(api, (f) => f.file === uri.fsPath && f.trigger === 'save', 180_000);
+    assert.ok(await document.save(), 'the document did not save');
+    const finished = await finishedPromise;
+    assert.equal(finished.outcome, 'result');
+    assert.equal(api.state(uri.fsPath)!.lastGood!.result.report.activation, 'linear');
+    const mean = meanVarTimesFanIn(finished, api);
+    assert.ok(Math.abs(mean - 1.0) <= 0.15, `linear seed: varTimesFanIn ${mean}, expected ≈ 1.0`);
+  });
+
+  test('with jacobianLens.runOnSave off, saving runs nothing', async () => {
+    const settings = vscode.workspace.getConfiguration('jacobianLens');
+    await settings.update('runOnSave', false, vscode.ConfigurationTarget.Global);
+    try {
+      const { uri, document } = await config(seedText);
+      let ran = false;
+      const listener = api.onDidStartRun(() => (ran = true));
+      const workspaceEdit = new vscode.WorkspaceEdit();
+      workspaceEdit.insert(uri, document.positionAt(document.getText().length), '\n');
+      assert.ok(await vscode.workspace.applyEdit(workspaceEdit));
+      assert.ok(await document.save());
+      // Absence can only be observed over a while; a save-triggered run starts within milliseconds.
+      await new Promise((r) => setTimeout(r, 1500));
+      listener.dispose();
+      assert.equal(ran, false, 'a run started although runOnSave is off');
+    } finally {
+      await settings.update('runOnSave', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('Cancel ends the engine process within 1 s and leaves none behind', async () => {
+    const { uri } = await config(longRunning(seedText));
+    let pid: number | undefined;
+    const started = api.onDidStartRun((_runId, enginePid) => (pid = enginePid));
+    const finishedPromise = api.analyze(uri, 'command', false);
+    await until('the engine process to start', () => pid, 30_000);
+    started.dispose();
+    // Let it get into the computation, so that the kill lands mid-kernel and not during start-up.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(api.running, 'the long run ended before it could be cancelled; make it longer');
+    const cancelledAt = Date.now();
+    await vscode.commands.executeCommand('jacobianLens.cancel');
+    await until(`engine pid ${pid} to exit`, () => !alive(pid!), 1000, 10);
+    const exitMs = Date.now() - cancelledAt;
+    const finished = await finishedPromise;
+    assert.equal(finished.outcome, 'cancelled');
+    assert.equal(finished.cancelReason, 'user');
+    assert.equal(api.enginePid, undefined, 'an engine process is still held');
+    assert.ok(exitMs <= 1000, `the engine process took ${exitMs} ms to exit`);
+  });
+
+  test('a save while a run is going cancels it and starts a new one', async () => {
+    const { uri, document } = await config(longRunning(seedText));
+    let firstPid: number | undefined;
+    const started = api.onDidStartRun((_runId, enginePid) => (firstPid ??= enginePid));
+    const first = api.analyze(uri, 'command', false);
+    await until('the engine process to start', () => firstPid, 30_000);
+    started.dispose();
+    await new Promise((r) => setTimeout(r, 1000));
+    const secondPromise = nextFinished(api, (f) => f.file === uri.fsPath && f.trigger === 'save', 180_000);
+    await replaceText(document, seedText);
+    assert.ok(await document.save());
+    const firstFinished = await first;
+    assert.equal(firstFinished.outcome, 'cancelled');
+    assert.equal(firstFinished.cancelReason, 'superseded');
+    await until(`the superseded run's engine pid ${firstPid} to exit`, () => !alive(firstPid!), 1000, 10);
+    const second = await secondPromise;
+    assert.equal(second.outcome, 'result');
+    assert.notEqual(second.pid, firstPid, 'the new run must start a fresh engine process');
+  });
+});
+
+/** The line where `jacobians[index]` starts in the document. */
+function jacobiansEntryLine(document: vscode.TextDocument, index: number): number {
+  const root = parseTree(document.getText());
+  const node = root && findNodeAtLocation(root, ['jacobians', index]);
+  return node ? document.positionAt(node.offset).line : -1;
+}
