@@ -65,3 +65,25 @@ forEachBackend('theory: expected varTimesFanIn recomputed in float64', () => {
     close(r.report.jacobians[0].expected!.varTimesFanIn, expected, 1e-5, 'expected');
   });
 });
+
+describe('values-only eigenvalues agree with ml-matrix EigenvalueDecomposition', () => {
+  // A deterministic LCG: the test needs varied matrices, not statistical quality.
+  let state = 12345;
+  const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  for (const n of [2, 3, 5, 17, 64, 100]) {
+    it(`random ${n}×${n} (and a rank-deficient one, like a ReLU Jacobian with dead units)`, async () => {
+      const { EigenvalueDecomposition, Matrix } = await import('ml-matrix');
+      for (const deficient of [false, true]) {
+        const data = new Float64Array(n * n).map((_, k) => (deficient && k % n < n / 3 ? 0 : rand()));
+        const ours = (await import('../../src/engine/run/eigenvalues')).eigenvalues(data, 0, n);
+        const ref = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * n, (i + 1) * n)))));
+        const key = (re: number, im: number) => [Math.hypot(re, im), re, Math.abs(im)];
+        const sortKeys = (re: ArrayLike<number>, im: ArrayLike<number>) =>
+          Array.from(re, (r, i) => key(r, im[i])).sort((a, b) => b[0] - a[0] || b[1] - a[1] || b[2] - a[2]);
+        const a = sortKeys(ours.re, ours.im);
+        const b = sortKeys(ref.realEigenvalues, ref.imaginaryEigenvalues);
+        a.forEach((x, i) => x.forEach((v, k) => close(v, b[i][k], 1e-8 * Math.max(1, b[0][0]), `n=${n} eigenvalue ${i} component ${k}`)));
+      }
+    });
+  }
+});

@@ -1,8 +1,9 @@
 // Per-Jacobian diagnostics. Moments and norms are reduced on the backend over [N, out, in] chunks;
-// decompositions (spectral radius, spectral norm, spectra) use ml-matrix in float64 on each matrix,
-// because tfjs has no general eigen-solver and hand-written ones are where numerical bugs live.
-import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+// decompositions run in float64 on each matrix (tfjs has no general eigensolver): singular values with
+// ml-matrix's SVD, eigenvalues with the values-only routine in eigenvalues.ts (see there why).
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { tf, type Tensor3D } from '../backend/tf';
+import { eigenvalues } from './eigenvalues';
 
 export interface ChunkMoments {
   mean: Float32Array;
@@ -49,19 +50,16 @@ export function spectrumOf(
   cols: number,
   want: { singular: boolean; eigen: boolean },
 ): MatrixSpectrum {
-  const m = matrixAt(data, offset, rows, cols);
   const result: MatrixSpectrum = {};
   if (want.singular) {
+    const m = matrixAt(data, offset, rows, cols);
     const svd = new SingularValueDecomposition(m, { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true });
     result.singularValues = Float64Array.from(svd.diagonal).sort().reverse();
   }
   if (want.eigen && rows === cols) {
-    const eig = new EigenvalueDecomposition(m);
-    const re = eig.realEigenvalues;
-    const im = eig.imaginaryEigenvalues;
-    const order = re.map((_, i) => i).sort((a, b) => Math.hypot(re[b], im[b]) - Math.hypot(re[a], im[a]));
-    result.eigenRe = Float64Array.from(order.map((i) => re[i]));
-    result.eigenIm = Float64Array.from(order.map((i) => im[i]));
+    const eig = eigenvalues(data, offset, rows);
+    result.eigenRe = eig.re;
+    result.eigenIm = eig.im;
   }
   return result;
 }
