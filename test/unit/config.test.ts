@@ -306,7 +306,7 @@ describe('config: errors', () => {
     const text = pretty(withValid({ cell: 'foo' }));
     const issue = onlyIssue(text);
     assert.equal(issue.path, 'cell');
-    assert.equal(issue.message, 'unknown cell "foo"; expected one of seed, simple_rnn, lstm, gru');
+    assert.equal(issue.message, 'unknown cell "foo"; expected one of seed, simple_rnn, lstm, gru, custom');
     assertAt(issue, text, '"foo"');
   });
 

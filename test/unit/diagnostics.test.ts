@@ -70,6 +70,39 @@ describe('values-only eigenvalues agree with ml-matrix EigenvalueDecomposition',
   // A deterministic LCG: the test needs varied matrices, not statistical quality.
   let state = 12345;
   const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  it('a product of ReLU transition Jacobians (h@T wrt h@0): large defective zero cluster', async () => {
+    const { EigenvalueDecomposition, Matrix } = await import('ml-matrix');
+    const { eigenvalues } = await import('../../src/engine/run/eigenvalues');
+    const n = 60;
+    let product = Matrix.eye(n);
+    for (let step = 0; step < 4; step++) {
+      const w = Matrix.from1DArray(n, n, Array.from({ length: n * n }, rand)).mul(0.2);
+      const mask = Matrix.diag(Array.from({ length: n }, () => (rand() > 0 ? 1 : 0)));
+      product = w.mmul(mask).mmul(product);
+    }
+    const data = Float64Array.from(product.to1DArray());
+    const ours = eigenvalues(data, 0, n);
+    const ref = new EigenvalueDecomposition(product);
+    const radius = Math.max(...ref.realEigenvalues.map((r, i) => Math.hypot(r, ref.imaginaryEigenvalues[i])));
+    close(Math.hypot(ours.re[0], ours.im[0]), radius, 1e-8, 'spectral radius');
+    const moduli = (re: ArrayLike<number>, im: ArrayLike<number>) => Array.from(re, (r, i) => Math.hypot(r, im[i])).sort((a, b) => b - a);
+    const refModuli = moduli(ref.realEigenvalues, ref.imaginaryEigenvalues);
+    // Zero eigenvalues of a defective cluster are only determined to ~eps^(1/k) by any QR method; compare the rest.
+    moduli(ours.re, ours.im).forEach((m, i) => {
+      if (refModuli[i] > 1e-6) close(m, refModuli[i], 1e-8, `modulus ${i}`);
+    });
+  });
+
+  it('the seed cell\'s h@T wrt h@0 that once stalled the QR iteration (49 zero columns): radius as numpy.linalg.eigvals', async () => {
+    const { readNpyFile } = await import('../../src/engine/params/npy');
+    const { eigenvalues } = await import('../../src/engine/run/eigenvalues');
+    const { join } = await import('node:path');
+    const m = readNpyFile(join(__dirname, '../../../test/fixtures/eig/relu-transition-product.npy'));
+    const ours = eigenvalues(m.data, 0, 100);
+    // numpy.linalg.eigvals (LAPACK dgeev) on this file gives a spectral radius of 0.29579753617582427.
+    close(Math.hypot(ours.re[0], ours.im[0]), 0.29579753617582427, 1e-7, 'spectral radius');
+  });
+
   for (const n of [2, 3, 5, 17, 64, 100]) {
     it(`random ${n}×${n} (and a rank-deficient one, like a ReLU Jacobian with dead units)`, async () => {
       const { EigenvalueDecomposition, Matrix } = await import('ml-matrix');

@@ -2,6 +2,8 @@
 import type { BuiltinCellName, RunSpec } from '../config/spec';
 import type { CellGraph } from '../graph/graph';
 import { referableTensors } from '../graph/graph';
+import { UserError } from '../errors';
+import { buildCustomCell, reporterFor } from './custom/build';
 import { gruCell } from './gru';
 import { lstmCell } from './lstm';
 import { seedCell } from './seed';
@@ -15,8 +17,16 @@ export const BUILTIN_CELL_BUILDERS: Record<BuiltinCellName, (spec: RunSpec) => C
 };
 
 export function buildCell(spec: RunSpec): CellGraph {
-  if (spec.cell === 'custom') throw new Error('custom cells are built from their equations');
+  if (spec.cell === 'custom') return customCell(spec);
   return BUILTIN_CELL_BUILDERS[spec.cell](spec);
+}
+
+/** A custom cell from its equations (already checked by validation, which reports the same issues). */
+function customCell(spec: RunSpec): CellGraph {
+  if (!spec.custom) throw new Error('internal: cell "custom" without its equations');
+  const { graph, issues } = buildCustomCell(spec.custom, { units: spec.units, inputDim: spec.inputDim }, reporterFor(spec.locator));
+  if (!graph) throw new UserError('config', issues);
+  return graph;
 }
 
 /**

@@ -54,7 +54,39 @@ export interface JacobianRequest {
 export interface SourceLocator {
   file: string;
   issueAt(path: string, message: string): SourceIssue;
+  /** An issue at characters [column, column + length) inside the string value at `path` (an equation). */
+  issueInString?(path: string, column: number, length: number, message: string): SourceIssue;
+  /** An issue at the key of the property at `path`. */
+  issueAtKey?(path: string, message: string): SourceIssue;
 }
+
+/** A parameter of a custom cell (`custom.params.KEY`), its sizes resolved. */
+export interface CustomParamSpec {
+  /** The name its equations use: the key under `custom.params`. */
+  key: string;
+  /** Its weight name: the random stream it is drawn from, its --save name and its name in imported weights. */
+  name: string;
+  shape: number[];
+  initializer: InitializerSpec;
+  /** A 1-D parameter initialised piece by piece (Keras's unit_forget_bias), each piece on its own shape. */
+  segments?: { size: number; initializer: InitializerSpec }[];
+}
+
+/** A cell written as equations in the config (`"cell": "custom"`). */
+export interface CustomCellSpec {
+  params: CustomParamSpec[];
+  states: { name: string; size: number }[];
+  inputs: { name: string; size: number }[];
+  outputs: string[];
+  /** In the config's order; `path` is the JSON path of the expression string (`custom.equations.h`). */
+  equations: { name: string; expression: string; path: string }[];
+}
+
+/** Trained weights that replace the initializers. `path`: JSON path of the key naming the file. */
+export type WeightsSpec =
+  | { kind: 'model'; file: string; layer?: string; path: string; layerPath: string }
+  | { kind: 'npz'; file: string; path: string }
+  | { kind: 'files'; files: { param: string; file: string; path: string }[]; path: string };
 
 export interface RunSpec {
   configFile: string;
@@ -73,6 +105,10 @@ export interface RunSpec {
   inputs: DataSource;
   /** Initial state per state tensor name (`h`, `c`); a single source applies to all states. */
   initialState: Record<string, DataSource> | DataSource;
+  /** The equations of a custom cell; present exactly when `cell` is `custom`. */
+  custom?: CustomCellSpec;
+  /** Trained weights to load instead of initialising the parameters. */
+  weights?: WeightsSpec;
   jacobians: JacobianRequest[];
   diagnostics: DiagnosticName[];
   method: JacobianMethod;

@@ -10,10 +10,12 @@ import { dirname, resolve } from 'node:path';
 import schemaJson from '../../../schemas/jacobian-config.schema.json';
 import { UserError, type SourceIssue } from '../errors';
 import { isRefError, parseTensorRef } from '../run/tensorRef';
+import { buildCustomCell, customTensorNames, type CustomReporter } from '../cells/custom/build';
+import { resolveCustomConfig, type RawCustomCell, type ResolvedCustom } from '../cells/custom/config';
+import { closest } from './suggest';
 import { ConfigLocator, STRICT_JSON, formatPath, segmentsFromPointer, type PathSegment } from './positions';
 import {
   type ActivationName,
-  type BuiltinCellName,
   type CellName,
   type DataSource,
   type DiagnosticName,
@@ -22,6 +24,7 @@ import {
   type InitializerSpec,
   type JacobianMethod,
   type RunSpec,
+  type WeightsSpec,
 } from './spec';
 
 export interface ParseConfigOptions {
@@ -43,7 +46,7 @@ export interface CellDefaults {
 /** Keras's defaults for its cells; the seed builds both of its Dense layers with one initializer. */
 const KERAS_INITIALIZERS: InitializerDefaults = { kernel: 'glorot_uniform', recurrentKernel: 'orthogonal', bias: 'zeros' };
 
-export const CELL_DEFAULTS: Readonly<Record<BuiltinCellName, CellDefaults>> = {
+export const CELL_DEFAULTS: Readonly<Record<CellName, CellDefaults>> = {
   seed: {
     activation: 'relu',
     recurrentActivation: 'sigmoid', // unused: the seed has no gates
@@ -52,6 +55,8 @@ export const CELL_DEFAULTS: Readonly<Record<BuiltinCellName, CellDefaults>> = {
   simple_rnn: { activation: 'tanh', recurrentActivation: 'sigmoid', initializers: KERAS_INITIALIZERS },
   lstm: { activation: 'tanh', recurrentActivation: 'sigmoid', initializers: KERAS_INITIALIZERS },
   gru: { activation: 'tanh', recurrentActivation: 'sigmoid', initializers: KERAS_INITIALIZERS },
+  // Unused: a custom cell writes its activations into its equations and gives each parameter its initializer.
+  custom: { activation: 'linear', recurrentActivation: 'sigmoid', initializers: KERAS_INITIALIZERS },
 };
 
 /** Arguments of a distribution that the config leaves out. */
@@ -99,15 +104,66 @@ export function parseConfig(configText: string, file: string, options: ParseConf
   if (syntaxErrors.length > 0 || !root) throw new UserError('config', syntaxIssues(text, locator));
 
   const data = nodeValue(root);
+  const schemaProblems = schemaIssues(data, locator);
+  const custom = customCellIssues(data, locator, schemaProblems);
   const issues = [
     ...duplicateKeyIssues(root, locator),
-    ...schemaIssues(data, locator),
+    ...schemaProblems,
+    ...custom.issues,
     ...crossKeyIssues(data, locator),
-    ...tensorRefIssues(data, locator, options),
+    ...tensorRefIssues(data, locator, options, custom.names),
     ...dataFileIssues(data, locator, dirname(configFile)),
   ];
   if (issues.length > 0) throw new UserError('config', sortAndDedupe(issues));
-  return buildSpec(data as RawConfig, configFile, locator);
+  return buildSpec(data as RawConfig, configFile, locator, custom.resolved);
+}
+
+/** Custom-cell problems are located through the config's own locator. */
+export function configReporter(locator: ConfigLocator): CustomReporter {
+  return {
+    inString: (path, column, length, message) => locator.issueInString(path, column, length, message),
+    atKey: (path, message) => locator.issueAtKey(path, message),
+    at: (path, message) => locator.issueAt(path, message),
+  };
+}
+
+/**
+ * A custom cell's sizes, names and equations, checked by building its graph: every equation error is
+ * reported here, located inside its expression string, so the editor shows it on save. Skipped while
+ * the schema finds problems in the block itself (or in units / inputDim), which are reported instead.
+ */
+function customCellIssues(
+  data: unknown,
+  locator: ConfigLocator,
+  schemaProblems: SourceIssue[],
+): { issues: SourceIssue[]; names?: ReadonlySet<string>; resolved?: ResolvedCustom } {
+  if (!isObject(data) || data.cell !== 'custom' || !isObject(data.custom)) return { issues: [] };
+  const blocked = schemaProblems.some((i) => /^(custom|units|inputDim)\b/.test(i.path) || i.path === '');
+  if (blocked) return { issues: [] };
+  const report = configReporter(locator);
+  const given = { units: data.units as number | undefined, inputDim: data.inputDim as number | undefined };
+  const { resolved, issues } = resolveCustomConfig(data.custom as unknown as RawCustomCell, given, report);
+  if (!resolved) return { issues };
+  const built = buildCustomCell(resolved.spec, { units: resolved.units, inputDim: resolved.inputDim }, report);
+  const stateIssues = customInitialStateIssues(data, resolved, locator);
+  if (!built.graph) return { issues: [...built.issues, ...stateIssues] };
+  return { issues: stateIssues, names: customTensorNames(built.graph), resolved };
+}
+
+/** `initialState` keyed by name may only name the custom cell's states. */
+function customInitialStateIssues(data: Record<string, unknown>, resolved: ResolvedCustom, locator: ConfigLocator): SourceIssue[] {
+  const state = data.initialState;
+  if (!isObject(state) || Object.keys(state).length === 0 || !Object.values(state).every(isObject)) return [];
+  const names = resolved.spec.states.map((s) => s.name);
+  // Other keys than h and c are refused by the schema already.
+  return Object.keys(state)
+    .filter((name) => (name === 'h' || name === 'c') && !names.includes(name))
+    .map((name) =>
+      locator.issueAtKey(
+        formatPath(['initialState', name]),
+        `the custom cell has no state "${name}"; its states are ${names.join(', ')}` + (closest(name, names) ? `; did you mean "${closest(name, names)}"?` : ''),
+      ),
+    );
 }
 
 /** The value of a node; for duplicate keys the last wins, as in JSON.parse (duplicates are reported anyway). */
@@ -398,6 +454,9 @@ const ALTERNATIVE_WORDS: Record<string, string> = {
   '#/definitions/distributionSource': 'a distribution {"distribution": ...}',
   '#/definitions/fileSource': 'a data file {"file": ...}',
   '#/definitions/stateSources': 'an object keyed by state name (h, c)',
+  '#/definitions/weightsModel': 'a model {"model": "model.json", "layer": ...}',
+  '#/definitions/weightsNpz': 'an .npz {"npz": "weights.npz"}',
+  '#/definitions/weightsFiles': 'files {"files": {"kernel": "kernel.npy", ...}}',
 };
 
 function alternativesOf(ref: string): string[] {
@@ -415,6 +474,7 @@ const ENUM_NOUNS: Record<string, string> = {
   recurrentKernel: 'initializer',
   bias: 'initializer',
   name: 'initializer',
+  initializer: 'initializer',
   distribution: 'distribution',
   diagnostics: 'diagnostic',
   method: 'method',
@@ -481,7 +541,11 @@ function describeSchemaErrors(errors: SchemaError[], data: unknown, locator: Con
         const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
         const suggestion = closest(key, allowed);
         const hint = suggestion ? `; did you mean "${suggestion}"?` : allowed.length > 0 ? `; allowed keys here: ${allowed.join(', ')}` : '';
-        issues.push(locator.issueAtKey(formatPath([...segments, key]), `unknown key "${key}"${hint}`));
+        const customState = isObject(data) && data.cell === 'custom' && segments.length === 1 && segments[0] === 'initialState';
+        const message = customState
+          ? `initialState names only h and c; give a custom state its own initial value as custom.states.${key}.initial`
+          : `unknown key "${key}"${hint}`;
+        issues.push(locator.issueAtKey(formatPath([...segments, key]), message));
         break;
       }
       case 'required': {
@@ -524,11 +588,17 @@ function notAllowedMessage(segments: PathSegment[], data: unknown): string {
   const cell = isObject(data) && typeof data.cell === 'string' ? data.cell : '?';
   const parent = valueAt(data, segments.slice(0, -1));
   const takes = (name: string, args: readonly string[]) => (args.length > 0 ? `${name} takes ${args.join(', ')}` : `${name} takes no arguments`);
-  if (segments[0] === 'initializers' && segments.length === 3 && isObject(parent)) {
+  if (cell === 'custom' && segments.length === 1 && ['activation', 'recurrentActivation', 'useBias', 'initializers'].includes(key)) {
+    return `"${key}" does not apply to a custom cell: write activations and biases into its equations and give each parameter its initializer under custom.params`;
+  }
+  if (key === 'custom' && segments.length === 1) return `"custom" holds the equations of a custom cell; it applies only with "cell": "custom" (this config's cell is ${cell})`;
+  const inInitializer = segments[0] === 'initializers' ? segments.length === 3 : segments[0] === 'custom' && segments[segments.length - 2] === 'initializer';
+  if (inInitializer && isObject(parent)) {
     const name = String(parent.name);
     return `"${key}" does not apply to initializer ${name}; ${takes(name, INITIALIZER_ARGUMENTS[name as InitializerName] ?? [])}`;
   }
-  if ((segments[0] === 'inputs' || segments[0] === 'initialState') && key in DISTRIBUTION_ARGUMENT_DEFAULTS && isObject(parent)) {
+  const inSource = segments[0] === 'inputs' || segments[0] === 'initialState' || (segments[0] === 'custom' && segments[segments.length - 2] === 'initial');
+  if (inSource && key in DISTRIBUTION_ARGUMENT_DEFAULTS && isObject(parent)) {
     const given = typeof parent.distribution === 'string' ? (parent.distribution as DistributionName) : undefined;
     const name = given ?? 'normal';
     return `"${key}" does not apply to distribution ${name}${given ? '' : ' (the default)'}; ${takes(name, DISTRIBUTION_ARGUMENTS[name] ?? [])}`;
@@ -582,32 +652,6 @@ function describeLiteral(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** The allowed word closest to a misspelt one (edit distance ≤ 2, and less than the word's length). */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= 2 && bestDistance < word.length && best !== word ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Checks a schema cannot make.
 
@@ -638,6 +682,34 @@ function dataSourceObjects(data: unknown): { segments: PathSegment[]; value: Rec
       out.push({ segments: ['initialState'], value: state });
     }
   }
+  const custom = isObject(data.custom) ? data.custom : undefined;
+  if (custom && isObject(custom.states)) {
+    for (const [name, state] of Object.entries(custom.states)) {
+      if (isObject(state) && isObject(state.initial)) out.push({ segments: ['custom', 'states', name, 'initial'], value: state.initial });
+    }
+  }
+  return out;
+}
+
+/** Initializer objects of a config with their paths: `initializers.kernel`, `custom.params.W.initializer`, ... */
+function initializerObjects(data: unknown): { segments: PathSegment[]; value: Record<string, unknown> }[] {
+  if (!isObject(data)) return [];
+  const out: { segments: PathSegment[]; value: Record<string, unknown> }[] = [];
+  if (isObject(data.initializers)) {
+    for (const [role, initializer] of Object.entries(data.initializers)) {
+      if (isObject(initializer)) out.push({ segments: ['initializers', role], value: initializer });
+    }
+  }
+  const params = isObject(data.custom) && isObject(data.custom.params) ? data.custom.params : {};
+  for (const [key, param] of Object.entries(params)) {
+    if (!isObject(param)) continue;
+    if (isObject(param.initializer)) out.push({ segments: ['custom', 'params', key, 'initializer'], value: param.initializer });
+    if (Array.isArray(param.segments)) {
+      param.segments.forEach((segment: unknown, i: number) => {
+        if (isObject(segment) && isObject(segment.initializer)) out.push({ segments: ['custom', 'params', key, 'segments', i, 'initializer'], value: segment.initializer });
+      });
+    }
+  }
   return out;
 }
 
@@ -658,24 +730,20 @@ function crossKeyIssues(data: unknown, locator: ConfigLocator): SourceIssue[] {
   for (const { segments, value } of dataSourceObjects(data)) {
     if ((value.distribution ?? 'normal') === 'uniform') checkBounds(segments, value, DISTRIBUTION_ARGUMENT_DEFAULTS);
   }
-  const initializers = isObject(data) ? data.initializers : undefined;
-  if (isObject(initializers)) {
-    for (const [role, initializer] of Object.entries(initializers)) {
-      if (isObject(initializer) && initializer.name === 'random_uniform') {
-        checkBounds(['initializers', role], initializer, { minval: -0.05, maxval: 0.05 }); // Keras's defaults
-      }
-    }
+  for (const { segments, value } of initializerObjects(data)) {
+    if (value.name === 'random_uniform') checkBounds(segments, value, { minval: -0.05, maxval: 0.05 }); // Keras's defaults
   }
   return issues;
 }
 
 /** `of` / `wrt`: the NAME@TIME syntax, located inside the string, and the name among the cell's tensors. */
-function tensorRefIssues(data: unknown, locator: ConfigLocator, options: ParseConfigOptions): SourceIssue[] {
+function tensorRefIssues(data: unknown, locator: ConfigLocator, options: ParseConfigOptions, customNames?: ReadonlySet<string>): SourceIssue[] {
   if (!isObject(data) || !Array.isArray(data.jacobians)) return [];
   // Names are checked only against a cell the schema knows; an unknown cell is reported on its own.
+  // A custom cell's names come from its own equations (when they build).
   const cells: readonly string[] = schemaJson.properties.cell.enum;
   const cell = typeof data.cell === 'string' && cells.includes(data.cell) ? data.cell : undefined;
-  const names = cell && options.tensorNames ? options.tensorNames(cell) : undefined;
+  const names = cell === 'custom' ? customNames : cell && options.tensorNames ? options.tensorNames(cell) : undefined;
   const issues: SourceIssue[] = [];
   data.jacobians.forEach((request, index) => {
     if (!isObject(request)) return;
@@ -709,7 +777,29 @@ function dataFileIssues(data: unknown, locator: ConfigLocator, configDir: string
     if (!existsSync(file)) issues.push(locator.issueAt(path, `file not found: ${file}`));
     else if (!statSync(file).isFile()) issues.push(locator.issueAt(path, `not a file: ${file}`));
   }
+  for (const { segments, file: given } of weightFiles(data)) {
+    const file = resolve(configDir, given);
+    const path = formatPath(segments);
+    if (!existsSync(file)) issues.push(locator.issueAt(path, `file not found: ${file}`));
+    else if (!statSync(file).isFile()) issues.push(locator.issueAt(path, `not a file: ${file}`));
+  }
   return issues;
+}
+
+/** The files `weights` names, with the path of the key naming each. */
+function weightFiles(data: unknown): { segments: PathSegment[]; file: string }[] {
+  const weights = isObject(data) ? data.weights : undefined;
+  if (!isObject(weights)) return [];
+  const out: { segments: PathSegment[]; file: string }[] = [];
+  for (const key of ['model', 'npz'] as const) {
+    if (typeof weights[key] === 'string' && weights[key] !== '') out.push({ segments: ['weights', key], file: weights[key] as string });
+  }
+  if (isObject(weights.files)) {
+    for (const [name, file] of Object.entries(weights.files)) {
+      if (typeof file === 'string' && file !== '') out.push({ segments: ['weights', 'files', name], file });
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -718,10 +808,15 @@ function dataFileIssues(data: unknown, locator: ConfigLocator, configDir: string
 type RawInitializer = InitializerName | ({ name: InitializerName } & Partial<Omit<InitializerSpec, 'name'>>);
 type RawDataSource = { file: string } | ({ distribution?: DistributionName } & Partial<typeof DISTRIBUTION_ARGUMENT_DEFAULTS>);
 
+type RawWeights = { model: string; layer?: string } | { npz: string } | { files: Record<string, string> };
+
 interface RawConfig {
-  cell: BuiltinCellName;
-  units: number;
-  inputDim: number;
+  cell: CellName;
+  /** Absent only for custom cells, which then take them from their first state and first input. */
+  units?: number;
+  inputDim?: number;
+  custom?: RawCustomCell;
+  weights?: RawWeights;
   activation?: ActivationName;
   recurrentActivation?: ActivationName;
   useBias?: boolean;
@@ -737,7 +832,7 @@ interface RawConfig {
   maxMemoryMB?: number;
 }
 
-function buildSpec(raw: RawConfig, configFile: string, locator: ConfigLocator): RunSpec {
+function buildSpec(raw: RawConfig, configFile: string, locator: ConfigLocator, custom?: ResolvedCustom): RunSpec {
   const cellDefaults = CELL_DEFAULTS[raw.cell];
   const configDir = dirname(configFile);
   const initializer = (role: keyof InitializerDefaults): InitializerSpec => {
@@ -759,12 +854,25 @@ function buildSpec(raw: RawConfig, configFile: string, locator: ConfigLocator): 
   } else {
     initialState = source(rawState as RawDataSource | undefined, ['initialState']);
   }
+  // A custom state's own `initial` wins over `initialState`.
+  const ownInitial = Object.entries(raw.custom?.states ?? {}).filter(([, s]) => s.initial !== undefined);
+  if (raw.cell === 'custom' && ownInitial.length > 0) {
+    const shared = initialState;
+    initialState = Object.fromEntries(
+      Object.keys(raw.custom!.states).map((name) => {
+        const own = raw.custom!.states[name].initial as RawDataSource | undefined;
+        return [name, own !== undefined ? source(own, ['custom', 'states', name, 'initial']) : initialStateSource(shared, name)];
+      }),
+    );
+  }
   const cell: CellName = raw.cell;
   return {
     configFile,
     cell,
-    units: raw.units,
-    inputDim: raw.inputDim,
+    units: raw.units ?? custom?.units ?? 0,
+    inputDim: raw.inputDim ?? custom?.inputDim ?? 0,
+    ...(custom ? { custom: custom.spec } : {}),
+    ...(raw.weights ? { weights: weightsSpec(raw.weights, configDir) } : {}),
     activation: raw.activation ?? cellDefaults.activation,
     recurrentActivation: raw.recurrentActivation ?? cellDefaults.recurrentActivation,
     useBias: raw.useBias ?? DEFAULTS.useBias,
@@ -779,5 +887,17 @@ function buildSpec(raw: RawConfig, configFile: string, locator: ConfigLocator): 
     method: raw.method ?? DEFAULTS.method,
     maxMemoryMB: raw.maxMemoryMB ?? DEFAULTS.maxMemoryMB,
     locator,
+  };
+}
+
+function weightsSpec(raw: RawWeights, configDir: string): WeightsSpec {
+  if ('model' in raw) {
+    return { kind: 'model', file: resolve(configDir, raw.model), ...(raw.layer !== undefined ? { layer: raw.layer } : {}), path: 'weights.model', layerPath: raw.layer !== undefined ? 'weights.layer' : 'weights.model' };
+  }
+  if ('npz' in raw) return { kind: 'npz', file: resolve(configDir, raw.npz), path: 'weights.npz' };
+  return {
+    kind: 'files',
+    files: Object.entries(raw.files).map(([param, file]) => ({ param, file: resolve(configDir, file), path: formatPath(['weights', 'files', param]) })),
+    path: 'weights.files',
   };
 }

@@ -31,8 +31,13 @@ export interface GraphNode {
 }
 
 export interface ParamDecl {
-  /** Keras weight name, e.g. `linear_rec/kernel`, `recurrent_kernel`. */
+  /** Keras weight name, e.g. `linear_rec/kernel`, `recurrent_kernel`; the node's name in the graph. */
   name: string;
+  /**
+   * For custom cells whose equations call a parameter by another name than its weight name: the weight
+   * name (the random stream `param:WEIGHT`, the --save name and the name in imported weights). Absent: `name`.
+   */
+  weightName?: string;
   shape: number[];
   initializer: InitializerSpec;
   /** Which config initializer key set it, for messages and theory. */

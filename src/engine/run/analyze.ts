@@ -248,12 +248,13 @@ async function pairJacobians(
 }
 
 function trajectoryArrays(graph: CellGraph, traj: Trajectory, params: ReadonlyMap<string, Float32Array>): NamedArray[] {
+  // Parameters go by their weight name (a custom cell's `name` alias), as Keras and --save name them.
   const out: NamedArray[] = graph.params.map((p) => ({
-    name: p.name,
+    name: p.weightName ?? p.name,
     kind: 'param',
     shape: p.shape,
     data: params.get(p.name)!,
-    meaning: `parameter ${p.name} (Keras layout)`,
+    meaning: p.weightName ? `parameter ${p.name} (weight ${p.weightName}, Keras layout)` : `parameter ${p.name} (Keras layout)`,
   }));
   const T = traj.T;
   const add = (name: string, kind: NamedArray['kind'], meaning: string) => {

@@ -8,9 +8,13 @@ import type { CellGraph, ParamDecl } from '../graph/graph';
 import { initialize, InitializerShapeError, sampleDistribution } from '../params/initializers';
 import { assertFinite, NpyFormatError, readNpyFile } from '../params/npy';
 import { Rng } from '../params/rng';
+import { loadWeights } from '../params/weights';
+import { formatPath } from '../config/positions';
 
 export function initParam(decl: ParamDecl, seed: number): Float32Array {
-  const rng = new Rng(seed, `param:${decl.name}`);
+  // A custom parameter draws from the stream of its weight name, so that naming a custom cell's W_h
+  // "linear_rec/kernel" gives it the seed cell's very numbers.
+  const rng = new Rng(seed, `param:${decl.weightName ?? decl.name}`);
   if (!decl.segments) return initialize(decl.initializer, decl.shape, rng);
   const out = new Float32Array(decl.shape.reduce((a, b) => a * b, 1));
   let at = 0;
@@ -21,15 +25,26 @@ export function initParam(decl: ParamDecl, seed: number): Float32Array {
   return out;
 }
 
+/**
+ * Every parameter, keyed by its graph name: trained weights where the config's `weights` provides them
+ * (checked against the cell: shapes, dtypes, and for a model layer its class and settings), else drawn
+ * from its initializer.
+ */
 export function initParams(graph: CellGraph, spec: RunSpec): Map<string, Float32Array> {
+  const loaded = spec.weights ? loadWeights(graph, spec) : new Map<string, Float32Array>();
   const params = new Map<string, Float32Array>();
   const issues = [];
   for (const decl of graph.params) {
+    const trained = loaded.get(decl.name);
+    if (trained) {
+      params.set(decl.name, trained);
+      continue;
+    }
     try {
       params.set(decl.name, initParam(decl, spec.seed));
     } catch (e) {
       if (!(e instanceof InitializerShapeError)) throw e;
-      const key = decl.role === 'custom' ? '' : `initializers.${decl.role}`;
+      const key = decl.role === 'custom' ? formatPath(['custom', 'params', decl.name, 'initializer']) : `initializers.${decl.role}`;
       issues.push(spec.locator.issueAt(key, `${decl.name} [${decl.shape.join(', ')}]: ${e.message}`));
     }
   }

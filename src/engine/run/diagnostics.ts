@@ -1,7 +1,7 @@
 // Per-Jacobian diagnostics. Moments and norms are reduced on the backend over [N, out, in] chunks;
 // decompositions run in float64 on each matrix (tfjs has no general eigensolver): singular values with
 // ml-matrix's SVD, eigenvalues with the values-only routine in eigenvalues.ts (see there why).
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { tf, type Tensor3D } from '../backend/tf';
 import { eigenvalues } from './eigenvalues';
 
@@ -57,7 +57,16 @@ export function spectrumOf(
     result.singularValues = Float64Array.from(svd.diagonal).sort().reverse();
   }
   if (want.eigen && rows === cols) {
-    const eig = eigenvalues(data, offset, rows);
+    let eig;
+    try {
+      eig = eigenvalues(data, offset, rows);
+    } catch {
+      // The QR iteration gave up (60 sweeps): ml-matrix's slower decomposition is the fallback.
+      const evd = new EigenvalueDecomposition(matrixAt(data, offset, rows, cols));
+      const [re, im] = [evd.realEigenvalues, evd.imaginaryEigenvalues];
+      const order = re.map((_, i) => i).sort((a, b) => Math.hypot(re[b], im[b]) - Math.hypot(re[a], im[a]));
+      eig = { re: Float64Array.from(order, (i) => re[i]), im: Float64Array.from(order, (i) => im[i]) };
+    }
     result.eigenRe = eig.re;
     result.eigenIm = eig.im;
   }

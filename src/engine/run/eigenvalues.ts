@@ -217,18 +217,46 @@ function hessenbergQR(a: Float64Array, n: number, wr: Float64Array, wi: Float64A
   }
 }
 
+/**
+ * Indices that remain after isolating zero eigenvalues: a zero column j (A·e_j = 0) or a zero row makes
+ * the matrix block-triangular after a permutation, so 0 is an eigenvalue and the others are those of the
+ * matrix without row and column j. ReLU Jacobians have a zero column per inactive unit; left in, these
+ * large defective zero clusters can stall the QR iteration (EISPACK's balanc isolates them the same way).
+ */
+function isolateZeros(data: ArrayLike<number>, offset: number, n: number): number[] {
+  let keep = Array.from({ length: n }, (_, i) => i);
+  for (let changed = true; changed; ) {
+    changed = false;
+    const next = keep.filter((j) => {
+      let col = 0;
+      let row = 0;
+      for (const i of keep) {
+        col += Math.abs(data[offset + i * n + j]);
+        row += Math.abs(data[offset + j * n + i]);
+      }
+      return col !== 0 && row !== 0;
+    });
+    changed = next.length !== keep.length;
+    keep = next;
+  }
+  return keep;
+}
+
 /** Eigenvalues of the n×n row-major matrix at data[offset..], sorted by decreasing modulus. */
 export function eigenvalues(data: ArrayLike<number>, offset: number, n: number): { re: Float64Array; im: Float64Array } {
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) a[i] = data[offset + i];
+  const keep = isolateZeros(data, offset, n);
+  const m = keep.length;
+  const a = new Float64Array(m * m);
+  keep.forEach((i, r) => keep.forEach((j, c) => (a[r * m + c] = data[offset + i * n + j])));
+  // Isolated eigenvalues are exact zeros; the rest come from the reduced matrix.
   const wr = new Float64Array(n);
   const wi = new Float64Array(n);
-  if (n === 1) {
+  if (m === 1) {
     wr[0] = a[0];
-  } else {
-    balance(a, n);
-    toHessenberg(a, n);
-    hessenbergQR(a, n, wr, wi);
+  } else if (m > 1) {
+    balance(a, m);
+    toHessenberg(a, m);
+    hessenbergQR(a, m, wr, wi);
   }
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => Math.hypot(wr[j], wi[j]) - Math.hypot(wr[i], wi[i]));
   return { re: Float64Array.from(order, (i) => wr[i]), im: Float64Array.from(order, (i) => wi[i]) };
