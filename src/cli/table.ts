@@ -33,7 +33,8 @@ function pairTable(pair: PairReport, batch: number): string {
 export function formatReport(report: Report): string {
   const header =
     `Jacobian Lens · ${report.config}\n` +
-    `cell ${report.cell} · units ${report.units} · inputDim ${report.inputDim} · activation ${report.activation} · ` +
+    `cell ${report.cell} · units ${report.units} · inputDim ${report.inputDim} · ` +
+    (report.cell === 'custom' ? '' : `activation ${report.activation} · `) +
     `T ${report.timeSteps} · batch ${report.batchSize} · seed ${report.seed}\n` +
     `backend ${report.backend} · method ${report.method} · ${report.timings.totalMs.toFixed(0)} ms`;
   return [header, ...report.jacobians.map((p) => pairTable(p, report.batchSize))].join('\n\n');

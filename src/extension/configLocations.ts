@@ -5,6 +5,7 @@
 // `require('./impl/format')` esbuild cannot follow, which fails at run time ("Cannot find module './impl/format'").
 import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser/lib/esm/main';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { weightsFiles } from '../engine/params/weights';
 
 export const CONFIG_SUFFIX = '.jacobian.json';
 
@@ -87,5 +88,11 @@ export function referencedDataFiles(configFile: string, text: string): string[] 
     for (const child of node.children ?? []) walk(child);
   };
   walk(root);
+  // A trained model: its model.json and the weight shards it names (engine's own list, so both agree).
+  const model = findNodeAtLocation(root, ['weights', 'model']);
+  if (model?.type === 'string' && typeof model.value === 'string') {
+    const file = isAbsolute(model.value) ? model.value : resolve(dirname(configFile), model.value);
+    for (const f of weightsFiles({ kind: 'model', file, path: 'weights', layerPath: 'weights.layer' })) found.add(f);
+  }
   return [...found].sort();
 }
