@@ -55,61 +55,7 @@ if tuple(int(v) for v in tf.__version__.split(".")[:2]) >= (2, 16):
                  "scripts/setup-python.sh (TF_USE_LEGACY_KERAS=1 + tf-keras)")
 _t_import = time.perf_counter() - _t_import
 
-ACTIVATION_REC = {
-    "relu": tf.nn.relu,
-    "sigmoid": tf.nn.sigmoid,
-    "linear": lambda x: x,
-}[args.activation]
-
-
-# ---- the article's layer (activation_rec picked by --activation) ----------
-class customRNN(tf.keras.layers.Layer):
-
-    def get_config(self):
-        return self.init_args
-
-    def __init__(self, num_neurons=None, initializer='glorot_uniform', **kwargs):
-        self.init_args = dict(num_neurons=num_neurons)
-        super().__init__(**kwargs)
-        self.__dict__.update(self.init_args)
-
-        self.activation_rec = ACTIVATION_REC
-        # article: self.activation_rec = tf.nn.relu
-        # self.activation_rec = tf.nn.sigmoid
-        # self.activation_rec = lambda x: x
-        self.activation_in = tf.nn.sigmoid
-
-        self.state_size = [num_neurons, num_neurons]
-
-        self.linear_rec = tf.keras.layers.Dense(num_neurons, kernel_initializer=initializer)
-        self.linear_in = tf.keras.layers.Dense(num_neurons, use_bias=False, kernel_initializer=initializer)
-
-    def call(self, inputs, states, training=None):
-        old_h, old_c = states
-
-        h = self.linear_rec(self.activation_rec(old_h))
-        c = old_c - old_h + h
-
-        output = self.activation_in(self.linear_in(inputs) + c)
-
-        new_state = [h, c]
-        return output, new_state
-
-
-# ---- the article's model construction -------------------------------------
-def build_model():
-    input_layer = tf.keras.Input(shape=(1, input_dim), batch_size=batch_size)
-    hi = tf.keras.Input(shape=(units,), batch_size=batch_size)
-    ci = tf.keras.Input(shape=(units,), batch_size=batch_size)
-
-    cell = customRNN(units)
-    lstm = tf.keras.layers.RNN(cell, return_state=True, return_sequences=True, stateful=True)
-
-    lstm_out, hidden_state, cell_state = lstm(input_layer, initial_state=(hi, ci))
-
-    model = tf.keras.Model(inputs=[input_layer, hi, ci], outputs=[lstm_out, hidden_state, cell_state])
-    return model
-
+from seed_model import make_seed_model  # noqa: E402  (the article's layer and build_model, verbatim)
 
 # ---- the article's loop ----------------------------------------------------
 np.random.seed(args.seed)
@@ -119,6 +65,8 @@ input_dim = args.input_dim
 time_steps = args.steps
 batch_size = args.batch_size
 units = args.units
+# The article's build_model reads the globals units, input_dim and batch_size set just above.
+build_model = make_seed_model(tf, args.activation, units, input_dim, batch_size)
 
 batch = tf.random.normal((batch_size, time_steps, input_dim))
 h0 = tf.random.normal((batch_size, units))

@@ -1,14 +1,15 @@
 // Config validation: every error kind located at the exact key or value, several errors at once,
 // defaults per cell, the examples, and the locator the engine uses for errors found later.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import schema from '../../schemas/jacobian-config.schema.json';
 import { UserError, type SourceIssue } from '../../src/engine/errors';
 import { ConfigLocator, LineIndex, formatPath, parsePath } from '../../src/engine/config/positions';
 import { CELL_DEFAULTS, DEFAULTS, DEFAULT_DATA_SOURCE, initialStateSource, parseConfig } from '../../src/engine/config/validate';
 import type { DataSource, RunSpec } from '../../src/engine/config/spec';
+import { repoRoot } from './helpers/repo';
 
 const VALID =
   '{"cell":"seed","units":100,"inputDim":2,"activation":"relu","initializers":{"kernel":"glorot_uniform","recurrentKernel":"glorot_uniform","bias":"zeros"},"seed":42,"timeSteps":4,"batchSize":1,"inputs":{"distribution":"normal"},"initialState":{"distribution":"normal"},"jacobians":[{"of":"h@t","wrt":"h@t-1"}],"diagnostics":["varTimesFanIn","spectralRadius","spectralNorm"]}';
@@ -16,15 +17,6 @@ const VALID =
 const SEED_TENSORS = new Set(['h', 'c', 'x', 'o', 'z']);
 const tensorNames = (cell: string) => (cell === 'seed' ? SEED_TENSORS : undefined);
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + __dirname);
-    dir = up;
-  }
-  return dir;
-}
 
 /** A pretty-printed config, so that errors land on lines other than the first. */
 function pretty(value: unknown): string {

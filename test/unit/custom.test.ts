@@ -2,24 +2,16 @@
 // seed cell and Keras's LSTM, same seed, same numbers), a cell no built-in has against an independent
 // float64 step and finite differences, and every expression error located at its column.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { UserError, type SourceIssue } from '../../src/engine/errors';
 import { parseConfig } from '../../src/engine/config/validate';
 import { parseExpression, ExprError } from '../../src/engine/cells/custom/parse';
 import { forEachBackend } from './helpers/backends';
 import { ACT, finiteDifference, mat, vecKernel, type Mat, type Vec } from './reference/float64';
+import { repoRoot } from './helpers/repo';
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + __dirname);
-    dir = up;
-  }
-  return dir;
-}
 
 type Json = Record<string, unknown>;
 

@@ -9,6 +9,7 @@ import {
   TRUNCATED_UNIT_NORMAL_STDDEV,
 } from '../../src/engine/params/initializers';
 import { Rng } from '../../src/engine/params/rng';
+import { erf, phi } from './reference/float64';
 
 // Every expectation below is a closed form computed here in float64 from the textbook definitions
 // (Glorot & Bengio 2010, He et al. 2015, LeCun et al. 1998, Keras's documented defaults); bounds are
@@ -16,19 +17,6 @@ import { Rng } from '../../src/engine/params/rng';
 const Z = 5;
 const FLOAT32_RELATIVE_ULP = 2 ** -23;
 
-/** erf by its Maclaurin series, in float64; converges fast and without cancellation for |x| ≤ 2. */
-function erf(x: number): number {
-  let sum = 0;
-  let power = x; // x^(2n+1) / n!
-  for (let n = 0; n < 200; n++) {
-    const term = power / (2 * n + 1);
-    sum += n % 2 === 0 ? term : -term;
-    if (Math.abs(term) < 1e-18) break;
-    power *= (x * x) / (n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
-const phi = (x: number): number => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
 /** Variance and fourth moment of a standard normal truncated to [−2, 2]. */
 const TRUNC = (() => {
   const mass = erf(2 / Math.SQRT2);

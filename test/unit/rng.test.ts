@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { fnv1a64, Rng, SplitMix64, streamState, Xoshiro128StarStar } from '../../src/engine/params/rng';
+import { erf, phi } from './reference/float64';
 
 // Statistical checks use a fixed seed, so they are deterministic; each bound is Z standard errors of
 // the statistic's sampling distribution (two-sided p ≈ 6e-7 for a correct generator), so a bound that
@@ -7,19 +8,6 @@ import { fnv1a64, Rng, SplitMix64, streamState, Xoshiro128StarStar } from '../..
 const N = 200_000;
 const Z = 5;
 
-/** erf by its Maclaurin series, in float64; converges fast and without cancellation for |x| ≤ 2. */
-function erf(x: number): number {
-  let sum = 0;
-  let power = x; // x^(2n+1) / n!
-  for (let n = 0; n < 200; n++) {
-    const term = power / (2 * n + 1);
-    sum += n % 2 === 0 ? term : -term;
-    if (Math.abs(term) < 1e-18) break;
-    power *= (x * x) / (n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
-const phi = (x: number): number => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
 
 /** Moments of a standard normal truncated to [−a, a] (by the recurrence E z^n = (n−1) E z^(n−2) − 2a^(n−1) φ(a) / Z). */
 function truncatedMoments(a: number): { variance: number; fourth: number } {

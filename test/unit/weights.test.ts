@@ -3,10 +3,10 @@
 // numpy arrays, saved beside the model), the rollout equals Keras's own cell step by step, and the
 // Jacobians equal the float64 closed forms. Every mismatch is a located error at the `weights` key.
 import { strict as assert } from 'node:assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { zipSync } from 'fflate';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { UserError, type SourceIssue } from '../../src/engine/errors';
 import { parseConfig } from '../../src/engine/config/validate';
@@ -15,16 +15,8 @@ import { weightsFiles } from '../../src/engine/params/weights';
 import { forEachBackend } from './helpers/backends';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, identityMat, mat, matMul, subMatrix, type Mat } from './reference/float64';
+import { repoRoot } from './helpers/repo';
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + __dirname);
-    dir = up;
-  }
-  return dir;
-}
 
 const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
 const UNITS = 4;

@@ -77,15 +77,18 @@ class StepValues {
   }
 }
 
-function structuredChunk(
-  graph: CellGraph,
-  pair: ResolvedPair,
-  traj: Trajectory,
-  params: ReadonlyMap<string, Tensor>,
-  occ: Occurrence[],
-  site: string,
-  length: number,
-): Tensor3D {
+/** One chunk of occurrences that share a window length and a perturbation site. */
+interface ChunkTask {
+  graph: CellGraph;
+  pair: ResolvedPair;
+  traj: Trajectory;
+  params: ReadonlyMap<string, Tensor>;
+  occ: Occurrence[];
+  site: string;
+  length: number;
+}
+
+function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): Tensor3D {
   const rows = occ.length * traj.B;
   let carried = new Map<string, SJ>();
   for (let j = 0; j < length; j++) {
@@ -133,15 +136,7 @@ function structuredChunk(
   throw new Error('internal: empty window');
 }
 
-function autodiffChunk(
-  graph: CellGraph,
-  pair: ResolvedPair,
-  traj: Trajectory,
-  params: ReadonlyMap<string, Tensor>,
-  occ: Occurrence[],
-  site: string,
-  length: number,
-): Tensor3D {
+function autodiffChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): Tensor3D {
   const t = tf();
   const rows = occ.length * traj.B;
   const outDim = pair.ofDim;
@@ -201,11 +196,8 @@ export async function computeJacobians(
     for (let i = 0; i < group.length; i += chunkSize) {
       throwIfAborted(options.signal);
       const occ = group.slice(i, i + chunkSize);
-      const jacobians = t.tidy(() =>
-        options.method === 'structured'
-          ? structuredChunk(graph, pair, traj, params, occ, site, length)
-          : autodiffChunk(graph, pair, traj, params, occ, site, length),
-      );
+      const task: ChunkTask = { graph, pair, traj, params, occ, site, length };
+      const jacobians = t.tidy(() => (options.method === 'structured' ? structuredChunk(task) : autodiffChunk(task)));
       await sink({ indices: occ.map((o) => position.get(o)!), jacobians });
       done += occ.length;
       options.onChunk?.(done, total);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, fileIssue } from '../errors';
 import { encodeNpy } from '../params/npy';
-import type { RunResult } from './report';
+import type { Report, RunResult } from './report';
 
 export interface ManifestFile {
   file: string;
@@ -20,20 +20,11 @@ export interface ManifestFile {
   meaning: string;
 }
 
-export interface SaveManifest {
-  schemaVersion: 1;
-  config: string;
-  cell: string;
-  units: number;
-  inputDim: number;
-  activation: string;
-  timeSteps: number;
-  batchSize: number;
-  seed: number;
-  backend: string;
-  method: string;
-  files: ManifestFile[];
-}
+/** The run's identity, as in the report, and every file written. */
+export type SaveManifest = Pick<
+  Report,
+  'schemaVersion' | 'config' | 'cell' | 'units' | 'inputDim' | 'activation' | 'timeSteps' | 'batchSize' | 'seed' | 'backend' | 'method'
+> & { files: ManifestFile[] };
 
 const MANIFEST = 'manifest.json';
 
@@ -75,18 +66,9 @@ export function saveRun(result: RunResult, dir: string): SaveManifest {
       files.push({ rel: `jacobians/${i}.eigenvalues_im.npy`, shape, data: a.eigenvaluesIm, entry: { file: `jacobians/${i}.eigenvalues_im.npy`, kind: 'eigenvaluesIm', ...common, shape, meaning: 'imaginary parts, same order' } });
     }
   });
+  const { schemaVersion, config, cell, units, inputDim, activation, timeSteps, batchSize, seed, backend, method } = report;
   const manifest: SaveManifest = {
-    schemaVersion: 1,
-    config: report.config,
-    cell: report.cell,
-    units: report.units,
-    inputDim: report.inputDim,
-    activation: report.activation,
-    timeSteps: report.timeSteps,
-    batchSize: report.batchSize,
-    seed: report.seed,
-    backend: report.backend,
-    method: report.method,
+    ...{ schemaVersion, config, cell, units, inputDim, activation, timeSteps, batchSize, seed, backend, method },
     files: files.map((f) => f.entry),
   };
   const parent = path.dirname(target);

@@ -109,7 +109,7 @@ const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 /** erf by Abramowitz–Stegun 7.1.26 is too coarse for 1e-5 checks; use a series/continued fraction. */
-function erf(x: number): number {
+export function erf(x: number): number {
   const s = Math.sign(x);
   const a = Math.abs(x);
   if (a < 3) {
@@ -129,7 +129,8 @@ function erf(x: number): number {
   for (let n = 60; n >= 1; n--) f = n / 2 / (a + f);
   return s * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f));
 }
-const phi = (z: number) => Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
+/** The standard normal density. */
+export const phi = (z: number) => Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
 const Phi = (z: number) => 0.5 * (1 + erf(z / Math.SQRT2));
 
 export const ACT: Record<string, { f: (z: number) => number; df: (z: number) => number }> = {
