@@ -1,7 +1,7 @@
 // The contract every op of the fixed op set fulfils, in one file per op (graph/ops/*): its shape rule,
 // its evaluation on batched tensors, and its structured Jacobian rule, side by side — like an op and
 // its gradient in tfjs-core.
-import type { Tensor, Tensor2D } from '../backend/tf';
+import type { Tensor } from '../backend/tf';
 import type { GraphNode, OpAttrs } from './graph';
 import type { SJ } from './structuredJacobian';
 
@@ -14,10 +14,15 @@ export interface ShapeResult {
 }
 
 export interface JacobianArgs {
-  /** Values of the inputs: batched ones are [N, dim], params and constants unbatched. */
-  values: Tensor[];
-  /** Value of this node's output, [N, dim]. */
-  output: Tensor2D;
+  /**
+   * Value of input k: batched ones [N, dim], params and constants unbatched. Fetched on demand, because
+   * reading a value from the trajectory costs a gather and most rules need only some of them.
+   */
+  value(k: number): Tensor;
+  /** Feature size of this node's output. */
+  outDim: number;
+  /** Feature size of each input (batched ones; 0 for scalars). */
+  inputDims: number[];
   /** Jacobians of the inputs w.r.t. the perturbed tensor; undefined for params and constants (zero). */
   jacobians: (SJ | undefined)[];
   attrs: OpAttrs;

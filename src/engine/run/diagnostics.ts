@@ -15,8 +15,13 @@ export interface ChunkMoments {
 export function chunkMoments(j: Tensor3D): ChunkMoments {
   const t = tf();
   const [mean, variance, frobenius] = t.tidy(() => {
-    const m = t.moments(j, [1, 2]);
-    return [m.mean, m.variance, t.sqrt(t.sum(t.square(j), [1, 2]))];
+    // Three passes over J (tf.moments makes a full copy first): mean, then the mean squared deviation;
+    // ‖J‖_F² = count·(var + mean²).
+    const count = j.shape[1] * j.shape[2];
+    const m = t.mean(j, [1, 2], true);
+    const v = t.mean(t.squaredDifference(j, m), [1, 2]);
+    const flatMean = t.reshape(m, [j.shape[0]]);
+    return [flatMean, v, t.sqrt(t.mul(t.add(v, t.square(flatMean)), count))];
   });
   const out = {
     mean: mean.dataSync() as Float32Array,

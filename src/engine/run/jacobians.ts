@@ -5,7 +5,7 @@
 //    backward pass with one-hot cotangents yields every row of every Jacobian (what batch_jacobian,
 //    jacrev and torch.func.jacrev do) — O(n³) per Jacobian.
 // Both stream: a chunk of occurrences is computed, handed to the sink, and freed.
-import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D } from '../backend/tf';
+import { tf, type Tensor, type Tensor1D, type Tensor3D } from '../backend/tf';
 import { throwIfAborted } from '../errors';
 import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
 import type { CellGraph } from '../graph/graph';
@@ -90,6 +90,7 @@ interface ChunkTask {
 
 function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): Tensor3D {
   const rows = occ.length * traj.B;
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   let carried = new Map<string, SJ>();
   for (let j = 0; j < length; j++) {
     const steps = occ.map((o) => o.start + j);
@@ -121,8 +122,9 @@ function structuredChunk({ graph, pair, traj, params, occ, site, length }: Chunk
       jac.set(
         node.name,
         def.jacobian({
-          values: node.inputs!.map((i) => values.get(i)),
-          output: values.get(node.name) as Tensor2D,
+          value: (k) => values.get(node.inputs![k]),
+          outDim: node.shape[0],
+          inputDims: node.inputs!.map((i) => byName.get(i)!.shape[0] ?? 0),
           jacobians: inputJ,
           attrs: node.attrs ?? {},
           rows,

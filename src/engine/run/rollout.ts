@@ -51,11 +51,9 @@ export class Trajectory {
     const s = this.series3d(first.series);
     const d = s.shape[2];
     const offset = first.index - steps[0];
-    // Consecutive steps are one slice; otherwise a gather.
-    const consecutive = steps.every((st, i) => st === steps[0] + i);
-    const picked = consecutive
-      ? t.slice(s, [first.index, 0, 0], [steps.length, this.B, d])
-      : t.gather(s, t.tensor1d(steps.map((st) => st + offset), 'int32'));
+    // Always a gather, even for consecutive steps: the wasm backend's slice kernel copies its whole input
+    // out of the wasm heap on every call, which made long runs quadratic in T; gather reads only its rows.
+    const picked = t.gather(s, t.tensor1d(steps.map((st) => st + offset), 'int32'));
     return t.reshape(picked, [steps.length * this.B, d]);
   }
 
@@ -88,12 +86,7 @@ export async function rollout(
     graph.states.map((s) => [s.name, t.tensor2d(data.initialStates.get(s.name)!, [B, s.dim])]),
   );
   for (const s of graph.states) chunks.get(s.name)!.push(t.expandDims(states.get(s.name)!, 0) as Tensor3D);
-  const inputSeries = new Map(
-    graph.inputs.map((name) => {
-      const dim = graph.nodes.find((n) => n.name === name)!.shape[0];
-      return [name, t.tensor3d(data.inputs.get(name)!, [T, B, dim])];
-    }),
-  );
+  const inputDims = new Map(graph.inputs.map((name) => [name, graph.nodes.find((n) => n.name === name)!.shape[0]]));
 
   const flush = () => {
     for (const [name, list] of pending) {
@@ -109,8 +102,10 @@ export async function rollout(
     const kept = t.tidy(() => {
       const leaves = new Map<string, Tensor>(data.params);
       for (const s of graph.states) leaves.set(s.prev, states.get(s.name)!);
-      for (const [name, series] of inputSeries) {
-        leaves.set(name, t.reshape(t.slice(series, [step - 1, 0, 0], [1, B, series.shape[2]]), [B, series.shape[2]]));
+      // Each step's input is made from its own slice of the host array: slicing one [T, B, d] tensor per
+      // step would copy the whole series out of the wasm heap every time (quadratic in T).
+      for (const [name, dim] of inputDims) {
+        leaves.set(name, t.tensor2d(data.inputs.get(name)!.subarray((step - 1) * B * dim, step * B * dim), [B, dim]));
       }
       const values = evaluateStep(graph, leaves);
       // tidy keeps exactly what is returned: the stored nodes' values for this step. Cloned, because a
@@ -133,7 +128,6 @@ export async function rollout(
   }
   flush();
   states.forEach((x) => x.dispose());
-  for (const s of inputSeries.values()) s.dispose();
   const series = new Map<string, Tensor3D>();
   for (const [name, list] of chunks) {
     series.set(name, list.length === 1 ? list[0] : (t.concat(list, 0) as Tensor3D));

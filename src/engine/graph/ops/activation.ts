@@ -19,6 +19,6 @@ export const activationOp: OpDef = {
     return { shape: z.shape, batched: z.batched };
   },
   evaluate: ([z], attrs) => rule(attrs.activation).evaluate(z),
-  jacobian: ({ values: [z], jacobians: [jz], attrs, output, wrtDim }) =>
-    jz ? scaleRows(jz, rule(attrs.activation).derivative(z) as Tensor2D) : zero(output.shape[1], wrtDim),
+  jacobian: ({ value, jacobians: [jz], attrs, outDim, wrtDim }) =>
+    jz ? scaleRows(jz, rule(attrs.activation).derivative(value(0)) as Tensor2D) : zero(outDim, wrtDim),
 };

@@ -9,6 +9,5 @@ export const addOp: OpDef = {
   arity: 2,
   inferShape: (inputs) => elementwiseShape('add', inputs),
   evaluate: ([a, b]) => tf().add(a, b),
-  jacobian: ({ jacobians: [ja, jb], rows, output, wrtDim }) =>
-    addJ(ja ?? zero(output.shape[1], wrtDim), jb ?? zero(output.shape[1], wrtDim), rows),
+  jacobian: ({ jacobians: [ja, jb], rows, outDim, wrtDim }) => addJ(ja ?? zero(outDim, wrtDim), jb ?? zero(outDim, wrtDim), rows),
 };

@@ -12,9 +12,9 @@ export const concatOp: OpDef = {
     return { shape: [inputs.reduce((s, n) => s + n.shape[0], 0)], batched: true };
   },
   evaluate: (values) => tf().concat(values as Tensor2D[], 1),
-  jacobian: ({ values, jacobians, rows, wrtDim }) =>
+  jacobian: ({ inputDims, jacobians, rows, wrtDim }) =>
     concatRows(
-      jacobians.map((j, i) => j ?? zero(values[i].shape[1] ?? 0, wrtDim)),
+      jacobians.map((j, i) => j ?? zero(inputDims[i], wrtDim)),
       rows,
     ),
 };

@@ -20,6 +20,6 @@ export const matmulOp: OpDef = {
     return { shape: [w.shape[1]], batched: true };
   },
   evaluate: ([x, w]) => tf().matMul(x as Tensor2D, w as Tensor2D),
-  jacobian: ({ values: [, w], jacobians: [jx], wrtDim, output }) =>
-    jx ? applyKernel(jx, tf().transpose(w as Tensor2D)) : zero(output.shape[1], wrtDim),
+  jacobian: ({ value, jacobians: [jx], wrtDim, outDim }) =>
+    jx ? applyKernel(jx, tf().transpose(value(1) as Tensor2D)) : zero(outDim, wrtDim),
 };

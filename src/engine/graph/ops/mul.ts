@@ -17,11 +17,10 @@ export const mulOp: OpDef = {
   arity: 2,
   inferShape: (inputs) => elementwiseShape('mul', inputs),
   evaluate: ([a, b]) => tf().mul(a, b),
-  jacobian: ({ values: [a, b], jacobians: [ja, jb], rows, output, wrtDim }) => {
-    const dim = output.shape[1];
+  jacobian: ({ value, jacobians: [ja, jb], rows, outDim: dim, wrtDim }) => {
     const terms: SJ[] = [];
-    if (ja && ja.kind !== 'zero') terms.push(scaleRows(ja, asRows(b, rows, dim)));
-    if (jb && jb.kind !== 'zero') terms.push(scaleRows(jb, asRows(a, rows, dim)));
+    if (ja && ja.kind !== 'zero') terms.push(scaleRows(ja, asRows(value(1), rows, dim)));
+    if (jb && jb.kind !== 'zero') terms.push(scaleRows(jb, asRows(value(0), rows, dim)));
     return terms.reduce((s, x) => add(s, x, rows), zero(dim, wrtDim));
   },
 };

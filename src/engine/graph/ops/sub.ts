@@ -9,6 +9,6 @@ export const subOp: OpDef = {
   arity: 2,
   inferShape: (inputs) => elementwiseShape('sub', inputs),
   evaluate: ([a, b]) => tf().sub(a, b),
-  jacobian: ({ jacobians: [ja, jb], rows, output, wrtDim }) =>
-    add(ja ?? zero(output.shape[1], wrtDim), negate(jb ?? zero(output.shape[1], wrtDim), rows), rows),
+  jacobian: ({ jacobians: [ja, jb], rows, outDim, wrtDim }) =>
+    add(ja ?? zero(outDim, wrtDim), negate(jb ?? zero(outDim, wrtDim), rows), rows),
 };
