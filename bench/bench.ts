@@ -187,10 +187,9 @@ async function engineStage(p: Prepared, pair: ResolvedPair, method: Method, keep
   const inn = pair.wrtDim;
   const matrix = pair.ofDim * inn;
   const stats = newStats(pair.occurrences.length * B, matrix, keep);
-  await computeJacobians(p.graph, pair, p.traj, p.params, { method, chunkBytes: CHUNK_BYTES }, (chunk) => {
-    const m = chunkMoments(chunk.jacobians);
-    const data = keep ? (chunk.jacobians.dataSync() as Float32Array) : undefined;
-    chunk.jacobians.dispose();
+  await computeJacobians(p.graph, pair, p.traj, p.params, { method, dense: keep, chunkBytes: CHUNK_BYTES }, (chunk) => {
+    const m = chunk.moments;
+    const data = chunk.data;
     chunk.indices.forEach((occ, c) => {
       for (let b = 0; b < B; b++) {
         const row = c * B + b;

@@ -284,3 +284,25 @@ describe('the backends agree with each other', () => {
     }
   });
 });
+
+forEachBackend('statistics reduced from the structure equal those of the whole matrices', () => {
+  for (const c of CASES.filter((x) => ['seed relu', 'seed tanh', 'simple_rnn tanh', 'lstm tanh/sigmoid', 'gru tanh/sigmoid'].includes(x.name))) {
+    it(`${c.name}: mean, varTimesFanIn and Frobenius norm without materialising J`, async () => {
+      const text = JSON.stringify({ ...c.config, units: 24, jacobians: jac(c.pairs) });
+      const whole = await analyzeText(text, '/tmp/jacobian-lens-test.jacobian.json', { keepJacobiansMB: Infinity });
+      const factored = await analyzeText(text, '/tmp/jacobian-lens-test.jacobian.json', { keepJacobiansMB: 0 });
+      assert.equal(factored.arrays.pairs[0].jacobians, undefined, 'no whole Jacobians were kept');
+      whole.report.jacobians.forEach((pair, i) => {
+        pair.steps.forEach((s, k) => {
+          const f = factored.report.jacobians[i].steps[k];
+          for (const key of ['mean', 'varTimesFanIn', 'frobenius'] as const) {
+            s[key].forEach((v, b) => {
+              const scale = key === 'mean' ? Math.max(Math.sqrt(s.varTimesFanIn[b] / pair.inDim), 1e-12) : Math.max(Math.abs(v), 1e-12);
+              assert.ok(Math.abs(f[key][b] - v) <= 1e-4 * scale, `${pair.of} wrt ${pair.wrt} t=${s.t} b=${b} ${key}: ${f[key][b]} vs ${v}`);
+            });
+          }
+        });
+      });
+    });
+  }
+});

@@ -3,7 +3,7 @@
 // Ops combine these forms and make a Jacobian dense only when they must: an elementwise op scales
 // rows of a diagonal, a kernel applied to the identity is the (transposed) kernel itself, shared by
 // every row. This is what turns an O(n³) reverse-mode Jacobian into O(n²) work per step.
-import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
+import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D } from '../backend/tf';
 
 export type StructuredJacobian =
   /** All zeros: the tensor does not depend on the perturbed one. */
@@ -14,6 +14,12 @@ export type StructuredJacobian =
   | { kind: 'diag'; d: Tensor2D }
   /** One [out, in] matrix shared by every row. */
   | { kind: 'shared'; m: Tensor2D }
+  /**
+   * diag(row)·M·diag(col) per row: a shared matrix scaled by per-row vectors (row [N, out], col [N, in];
+   * an absent one is all ones). A kernel after an activation (the seed's Wᵀ·diag(act′)) or an activation
+   * after a kernel (SimpleRNN's diag(act′)·Rᵀ) stays in this form: O(n) numbers per row instead of n².
+   */
+  | { kind: 'scaled'; m: Tensor2D; row?: Tensor2D; col?: Tensor2D }
   /** A matrix per row: [N, out, in]. */
   | { kind: 'dense'; m: Tensor3D };
 
@@ -28,6 +34,7 @@ export function outDim(j: SJ): number {
     case 'diag':
       return j.d.shape[1];
     case 'shared':
+    case 'scaled':
       return j.m.shape[0];
     case 'dense':
       return j.m.shape[1];
@@ -43,6 +50,7 @@ export function inDim(j: SJ): number {
     case 'diag':
       return j.d.shape[1];
     case 'shared':
+    case 'scaled':
       return j.m.shape[1];
     case 'dense':
       return j.m.shape[2];
@@ -63,7 +71,9 @@ export function scaleRows(j: SJ, s: Tensor2D): SJ {
     case 'diag':
       return { kind: 'diag', d: t.mul(s, j.d) };
     case 'shared':
-      return { kind: 'dense', m: t.mul(t.expandDims(s, 2), t.expandDims(j.m, 0)) as Tensor3D };
+      return { kind: 'scaled', m: j.m, row: s };
+    case 'scaled':
+      return { kind: 'scaled', m: j.m, col: j.col, row: j.row ? (t.mul(j.row, s) as Tensor2D) : s };
     case 'dense':
       return { kind: 'dense', m: t.mul(t.expandDims(s, 2), j.m) as Tensor3D };
   }
@@ -81,6 +91,8 @@ export function scale(j: SJ, c: number, rows: number): SJ {
       return { kind: 'diag', d: t.mul(j.d, c) };
     case 'shared':
       return { kind: 'shared', m: t.mul(j.m, c) };
+    case 'scaled':
+      return { kind: 'scaled', m: t.mul(j.m, c) as Tensor2D, row: j.row, col: j.col };
     case 'dense':
       return { kind: 'dense', m: t.mul(j.m, c) };
   }
@@ -107,6 +119,12 @@ export function toDense(j: SJ, rows: number): Tensor3D {
     }
     case 'shared':
       return t.tile(t.expandDims(j.m, 0), [rows, 1, 1]) as Tensor3D;
+    case 'scaled': {
+      let m: Tensor = t.expandDims(j.m, 0);
+      if (j.row) m = t.mul(m, t.expandDims(j.row, 2));
+      if (j.col) m = t.mul(m, t.expandDims(j.col, 1));
+      return (j.row || j.col ? m : t.tile(m, [rows, 1, 1])) as Tensor3D;
+    }
     case 'dense':
       return j.m;
   }
@@ -144,10 +162,14 @@ export function applyKernel(j: SJ, kernelT: Tensor2D): SJ {
     case 'identity':
       return { kind: 'shared', m: kernelT };
     case 'diag':
-      // Wᵀ·diag(d): column j of Wᵀ scaled by d_j — one broadcast multiply, no matmul.
-      return { kind: 'dense', m: t.mul(t.expandDims(kernelT, 0), t.expandDims(j.d, 1)) as Tensor3D };
+      // Wᵀ·diag(d): column j of Wᵀ scaled by d_j — kept as factors, made dense only if something needs it.
+      return { kind: 'scaled', m: kernelT, col: j.d };
     case 'shared':
       return { kind: 'shared', m: t.matMul(kernelT, j.m) };
+    case 'scaled':
+      // Kᵀ·M·diag(col) stays factored; a row scaling in between differs per row, so that case goes dense.
+      if (!j.row) return { kind: 'scaled', m: t.matMul(kernelT, j.m), col: j.col };
+      return applyKernel({ kind: 'dense', m: toDense(j, j.row.shape[0]) }, kernelT);
     case 'dense': {
       const [rows, k, inn] = j.m.shape;
       // [N, k, in] → [k, N·in] so one 2-D matmul serves every row.
@@ -186,24 +208,45 @@ export function sliceRows(j: SJ, begin: number, size: number, rows: number): SJ 
     }
     case 'shared':
       return { kind: 'shared', m: t.slice(j.m, [begin, 0], [size, j.m.shape[1]]) as Tensor2D };
+    case 'scaled':
+      return {
+        kind: 'scaled',
+        m: t.slice(j.m, [begin, 0], [size, j.m.shape[1]]) as Tensor2D,
+        row: j.row ? (t.slice(j.row, [0, begin], [j.row.shape[0], size]) as Tensor2D) : undefined,
+        col: j.col,
+      };
     case 'dense':
       return { kind: 'dense', m: t.slice(j.m, [0, begin, 0], [rows, size, j.m.shape[2]]) as Tensor3D };
   }
 }
 
-/** J_a·J_b for chaining Jacobians across steps: (∂y/∂x)(∂x/∂w). */
-export function compose(a: SJ, b: SJ, rows: number): SJ {
+/**
+ * Per-row Σ J and Σ J² straight from the structure, without materialising [N, out, in]: for
+ * diag(r)·M·diag(c), Σ J = Σ_i r_i (M·c)_i and Σ J² = Σ_i r_i² (M²·c²)_i — two matmuls. Undefined for
+ * dense Jacobians (their moments are reduced from the matrices themselves).
+ */
+export function momentSums(j: SJ, rows: number): { sum: Tensor1D; sumSq: Tensor1D } | undefined {
   const t = tf();
-  if (a.kind === 'zero' || b.kind === 'zero') return zero(outDim(a), inDim(b));
-  if (a.kind === 'identity') return b;
-  if (b.kind === 'identity') return a;
-  if (a.kind === 'diag') return scaleRows(b, a.d);
-  if (b.kind === 'diag') {
-    // J·diag(d): scale columns.
-    if (a.kind === 'shared') return { kind: 'dense', m: t.mul(t.expandDims(a.m, 0), t.expandDims(b.d, 1)) as Tensor3D };
-    return { kind: 'dense', m: t.mul(a.m, t.expandDims(b.d, 1)) as Tensor3D };
+  const perRow = (x: number) => t.fill([rows], x) as Tensor1D;
+  switch (j.kind) {
+    case 'zero':
+      return { sum: perRow(0), sumSq: perRow(0) };
+    case 'identity':
+      return { sum: perRow(j.n), sumSq: perRow(j.n) };
+    case 'diag':
+      return { sum: t.sum(j.d, 1), sumSq: t.sum(t.square(j.d), 1) };
+    case 'shared':
+      return { sum: perRow(t.sum(j.m).dataSync()[0]), sumSq: perRow(t.sum(t.square(j.m)).dataSync()[0]) };
+    case 'scaled': {
+      const [out, inn] = j.m.shape;
+      const col = j.col ?? (t.ones([rows, inn]) as Tensor2D);
+      const row = j.row ?? (t.ones([rows, out]) as Tensor2D);
+      // (M·c) for every row at once: [N, in] × Mᵀ [in, out] → [N, out].
+      const mc = t.matMul(col, j.m, false, true);
+      const m2c2 = t.matMul(t.square(col), t.square(j.m), false, true);
+      return { sum: t.sum(t.mul(row, mc), 1), sumSq: t.sum(t.mul(t.square(row), m2c2), 1) };
+    }
+    case 'dense':
+      return undefined;
   }
-  if (a.kind === 'shared' && b.kind === 'shared') return { kind: 'shared', m: t.matMul(a.m, b.m) };
-  if (a.kind === 'shared') return applyKernel(b, a.m);
-  return { kind: 'dense', m: t.matMul(a.m, toDense(b, rows)) as Tensor3D };
 }

@@ -10,7 +10,7 @@ import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
 import { initialStates, initParams, inputSeries } from './data';
-import { chunkMoments, spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
+import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
 import { computeJacobians } from './jacobians';
 import { checkMemory, estimateMemory, formatBytes } from './memory';
 import { resolvePairs, type ResolvedPair } from './pairs';
@@ -196,12 +196,15 @@ async function pairJacobians(
     pair,
     traj,
     paramTensors,
-    { method: options.method, chunkBytes: options.chunkBytes, signal: options.signal, onChunk: options.onChunk },
+    {
+      method: options.method,
+      dense: options.keep || want.eigen || want.singular,
+      chunkBytes: options.chunkBytes,
+      signal: options.signal,
+      onChunk: options.onChunk,
+    },
     (chunk) => {
-      const m = chunkMoments(chunk.jacobians);
-      const needData = options.keep || want.eigen || want.singular;
-      const data = needData ? (chunk.jacobians.dataSync() as Float32Array) : undefined;
-      chunk.jacobians.dispose();
+      const { moments: m, data } = chunk;
       const spectralStart = performance.now();
       chunk.indices.forEach((occ, c) => {
         for (let b = 0; b < B; b++) {

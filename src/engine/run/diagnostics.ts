@@ -32,6 +32,26 @@ export function chunkMoments(j: Tensor3D): ChunkMoments {
   return out;
 }
 
+/**
+ * Moments from per-matrix Σ J and Σ J² (the structured method's factored sums). Undefined when the variance
+ * would come from cancellation (mean² a sizeable part of E[J²]): then the matrices are reduced directly.
+ */
+export function momentsFromSums(sum: Float32Array, sumSq: Float32Array, count: number): ChunkMoments | undefined {
+  const n = sum.length;
+  const mean = new Float32Array(n);
+  const variance = new Float32Array(n);
+  const frobenius = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = sum[i] / count;
+    const e2 = sumSq[i] / count;
+    if (m * m > 0.1 * e2) return undefined;
+    mean[i] = m;
+    variance[i] = Math.max(e2 - m * m, 0);
+    frobenius[i] = Math.sqrt(sumSq[i]);
+  }
+  return { mean, variance, frobenius };
+}
+
 export interface MatrixSpectrum {
   /** Descending. */
   singularValues?: Float64Array;

@@ -10,7 +10,8 @@ import { throwIfAborted } from '../errors';
 import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
-import { identity, toDense, zero, type SJ } from '../graph/structuredJacobian';
+import { identity, momentSums, toDense, zero, type SJ } from '../graph/structuredJacobian';
+import { chunkMoments, momentsFromSums, type ChunkMoments } from './diagnostics';
 import { occurrenceGroups, type Occurrence, type ResolvedPair } from './pairs';
 import type { Trajectory } from './rollout';
 
@@ -19,12 +20,19 @@ export type Method = 'structured' | 'autodiff';
 export interface JacobianChunk {
   /** Positions of these occurrences in pair.occurrences. */
   indices: number[];
-  /** [indices.length · B, out, in]; row block k·B..k·B+B-1 belongs to occurrence indices[k]. The sink disposes it. */
-  jacobians: Tensor3D;
+  /** Per matrix (row k·B + b belongs to occurrence indices[k], batch element b). */
+  moments: ChunkMoments;
+  /** The matrices, [indices.length · B, out, in] row-major, when `dense` was asked for. */
+  data?: Float32Array;
 }
 
 export interface JacobianRunOptions {
   method: Method;
+  /**
+   * Whether the sink needs the whole matrices (kept, saved or decomposed). Without them the structured
+   * method reduces the statistics from the factors and never builds [N, out, in].
+   */
+  dense: boolean;
   /** Working-memory budget of one chunk, in bytes. */
   chunkBytes: number;
   signal?: AbortSignal;
@@ -88,7 +96,8 @@ interface ChunkTask {
   length: number;
 }
 
-function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): Tensor3D {
+/** The Jacobian of `of` for a chunk, in structured form (made dense only by the caller, if needed). */
+function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): SJ {
   const rows = occ.length * traj.B;
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   let carried = new Map<string, SJ>();
@@ -132,7 +141,7 @@ function structuredChunk({ graph, pair, traj, params, occ, site, length }: Chunk
         }),
       );
     }
-    if (last) return toDense(jac.get(pair.ofNode.name) ?? zero(pair.ofDim, pair.wrtDim), rows);
+    if (last) return jac.get(pair.ofNode.name) ?? zero(pair.ofDim, pair.wrtDim);
     carried = new Map(graph.states.map((s) => [s.name, jac.get(s.name) ?? zero(s.dim, pair.wrtDim)]));
   }
   throw new Error('internal: empty window');
@@ -199,8 +208,29 @@ export async function computeJacobians(
       throwIfAborted(options.signal);
       const occ = group.slice(i, i + chunkSize);
       const task: ChunkTask = { graph, pair, traj, params, occ, site, length };
-      const jacobians = t.tidy(() => (options.method === 'structured' ? structuredChunk(task) : autodiffChunk(task)));
-      await sink({ indices: occ.map((o) => position.get(o)!), jacobians });
+      const indices = occ.map((o) => position.get(o)!);
+      const count = pair.ofDim * pair.wrtDim;
+      const result = t.tidy(() => {
+        if (options.method !== 'structured') return { dense: autodiffChunk(task) };
+        const j = structuredChunk(task);
+        const sums = options.dense ? undefined : momentSums(j, occ.length * traj.B);
+        return sums ?? { dense: toDense(j, occ.length * traj.B) };
+      });
+      let moments: ChunkMoments | undefined;
+      if ('sum' in result) {
+        moments = momentsFromSums(result.sum.dataSync() as Float32Array, result.sumSq.dataSync() as Float32Array, count);
+        t.dispose([result.sum, result.sumSq]);
+      }
+      if (moments) {
+        await sink({ indices, moments });
+      } else {
+        // Dense matrices: asked for, produced by autodiff, or the factored sums were too ill-conditioned.
+        const dense = 'dense' in result ? result.dense : t.tidy(() => toDense(structuredChunk(task), occ.length * traj.B));
+        const m = chunkMoments(dense);
+        const data = options.dense ? (dense.dataSync() as Float32Array) : undefined;
+        dense.dispose();
+        await sink({ indices, moments: m, data });
+      }
       done += occ.length;
       options.onChunk?.(done, total);
       await new Promise((r) => setImmediate(r));
