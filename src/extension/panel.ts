@@ -149,15 +149,13 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
         return;
       }
       case 'npy': {
-        const picked = await vscode.window.showOpenDialog({
-          canSelectFolders: true,
-          canSelectFiles: false,
-          canSelectMany: false,
-          defaultUri: vscode.Uri.file(folder),
-          openLabel: 'Save .npy files here',
-          title: 'Jacobian Lens: folder for the .npy files and manifest.json',
+        // A new folder named like the config (saveRun refuses a folder holding other files, such as the
+        // config's own folder, and replaces an earlier save in place).
+        const dir = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(join(folder, `${stem}-arrays`)),
+          saveLabel: 'Save .npy files here',
+          title: 'Jacobian Lens: new folder for the .npy files and manifest.json',
         });
-        const dir = picked?.[0];
         if (!dir) return;
         const files = await this.controller.saveArrays(file, dir.fsPath);
         this.log.info(`exported ${files.length} file(s) to ${dir.fsPath}: ${files.join(', ')}`);

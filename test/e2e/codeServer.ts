@@ -544,6 +544,27 @@ export async function pickQuickItem(page: Page, label: string, filter = label, t
   if (waitClosed) await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs });
 }
 
+/**
+ * Accepts VS Code's own file dialog (code-server has no native one: showSaveDialog and showOpenDialog open the
+ * "simple" dialog, a quick input holding a path). Waits for it to hold `expectedPath` (the default the extension
+ * asked for, so a wrong default fails here), then presses Enter; waits until it has closed. A folder dialog
+ * shows the folder with a trailing separator.
+ */
+export async function acceptFileDialog(page: Page, expectedPath: string, timeoutMs = 30_000): Promise<void> {
+  const input = quickInput(page).locator('input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  let value = '';
+  for (;;) {
+    value = await input.inputValue();
+    if (value.replace(/\/+$/, '') === expectedPath.replace(/\/+$/, '')) break;
+    if (Date.now() > deadline) throw new Error(`the file dialog holds "${value}", expected "${expectedPath}"`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await input.press('Enter');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -17,6 +17,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { applyEdits, modify, type JSONPath } from 'jsonc-parser/lib/esm/main';
 import {
+  acceptFileDialog,
   clickCodeLens,
   editorTypeAndSave,
   findWebviewFrame,
@@ -309,6 +310,39 @@ async function userPath(): Promise<void> {
       await reloadWindow(page);
       const column = await waitForColumn(page, 'the revived panel to show the relu seed', (v) => v.every((x) => Math.abs(x - 0.5) <= 0.1));
       expect(column.length > 0, 'no rows');
+    });
+
+    await test('Export PNG, CSV, JSON and .npy from the panel write the heatmap, the table, the report and the arrays', async () => {
+      const folder = join(workspace, 'examples');
+      const target = {
+        png: join(folder, 'seed-relu-heatmap.png'),
+        csv: join(folder, 'seed-relu-steps.csv'),
+        json: join(folder, 'seed-relu-report.json'),
+        npy: join(folder, 'seed-relu-arrays'),
+      };
+      for (const [what, path] of Object.entries(target)) {
+        const frame = await findWebviewFrame(page, '[data-testid="step-row"]');
+        await frame.click(`[data-testid="export-${what}"]`);
+        await acceptFileDialog(page, path);
+        await poll(`${basename(path)} to be written`, async () => existsSync(path) || undefined, 60_000);
+      }
+      const png = readFileSync(target.png);
+      expect(png.subarray(1, 4).toString('latin1') === 'PNG', 'the PNG export is not a PNG file');
+      const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+      expect(width >= 100 && height >= 100, `the heatmap PNG is ${width}×${height}, smaller than the 100×100 Jacobian`);
+      const report = JSON.parse(readFileSync(target.json, 'utf8')) as { schemaVersion: unknown; jacobians: { steps: { t: number; varTimesFanIn: number[] }[] }[] };
+      expect(report.schemaVersion !== undefined, 'the JSON export has no schemaVersion');
+      const reportVar = report.jacobians[0].steps.map((s) => s.varTimesFanIn[0]);
+      expect(reportVar.length === 4 && reportVar.every((v) => Math.abs(v - 0.5) <= 0.1), `the JSON export's varTimesFanIn ${JSON.stringify(reportVar)}`);
+      const [header, ...rows] = readFileSync(target.csv, 'utf8').trim().split('\n').map((l) => l.split(','));
+      const column = header.indexOf('varTimesFanIn');
+      expect(column >= 0 && rows.length === 4, `the CSV export has header ${header.join(',')} and ${rows.length} rows`);
+      rows.forEach((r, k) => expect(Math.abs(Number(r[column]) - reportVar[k]) <= 1e-6, `CSV row ${k + 1}: ${r[column]} vs the report's ${reportVar[k]}`));
+      const manifest = JSON.parse(readFileSync(join(target.npy, 'manifest.json'), 'utf8')) as { files: { file: string; kind: string; shape: number[] }[] };
+      const missing = manifest.files.filter((f) => !existsSync(join(target.npy, f.file))).map((f) => f.file);
+      expect(missing.length === 0, `the manifest names files that are not there: ${missing.join(', ')}`);
+      const jacobian = manifest.files.find((f) => f.kind === 'jacobian');
+      expect(jacobian && jacobian.shape.join('x') === '4x1x100x100', `the saved Jacobian has shape ${jacobian?.shape.join('x')}, expected 4x1x100x100`);
     });
 
     await test('start a long run and cancel it from the progress notification: no engine process after 1 s', async () => {
