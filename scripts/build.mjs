@@ -1,7 +1,7 @@
 // Bundles every entry point with esbuild. Type checking is separate (`npm run typecheck`):
 // esbuild only strips types, which keeps the build fast and the check strict.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -63,8 +63,28 @@ if (existsSync(join(root, 'webview/main.ts'))) {
     format: 'iife',
   }));
 }
-// Test and bench entries: one bundle per file so mocha can pick them up by glob.
-const testEntries = [...listTests(join(root, 'test/unit')), ...listTests(join(root, 'test/host'))];
+// Unit tests: one bundle of every test file, so that mocha's one process holds one copy of tfjs-core and its
+// backends (a bundle per file registered every kernel again, once per file: a thousand warnings per run).
+const unitTests = listTests(join(root, 'test/unit')).sort();
+rmSync(join(dist, 'test/unit'), { recursive: true, force: true });
+if (unitTests.length) {
+  builds.push(esbuild.build({
+    ...common,
+    stdin: {
+      contents: unitTests.map((f) => `import './${relative(root, f).replace(/\\/g, '/')}';`).join('\n'),
+      resolveDir: root,
+      sourcefile: 'test/unit/all.test.ts',
+      loader: 'ts',
+    },
+    outfile: join(dist, 'test/unit/all.test.js'),
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: nodeExternals,
+  }));
+}
+// Host-suite, e2e and bench entries: one bundle per file (the host suite loads its test files by glob).
+const testEntries = listTests(join(root, 'test/host'));
 for (const file of [...testEntries, join(root, 'test/host/index.ts'), join(root, 'test/e2e/e2e.ts'), join(root, 'bench/bench.ts')]) {
   if (!existsSync(file)) continue;
   const rel = relative(root, file).replace(/\.ts$/, '.js');
