@@ -377,6 +377,26 @@ async function userPath(): Promise<void> {
       console.log(`      (engine process ${before.join(', ')} gone ${goneAfter} ms after the click)`);
       await toast.waitFor({ state: 'hidden', timeout: 10_000 });
     });
+
+    await test('an engine process killed mid-run: an error notification whose "Show Log" opens the Jacobian Lens log', async () => {
+      // What an out-of-memory kill looks like from the extension: the engine process vanishes mid-computation.
+      await clickCodeLens(page, /Analyze RNN Jacobian/, 60_000, true);
+      const pids = await poll('an engine process', async () => {
+        const found = engineProcesses(extensionsDir);
+        return found.length ? found : undefined;
+      }, 60_000);
+      await sleep(1500);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /long\.jacobian\.json failed: the engine process exited unexpectedly/ }).first();
+      await toast.waitFor({ state: 'visible', timeout: 30_000 });
+      await toast.locator('.monaco-button', { hasText: /^Show Log$/ }).first().click();
+      // Only the extension's output channel holds this line (the toast is a notification, not the panel).
+      await poll('the output panel to show the failed run from the Jacobian Lens log', async () => {
+        const text = await page.locator('.part.panel').innerText({ timeout: 5_000 });
+        // Monaco renders spaces as no-break spaces: \s matches both.
+        return /run\s\d+\slong\.jacobian\.json\s\(codelens\)\sfailed:\sthe\sengine\sprocess\sexited\sunexpectedly/.test(text) || undefined;
+      }, 30_000);
+    });
   } catch (error) {
     fail('user path session', error instanceof Error ? (error.stack ?? error.message) : String(error));
   } finally {
