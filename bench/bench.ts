@@ -14,13 +14,13 @@ import * as path from 'node:path';
 import { initBackend, type BackendName, type BackendPreference } from '../src/engine/backend/backend';
 import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../src/engine/backend/tf';
 import { buildCell } from '../src/engine/cells';
-import type { RunSpec } from '../src/engine/config/spec';
+import type { JacobianMethod, RunSpec } from '../src/engine/config/spec';
 import type { CellGraph } from '../src/engine/graph/graph';
 import { opDef } from '../src/engine/graph/ops';
 import { parseRunConfig } from '../src/engine/run/analyze';
 import { initialStates, initParams, inputSeries } from '../src/engine/run/data';
 import { chunkMoments } from '../src/engine/run/diagnostics';
-import { bytesPerOccurrence, computeJacobians, type Method } from '../src/engine/run/jacobians';
+import { bytesPerOccurrence, computeJacobians } from '../src/engine/run/jacobians';
 import { resolvePairs, type ResolvedPair } from '../src/engine/run/pairs';
 import { rollout, type Trajectory } from '../src/engine/run/rollout';
 
@@ -182,7 +182,7 @@ function newStats(matrices: number, matrix: number, keep: boolean): Stats {
   };
 }
 
-async function engineStage(p: Prepared, pair: ResolvedPair, method: Method, keep: boolean): Promise<Stats> {
+async function engineStage(p: Prepared, pair: ResolvedPair, method: JacobianMethod, keep: boolean): Promise<Stats> {
   const B = p.traj.B;
   const inn = pair.wrtDim;
   const matrix = pair.ofDim * inn;
@@ -580,15 +580,12 @@ function runW3Child(T: number, backend: BackendName, args: Args): Promise<W3Resu
 }
 
 // ---------------------------------------------------------------------------------------------------
-// W5: the LSTM written as equations (issue 6), through analyze() when its example exists.
+// W5: the LSTM written as equations (issue 6), through analyze().
 // ---------------------------------------------------------------------------------------------------
 
 async function w5(args: Args): Promise<Row> {
   const file = path.join(examples, 'lstm-as-equations.jacobian.json');
   const what = 'LSTM as equations (custom), n 256, T 64, B 4';
-  if (!fs.existsSync(file)) {
-    return { id: 'W5', what, jacobians: '—', check: 'W5 not available yet (examples/lstm-as-equations.jacobian.json does not exist)' };
-  }
   // The example at W4's sizes and pair, so the two rows compare the same LSTM built two ways.
   const config = { ...readJson(file), units: 256, timeSteps: 64, batchSize: 4, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }], diagnostics: STATS_ONLY_DIAGNOSTICS };
   return keptWorkload('W5', what, config, lstmFloor, args);

@@ -65,9 +65,10 @@ if (existsSync(join(root, 'webview/main.ts'))) {
 }
 // Unit tests: one bundle of every test file, so that mocha's one process holds one copy of tfjs-core and its
 // backends (a bundle per file registered every kernel again, once per file: a thousand warnings per run).
-const unitTests = listTests(join(root, 'test/unit')).sort();
-rmSync(join(dist, 'test/unit'), { recursive: true, force: true });
+// The production build (`npm run package`) makes only what the VSIX ships; test bundles stay as they are.
+const unitTests = production ? [] : listTests(join(root, 'test/unit')).sort();
 if (unitTests.length) {
+  rmSync(join(dist, 'test/unit'), { recursive: true, force: true });
   builds.push(esbuild.build({
     ...common,
     stdin: {
@@ -84,8 +85,10 @@ if (unitTests.length) {
   }));
 }
 // Host-suite, e2e and bench entries: one bundle per file (the host suite loads its test files by glob).
-const testEntries = listTests(join(root, 'test/host'));
-for (const file of [...testEntries, join(root, 'test/host/index.ts'), join(root, 'test/e2e/e2e.ts'), join(root, 'bench/bench.ts')]) {
+const testEntries = production
+  ? []
+  : [...listTests(join(root, 'test/host')), ...['test/host/index.ts', 'test/e2e/e2e.ts', 'bench/bench.ts'].map((f) => join(root, f))];
+for (const file of testEntries) {
   if (!existsSync(file)) continue;
   const rel = relative(root, file).replace(/\.ts$/, '.js');
   builds.push(esbuild.build({

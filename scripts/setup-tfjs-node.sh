@@ -93,8 +93,10 @@ if [[ -n "${JACOBIAN_LENS_TF_DIR:-}" ]]; then
   TF_VERSION="custom:$TF_DIR"
   log "TensorFlow C library from JACOBIAN_LENS_TF_DIR=$TF_DIR"
 else
-  log "making sure the Python venv (the TensorFlow wheel) is there: scripts/setup-python.sh"
-  bash "$SCRIPT_DIR/setup-python.sh" || die "scripts/setup-python.sh failed"
+  if [[ "${JACOBIAN_LENS_VENV_READY:-}" != 1 ]]; then
+    log "making sure the Python venv (the TensorFlow wheel) is there: scripts/setup-python.sh"
+    bash "$SCRIPT_DIR/setup-python.sh" || die "scripts/setup-python.sh failed"
+  fi
   TF_DIR="$("$VENV/bin/python" -c 'import importlib.util, os; s = importlib.util.find_spec("tensorflow"); print(os.path.dirname(s.origin))')" \
     || die "cannot find the tensorflow package in $VENV"
   TF_VERSION="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("tensorflow-cpu"))')" \

@@ -10,6 +10,7 @@ start=$SECONDS
 step() { printf '\n\033[1m-- %s\033[0m\n' "$1"; }
 [ -d node_modules ] || { step "npm ci"; npm ci; }
 step "Python venv with TensorFlow (referee)"; bash scripts/setup-python.sh
+export JACOBIAN_LENS_VENV_READY=1 # setup-tfjs-node.sh takes the wheel from it without checking it again
 step "tfjs-node against that TensorFlow (tensorflow backend)"; bash scripts/setup-tfjs-node.sh
 step "code-server 4.100.3 + Chromium (extension tests)"; bash scripts/setup-code-server.sh
 echo "setup done in $((SECONDS - start)) s"

@@ -95,9 +95,9 @@ export function packedLut(lut: Uint8ClampedArray = buildLut()): Uint32Array {
 /**
  * Fills `pixels` (one packed RGBA word per matrix entry, row-major, same length as `values`) with
  * the colours of `values` under limits ±limit. The hot loop of the heatmap: one multiply, one round
- * and one table read per entry.
+ * and one table read per entry. Returns how many entries were not finite (drawn in the `bad` colour).
  */
-export function colorize(values: ArrayLike<number>, limit: number, pixels: Uint32Array, packed: Uint32Array): void {
+export function colorize(values: ArrayLike<number>, limit: number, pixels: Uint32Array, packed: Uint32Array): number {
   const size = packed.length - 1;
   const half = (size - 1) / 2;
   const scale = limit > 0 ? half / limit : 0;
@@ -106,13 +106,17 @@ export function colorize(values: ArrayLike<number>, limit: number, pixels: Uint3
   const high = packed[size - 1];
   const bad = packed[size];
   const n = values.length;
+  let nonFinite = 0;
   for (let p = 0; p < n; p++) {
     const v = values[p];
     const f = v * scale + offset;
     if (f >= 0 && f < size) pixels[p] = packed[f | 0];
-    else if (v !== v || v === Infinity || v === -Infinity) pixels[p] = bad;
-    else pixels[p] = f < 0 ? low : high;
+    else if (v !== v || v === Infinity || v === -Infinity) {
+      pixels[p] = bad;
+      nonFinite++;
+    } else pixels[p] = f < 0 ? low : high;
   }
+  return nonFinite;
 }
 
 /** A CSS colour string for an RGB triple. */

@@ -99,8 +99,7 @@ export class Heatmap {
         this.offscreen.height = rows;
       }
       const img = new ImageData(cols, rows);
-      colorize(matrix, input.limit, new Uint32Array(img.data.buffer), PACKED);
-      for (let p = 0; p < matrix.length; p++) if (!Number.isFinite(matrix[p])) this.nonFinite++;
+      this.nonFinite = colorize(matrix, input.limit, new Uint32Array(img.data.buffer), PACKED);
       this.offscreen.getContext('2d')?.putImageData(img, 0, 0);
       this.canvas.setAttribute('aria-label', `Heatmap of ∂${input.of}/∂${input.wrt}, ${rows}×${cols}, colour limits ±${formatNumber(input.limit)}`);
       if (this.hover && (this.hover.i >= rows || this.hover.j >= cols)) this.hover = undefined;

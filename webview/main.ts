@@ -1,7 +1,7 @@
 // Webview entry (bundled by esbuild into dist/webview/main.js, IIFE). Wiring only: messages from the
 // host come in, the selection (PanelState) goes out to setState, and the modules draw.
 import type { Report, PairArrays } from '../src/engine/run/report';
-import type { HostToWebview, Progress } from '../src/protocol/messages';
+import type { HostToWebview, PanelState, Progress } from '../src/protocol/messages';
 import { DiagnosticsCharts } from './charts';
 import {
   baseName, formatMs, formatNumber, jacDims, matrixAt, normalizePairArrays, numericalRank, pairLabel, sharedLimit,
@@ -9,7 +9,7 @@ import {
 } from './data';
 import { Heatmap } from './heatmap';
 import { buildLayout } from './layout';
-import { clampState, restoreState, vscodeApi, type ViewState } from './state';
+import { clampState, restoreState, vscodeApi } from './state';
 import { buildCsv, StepTable } from './table';
 import { readTheme, watchTheme } from './theme';
 import { registerToolkit, setChecked, setDisabled, setDropdownChoices, setDropdownValue } from './toolkit';
@@ -22,7 +22,7 @@ interface Current {
 
 registerToolkit();
 const api = vscodeApi();
-let state: ViewState = restoreState(api.getState());
+let state: PanelState = restoreState(api.getState());
 let current: Current | undefined;
 let stale = false;
 const sharedLimits = new Map<string, number>();
@@ -288,7 +288,7 @@ function selectPair(k: number): void {
   renderPair();
 }
 
-function select(change: Partial<Pick<ViewState, 'stepIndex' | 'batchIndex'>>): void {
+function select(change: Partial<Pick<PanelState, 'stepIndex' | 'batchIndex'>>): void {
   if (!current) return;
   const before = state;
   state = clampState({ ...state, ...change }, current.report, current.file);

@@ -12,18 +12,7 @@ export interface VsCodeApi {
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
-/**
- * PanelState plus view options that only the webview reads. The extra keys ride along in the same
- * setState object; the host only reads the PanelState part.
- */
-export interface ViewState extends PanelState {
-  /** Colour limits ±max|J| over all steps of the batch element instead of per step. */
-  sharedLimits?: boolean;
-  /** Log-scale y axis for the singular values. */
-  logSingular?: boolean;
-}
-
-export const DEFAULT_STATE: ViewState = { pairIndex: 0, stepIndex: 0, batchIndex: 0, sharedLimits: false, logSingular: true };
+export const DEFAULT_STATE: PanelState = { pairIndex: 0, stepIndex: 0, batchIndex: 0, sharedLimits: false, logSingular: true };
 
 let api: VsCodeApi | undefined;
 
@@ -41,9 +30,9 @@ function intOr(x: unknown, fallback: number): number {
   return typeof x === 'number' && Number.isInteger(x) && x >= 0 ? x : fallback;
 }
 
-/** A ViewState from whatever getState() returned (undefined, an old shape, garbage). */
-export function restoreState(saved: unknown): ViewState {
-  const s = (saved && typeof saved === 'object' ? saved : {}) as Partial<ViewState>;
+/** A PanelState from whatever getState() returned (undefined, an old shape, garbage). */
+export function restoreState(saved: unknown): PanelState {
+  const s = (saved && typeof saved === 'object' ? saved : {}) as Partial<PanelState>;
   return {
     file: typeof s.file === 'string' ? s.file : undefined,
     pairIndex: intOr(s.pairIndex, 0),
@@ -58,7 +47,7 @@ export function restoreState(saved: unknown): ViewState {
  * The selection made valid for `report` of `file`: a result for another file starts at the first
  * pair, step and batch element; indices past the end are clamped.
  */
-export function clampState(s: ViewState, report: Report, file: string): ViewState {
+export function clampState(s: PanelState, report: Report, file: string): PanelState {
   const sameFile = s.file === undefined || s.file === file;
   const pairs = report.jacobians.length;
   const pairIndex = sameFile ? Math.min(s.pairIndex, Math.max(0, pairs - 1)) : 0;

@@ -2,7 +2,7 @@
 // numbers above each `jacobians` entry. Entries are matched by the PairReport's `path` (`jacobians[i]`) and
 // located in the current text, so the lenses follow edits; while the config is invalid they say "stale".
 import * as vscode from 'vscode';
-import { isConfigPath, rootSpan, spanOfPath } from './configLocations';
+import { configTree, isConfigPath, rootSpan, spanOfPath } from './configLocations';
 import { pairHeadline } from './headline';
 import type { RunController } from './runController';
 
@@ -23,7 +23,8 @@ export class JacobianCodeLensProvider implements vscode.CodeLensProvider, vscode
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!isConfigPath(document.uri.fsPath)) return [];
     const text = document.getText();
-    const root = rootSpan(text);
+    const tree = configTree(text);
+    const root = rootSpan(text, tree);
     const rootRange = new vscode.Range(document.positionAt(root.offset), document.positionAt(root.offset));
     const state = this.controller.state(document.uri.fsPath);
     const lenses: vscode.CodeLens[] = [];
@@ -49,7 +50,7 @@ export class JacobianCodeLensProvider implements vscode.CodeLensProvider, vscode
     if (!report) return lenses;
     const stale = state?.issues ? ' (stale)' : '';
     report.jacobians.forEach((pair, index) => {
-      const span = spanOfPath(text, pair.path);
+      const span = spanOfPath(text, pair.path, tree);
       if (!span) return;
       const at = document.positionAt(span.offset);
       lenses.push(new vscode.CodeLens(new vscode.Range(at, at), {

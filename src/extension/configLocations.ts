@@ -5,6 +5,7 @@
 // `require('./impl/format')` esbuild cannot follow, which fails at run time ("Cannot find module './impl/format'").
 import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser/lib/esm/main';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parsePath } from '../engine/config/positions';
 import { weightsFiles } from '../engine/params/weights';
 
 export const CONFIG_SUFFIX = '.jacobian.json';
@@ -19,30 +20,13 @@ export interface TextSpan {
   length: number;
 }
 
-/** `jacobians[0].of` → ['jacobians', 0, 'of']. Unknown syntax yields undefined rather than a wrong path. */
-export function parseJsonPath(path: string): JSONPath | undefined {
-  if (path === '') return [];
-  const segments: JSONPath = [];
-  const pattern = /([A-Za-z_$][\w$-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|\./gy;
-  let lastIndex = 0;
-  let match: RegExpExecArray | null;
-  while ((match = pattern.exec(path)) !== null) {
-    if (match[1] !== undefined) segments.push(match[1]);
-    else if (match[2] !== undefined) segments.push(Number(match[2]));
-    else if (match[3] !== undefined) segments.push(JSON.parse(`"${match[3]}"`) as string);
-    lastIndex = pattern.lastIndex;
-    if (lastIndex === path.length) break;
-  }
-  return lastIndex === path.length ? segments : undefined;
-}
-
-function tree(text: string): Node | undefined {
+/** The text's syntax tree; pass it to several lookups on one text so that the text is parsed once. */
+export function configTree(text: string): Node | undefined {
   return parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
 }
 
 /** The root object's opening brace, or the start of the text when it does not parse as an object. */
-export function rootSpan(text: string): TextSpan {
-  const root = tree(text);
+export function rootSpan(text: string, root = configTree(text)): TextSpan {
   if (root) return { offset: root.offset, length: 1 };
   const firstNonSpace = text.search(/\S/);
   return { offset: Math.max(0, firstNonSpace), length: 0 };
@@ -52,22 +36,19 @@ export function rootSpan(text: string): TextSpan {
  * The span of the value at a JSON path (`jacobians[1]`), for a property its key too so that a CodeLens or
  * a diagnostic sits on the line a reader looks at. Undefined when the path is absent from this text.
  */
-export function spanOfPath(text: string, path: string): TextSpan | undefined {
-  const root = tree(text);
-  const segments = parseJsonPath(path);
-  if (!root || !segments) return undefined;
+export function spanOfPath(text: string, path: string, root = configTree(text)): TextSpan | undefined {
+  if (!root) return undefined;
+  let segments: JSONPath;
+  try {
+    segments = parsePath(path);
+  } catch {
+    return undefined; // not a path the engine wrote
+  }
   const node = findNodeAtLocation(root, segments);
   if (!node) return undefined;
   const property = node.parent?.type === 'property' ? node.parent : undefined;
   const start = property ? property.offset : node.offset;
   return { offset: start, length: node.offset + node.length - start };
-}
-
-/** The number of entries of the `jacobians` array, 0 when absent or not an array. */
-export function jacobianEntryCount(text: string): number {
-  const root = tree(text);
-  const node = root && findNodeAtLocation(root, ['jacobians']);
-  return node?.type === 'array' ? (node.children?.length ?? 0) : 0;
 }
 
 const DATA_FILE = /\.(npy|npz)$/i;
@@ -77,7 +58,7 @@ const DATA_FILE = /\.(npy|npz)$/i;
  * against the config's folder the way the engine resolves them. Used to rerun when one of them changes.
  */
 export function referencedDataFiles(configFile: string, text: string): string[] {
-  const root = tree(text);
+  const root = configTree(text);
   if (!root) return [];
   const found = new Set<string>();
   const walk = (node: Node): void => {

@@ -4,14 +4,13 @@
 // cooperative AbortSignal can promise in the middle of a kernel.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
-import type { RunResult } from '../engine/run/report';
-import type { EngineToHost, HostToEngine, Progress, RunOptions } from '../protocol/messages';
+import type { EngineToHost, HostToEngine, Progress, RunOptions, RunView } from '../protocol/messages';
 
 /** After SIGTERM, how long the process gets before SIGKILL. Cancel must end the computation within 1 s. */
 export const KILL_GRACE_MS = 300;
 
 export type EngineOutcome =
-  | { kind: 'result'; result: RunResult; pid: number; wallMs: number }
+  | { kind: 'result'; result: RunView; pid: number; wallMs: number }
   | { kind: 'invalid'; errorKind: UserErrorKind; issues: SourceIssue[] }
   | { kind: 'failed'; message: string; stack?: string }
   /** `superseded`: a newer run replaced it; `user`: the Cancel button or command. */
@@ -22,7 +21,6 @@ export interface EngineRunRequest {
   text: string;
   options: RunOptions;
   onProgress?: (progress: Progress) => void;
-  onBackend?: (backend: string) => void;
 }
 
 export interface EngineRun {
@@ -201,8 +199,6 @@ export class EngineClient {
       case 'log':
         this.log.info(`[engine] ${message.line}`);
         return;
-      case 'backend':
-        if (active?.runId === message.runId) active.request.onBackend?.(message.backend);
         return;
       case 'progress':
         if (active?.runId === message.runId) active.request.onProgress?.(message.progress);

@@ -41,8 +41,7 @@ async function run(message: Extract<HostToEngine, { type: 'run' }>): Promise<voi
     if (abort.signal.aborted) return;
     // Dropped before the next result arrives so that two runs' arrays are never held at once.
     lastResult = { runId, result };
-    send({ type: 'backend', runId, backend: result.report.backend });
-    send({ type: 'result', runId, result });
+    send({ type: 'result', runId, result: { report: result.report, pairs: result.arrays.pairs } });
   } catch (error) {
     if (error instanceof CancelledError || abort.signal.aborted) return;
     if (error instanceof UserError) {

@@ -28,10 +28,6 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
     return this.panel ? this.shownFile : undefined;
   }
 
-  get visible(): boolean {
-    return this.panel?.visible ?? false;
-  }
-
   /** Opens the panel on `file` (beside the editor), or reveals it and switches it to `file`. */
   show(file: string): void {
     if (!this.panel) {

@@ -4,8 +4,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
-import type { RunResult } from '../engine/run/report';
-import type { BackendPreference, HostToWebview, Progress, ProgressStage, RunOptions } from '../protocol/messages';
+import type { BackendPreference, HostToWebview, Progress, ProgressStage, RunOptions, RunView } from '../protocol/messages';
 import { rootSpan, spanOfPath } from './configLocations';
 import type { EngineClient, EngineOutcome } from './engineClient';
 import { runSummary } from './headline';
@@ -17,11 +16,9 @@ export type RunTrigger = 'command' | 'codelens' | 'save' | 'dataFile' | 'panel' 
 
 export interface GoodRun {
   runId: number;
-  result: RunResult;
+  result: RunView;
   /** The config text that produced it (rerun for an export when the engine process is gone). */
   text: string;
-  pid: number;
-  finishedAt: number;
 }
 
 export interface FileRunState {
@@ -124,7 +121,6 @@ export class RunController implements vscode.Disposable {
         this.postIfShown(file, { type: 'running', file, progress });
         reportProgress(progress);
       },
-      onBackend: (backend) => this.log.info(`${basename(file)}: backend ${backend}`),
     });
     const pid = this.engine.pid;
     this.current = run;
@@ -171,8 +167,8 @@ export class RunController implements vscode.Disposable {
       const run = await this.engine.run({ file, text: good.text, options: runOptions(vscode.Uri.file(file), good.text) });
       const outcome = await run.outcome;
       if (outcome.kind !== 'result') throw new Error(`recomputing ${basename(file)} for the export ended with: ${outcome.kind}`);
-      good = { ...good, runId: run.runId, pid: outcome.pid };
-      this.stateOf(file).lastGood = { ...good, result: outcome.result };
+      good = { ...good, runId: run.runId, result: outcome.result };
+      this.stateOf(file).lastGood = good;
     }
     return this.engine.save(good.runId, dir);
   }
@@ -201,7 +197,7 @@ export class RunController implements vscode.Disposable {
     const name = basename(file);
     switch (outcome.kind) {
       case 'result': {
-        state.lastGood = { runId, result: outcome.result, text, pid: outcome.pid, finishedAt: Date.now() };
+        state.lastGood = { runId, result: outcome.result, text };
         state.issues = undefined;
         state.issuesKind = undefined;
         state.failure = undefined;
@@ -294,8 +290,8 @@ export function positionAt(text: string, offset: number): vscode.Position {
   return new vscode.Position(line, character);
 }
 
-export function resultMessage(file: string, result: RunResult): HostToWebview {
-  return { type: 'result', file, report: result.report, pairs: result.arrays.pairs };
+export function resultMessage(file: string, result: RunView): HostToWebview {
+  return { type: 'result', file, report: result.report, pairs: result.pairs };
 }
 
 async function readConfigText(uri: vscode.Uri): Promise<string> {

@@ -2,9 +2,19 @@
 // Every message is a plain object with a `type`; large arrays are Float32Array fields, which both
 // Node's 'advanced' IPC serialization and webview postMessage carry as binary (structured clone).
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
-import type { PairArrays, Report, RunResult } from '../engine/run/report';
+import type { BackendPreference } from '../engine/backend/backend';
+import type { PairArrays, Report } from '../engine/run/report';
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type { BackendPreference };
+
+/**
+ * What the host receives and keeps of a run: the report and the arrays the panel draws. Parameters and
+ * trajectories stay in the engine process, which writes them for Export .npy.
+ */
+export interface RunView {
+  report: Report;
+  pairs: PairArrays[];
+}
 
 export type ProgressStage = 'validate' | 'build' | 'rollout' | 'jacobians' | 'diagnostics' | 'save';
 
@@ -32,10 +42,9 @@ export type HostToEngine =
 // ── engine process → extension host ─────────────────────────────────────────────────────────────
 export type EngineToHost =
   | { type: 'ready'; pid: number }
-  | { type: 'backend'; runId: number; backend: string }
   | { type: 'progress'; runId: number; progress: Progress }
   | { type: 'log'; line: string }
-  | { type: 'result'; runId: number; result: RunResult }
+  | { type: 'result'; runId: number; result: RunView }
   | { type: 'invalid'; runId: number; kind: UserErrorKind; issues: SourceIssue[] }
   | { type: 'failed'; runId: number; message: string; stack?: string }
   | { type: 'saved'; runId: number; dir: string; files: string[] }

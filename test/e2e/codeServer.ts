@@ -655,11 +655,6 @@ export async function editorTypeAndSave(page: Page, text: string, filePath?: str
   }
 }
 
-/** Text of the active editor as Monaco renders it (visible lines only). */
-export async function editorVisibleText(page: Page): Promise<string> {
-  return (await activeEditor(page).locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
-}
-
 /**
  * CodeLens items in Monaco are children of `.codelens-decoration`: an <a> per
  * lens with a command, a <span> for one without. By default all visible editors
@@ -696,18 +691,6 @@ export async function waitForCodeLens(page: Page, re: RegExp, timeoutMs = 30_000
 export async function clickCodeLens(page: Page, re: RegExp, timeoutMs = 30_000, activeOnly = false): Promise<void> {
   await waitForCodeLens(page, re, timeoutMs, activeOnly);
   await page.locator(lensSelector(activeOnly)).filter({ hasText: re }).first().click();
-}
-
-/** Texts of the notification toasts / center entries now shown (extension messages land here). */
-export async function notificationTexts(page: Page): Promise<string[]> {
-  return (await page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allInnerTexts()).map((t) => t.trim());
-}
-
-/** Waits for a notification whose text matches `re`; returns it. */
-export async function waitForNotification(page: Page, re: RegExp, timeoutMs = 30_000): Promise<string> {
-  const loc = page.locator('.notification-list-item-message').filter({ hasText: re }).first();
-  await loc.waitFor({ state: 'visible', timeout: timeoutMs });
-  return (await loc.innerText()).trim();
 }
 
 /**

@@ -277,8 +277,7 @@ async function userPath(): Promise<void> {
     await test('change activation to linear and save: the panel shows ≈ 1.0 with no command run', async () => {
       await focusTextEditor(page, basename(SEED_RELU));
       await editorTypeAndSave(page, edit(seedText, ['activation'], 'linear'), seedFile);
-      const column = await waitForColumn(page, 'the linear seed in the panel', (v) => v.every((x) => Math.abs(x - 1.0) <= 0.15));
-      expect(column.length > 0, 'no rows');
+      await waitForColumn(page, 'the linear seed in the panel', (v) => v.every((x) => Math.abs(x - 1.0) <= 0.15));
     });
 
     await test('make the config invalid: Problems shows the error on its line, and the panel marks the result stale', async () => {
@@ -308,8 +307,7 @@ async function userPath(): Promise<void> {
 
     await test('after a window reload the panel is revived and shows the result again', async () => {
       await reloadWindow(page);
-      const column = await waitForColumn(page, 'the revived panel to show the relu seed', (v) => v.every((x) => Math.abs(x - 0.5) <= 0.1));
-      expect(column.length > 0, 'no rows');
+      await waitForColumn(page, 'the revived panel to show the relu seed', (v) => v.every((x) => Math.abs(x - 0.5) <= 0.1));
     });
 
     await test('Export PNG, CSV, JSON and .npy from the panel write the heatmap, the table, the report and the arrays', async () => {
@@ -380,6 +378,8 @@ async function userPath(): Promise<void> {
 
     await test('an engine process killed mid-run: an error notification whose "Show Log" opens the Jacobian Lens log', async () => {
       // What an out-of-memory kill looks like from the extension: the engine process vanishes mid-computation.
+      // The cancelled run's panel may hold the focus: bring the config's editor to the front first.
+      await openFile(page, 'examples/long.jacobian.json');
       await clickCodeLens(page, /Analyze RNN Jacobian/, 60_000, true);
       const pids = await poll('an engine process', async () => {
         const found = engineProcesses(extensionsDir);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { bundledInstance, tf, type Tf, useTfInstance } from './tf';
+import { bundledInstance, type Tf, useTfInstance } from './tf';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -117,8 +117,4 @@ export async function switchBackendForTests(name: BackendName): Promise<boolean>
   const ok = name === 'wasm' ? await tryWasm() : await bundledInstance().setBackend('cpu');
   if (ok) chosen = name;
   return ok;
-}
-
-export function activeBackend(): string {
-  return tf().getBackend();
 }

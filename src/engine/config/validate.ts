@@ -10,8 +10,9 @@ import { dirname, resolve } from 'node:path';
 import schemaJson from '../../../schemas/jacobian-config.schema.json';
 import { UserError, type SourceIssue } from '../errors';
 import { isRefError, parseTensorRef } from '../run/tensorRef';
-import { buildCustomCell, customTensorNames, type CustomReporter } from '../cells/custom/build';
-import { resolveCustomConfig, type RawCustomCell, type ResolvedCustom } from '../cells/custom/config';
+import { buildCustomCell, customTensorNames, reporterFor } from '../cells/custom/build';
+import { resolveCustomConfig, toInitializer, type RawCustomCell, type RawInitializer, type ResolvedCustom } from '../cells/custom/config';
+import { kerasDefaults } from '../params/initializers';
 import { closest } from './suggest';
 import { ConfigLocator, STRICT_JSON, formatPath, segmentsFromPointer, type PathSegment } from './positions';
 import {
@@ -118,15 +119,6 @@ export function parseConfig(configText: string, file: string, options: ParseConf
   return buildSpec(data as RawConfig, configFile, locator, custom.resolved);
 }
 
-/** Custom-cell problems are located through the config's own locator. */
-export function configReporter(locator: ConfigLocator): CustomReporter {
-  return {
-    inString: (path, column, length, message) => locator.issueInString(path, column, length, message),
-    atKey: (path, message) => locator.issueAtKey(path, message),
-    at: (path, message) => locator.issueAt(path, message),
-  };
-}
-
 /**
  * A custom cell's sizes, names and equations, checked by building its graph: every equation error is
  * reported here, located inside its expression string, so the editor shows it on save. Skipped while
@@ -140,7 +132,7 @@ function customCellIssues(
   if (!isObject(data) || data.cell !== 'custom' || !isObject(data.custom)) return { issues: [] };
   const blocked = schemaProblems.some((i) => /^(custom|units|inputDim)\b/.test(i.path) || i.path === '');
   if (blocked) return { issues: [] };
-  const report = configReporter(locator);
+  const report = reporterFor(locator);
   const given = { units: data.units as number | undefined, inputDim: data.inputDim as number | undefined };
   const { resolved, issues } = resolveCustomConfig(data.custom as unknown as RawCustomCell, given, report);
   if (!resolved) return { issues };
@@ -731,7 +723,7 @@ function crossKeyIssues(data: unknown, locator: ConfigLocator): SourceIssue[] {
     if ((value.distribution ?? 'normal') === 'uniform') checkBounds(segments, value, DISTRIBUTION_ARGUMENT_DEFAULTS);
   }
   for (const { segments, value } of initializerObjects(data)) {
-    if (value.name === 'random_uniform') checkBounds(segments, value, { minval: -0.05, maxval: 0.05 }); // Keras's defaults
+    if (value.name === 'random_uniform') checkBounds(segments, value, kerasDefaults);
   }
   return issues;
 }
@@ -805,7 +797,6 @@ function weightFiles(data: unknown): { segments: PathSegment[]; file: string }[]
 // ---------------------------------------------------------------------------------------------------
 // Defaults → RunSpec. Everything below runs on a config that passed every check above.
 
-type RawInitializer = InitializerName | ({ name: InitializerName } & Partial<Omit<InitializerSpec, 'name'>>);
 type RawDataSource = { file: string } | ({ distribution?: DistributionName } & Partial<typeof DISTRIBUTION_ARGUMENT_DEFAULTS>);
 
 type RawWeights = { model: string; layer?: string } | { npz: string } | { files: Record<string, string> };
@@ -836,8 +827,7 @@ function buildSpec(raw: RawConfig, configFile: string, locator: ConfigLocator, c
   const cellDefaults = CELL_DEFAULTS[raw.cell];
   const configDir = dirname(configFile);
   const initializer = (role: keyof InitializerDefaults): InitializerSpec => {
-    const given = raw.initializers?.[role] ?? cellDefaults.initializers[role];
-    return typeof given === 'string' ? { name: given } : { ...given };
+    return toInitializer(raw.initializers?.[role] ?? cellDefaults.initializers[role]);
   };
   const source = (given: RawDataSource | undefined, segments: PathSegment[]): DataSource => {
     if (given && 'file' in given) {

@@ -52,6 +52,11 @@ export class CellBuilder {
     return this.addLeaf({ name, role: 'const', shape: [], batched: false, attrs: { value } });
   }
 
+  /** The node named `name`, with its inferred shape, if it has been added. */
+  node(name: string): GraphNode | undefined {
+    return this.nodes.get(name);
+  }
+
   /** Adds `name = op(inputs)`; an empty name gets a generated one. Returns the node's name. */
   op(name: string, op: string, inputs: string[], attrs: OpAttrs = {}, role: TensorRole = 'intermediate'): string {
     const nodeName = name || `_${op}${this.anonymous++}`;

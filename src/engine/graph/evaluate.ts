@@ -1,7 +1,7 @@
 // Evaluates one step of a cell graph on batched tensors. Used by the rollout (plain values) and by
 // the autodiff method (inside tf.grad, with the perturbed tensor substituted for its node).
 import { tf, type Tensor } from '../backend/tf';
-import type { CellGraph, GraphNode } from './graph';
+import { nodeMap, type CellGraph, type GraphNode } from './graph';
 import { opDef } from './ops';
 
 /**
@@ -46,7 +46,7 @@ function leafValue(node: GraphNode, leaves: ReadonlyMap<string, Tensor>): Tensor
 
 /** Names of `targets` and every node they depend on. */
 export function ancestors(graph: CellGraph, targets: Iterable<string>): Set<string> {
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const byName = nodeMap(graph);
   const seen = new Set<string>();
   const stack = [...targets];
   while (stack.length) {
@@ -58,9 +58,9 @@ export function ancestors(graph: CellGraph, targets: Iterable<string>): Set<stri
   return seen;
 }
 
-/** Names of `source` and every node that depends on it within one step. */
-export function descendants(graph: CellGraph, source: string): Set<string> {
-  const out = new Set<string>([source]);
+/** Names of `sources` and every node that depends on one of them within one step. */
+export function descendants(graph: CellGraph, sources: Iterable<string>): Set<string> {
+  const out = new Set<string>(sources);
   for (const n of graph.nodes) {
     if (n.inputs?.some((i) => out.has(i))) out.add(n.name);
   }

@@ -76,8 +76,3 @@ export function referableTensors(graph: CellGraph): GraphNode[] {
   const prevs = new Set(graph.states.map((s) => s.prev));
   return graph.nodes.filter((n) => n.batched && !prevs.has(n.name));
 }
-
-export function featureDim(node: GraphNode): number {
-  if (!node.batched) throw new Error(`${node.name} is not a batched tensor`);
-  return node.shape[0];
-}

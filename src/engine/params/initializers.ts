@@ -23,13 +23,6 @@ export const kerasDefaults = {
   maxval: 0.05,
 } as const;
 
-/** Keras's recurrent layers' default initializers (SimpleRNN, LSTM and GRU agree). */
-export const kerasLayerDefaults: { kernel: InitializerSpec; recurrentKernel: InitializerSpec; bias: InitializerSpec } = {
-  kernel: { name: 'glorot_uniform' },
-  recurrentKernel: { name: 'orthogonal' },
-  bias: { name: 'zeros' },
-};
-
 /**
  * Keras's VarianceScaling divides by this after truncating at ±2: the standard deviation of a unit
  * normal conditioned on |z| ≤ 2, i.e. sqrt(1 − 4φ(2)/(Φ(2) − Φ(−2))). Dividing by it makes the

@@ -62,10 +62,8 @@ function loadFile(src: Extract<DataSource, { kind: 'file' }>, spec: RunSpec, exp
     assertFinite(arr, src.file);
     return arr.data;
   } catch (e) {
+    // readNpyFile reports every failure, an unreadable file included, as an NpyFormatError.
     if (e instanceof NpyFormatError) throw new UserError('input', [spec.locator.issueAt(src.configPath, e.message)]);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError('input', [spec.locator.issueAt(src.configPath, `file not found: ${src.file}`)]);
-    if (code) throw new UserError('input', [spec.locator.issueAt(src.configPath, `cannot read ${src.file}: ${(e as Error).message}`)]);
     throw e;
   }
 }

@@ -5,11 +5,12 @@ import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-
 import { tf, type Tensor3D } from '../backend/tf';
 import { eigenvalues } from './eigenvalues';
 
-export interface ChunkMoments {
+// A type alias, not an interface, so that it can be returned from tf.tidy (a TensorContainer).
+export type ChunkMoments = {
   mean: Float32Array;
   variance: Float32Array;
   frobenius: Float32Array;
-}
+};
 
 /** Mean, population variance (np.var) and Frobenius norm of each matrix of a chunk. */
 export function chunkMoments(j: Tensor3D): ChunkMoments {

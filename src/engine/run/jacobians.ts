@@ -5,17 +5,18 @@
 //    backward pass with one-hot cotangents yields every row of every Jacobian (what batch_jacobian,
 //    jacrev and torch.func.jacrev do) — O(n³) per Jacobian.
 // Both stream: a chunk of occurrences is computed, handed to the sink, and freed.
+import type { JacobianMethod } from '../config/spec';
 import { tf, type Tensor, type Tensor1D, type Tensor3D } from '../backend/tf';
 import { throwIfAborted } from '../errors';
 import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
-import type { CellGraph } from '../graph/graph';
+import { nodeMap, type CellGraph, type GraphNode } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import { identity, momentSums, toDense, zero, type SJ } from '../graph/structuredJacobian';
 import { chunkMoments, momentsFromSums, type ChunkMoments } from './diagnostics';
 import { occurrenceGroups, type Occurrence, type ResolvedPair } from './pairs';
 import type { Trajectory } from './rollout';
 
-export type Method = 'structured' | 'autodiff';
+
 
 export interface JacobianChunk {
   /** Positions of these occurrences in pair.occurrences. */
@@ -27,7 +28,7 @@ export interface JacobianChunk {
 }
 
 export interface JacobianRunOptions {
-  method: Method;
+  method: JacobianMethod;
   /**
    * Whether the sink needs the whole matrices (kept, saved or decomposed). Without them the structured
    * method reduces the statistics from the factors and never builds [N, out, in].
@@ -41,8 +42,7 @@ export interface JacobianRunOptions {
 
 /** Nodes whose value at a window position depends on the perturbation, and that lead to the targets. */
 function activeNodes(graph: CellGraph, sources: Iterable<string>, targets: Iterable<string>): Set<string> {
-  const down = new Set<string>();
-  for (const s of sources) for (const d of descendants(graph, s)) down.add(d);
+  const down = descendants(graph, sources);
   const up = ancestors(graph, targets);
   return new Set([...down].filter((n) => up.has(n)));
 }
@@ -51,8 +51,7 @@ function activeNodes(graph: CellGraph, sources: Iterable<string>, targets: Itera
 function dependsOnSite(graph: CellGraph, pair: ResolvedPair, site: string, length: number): boolean {
   let sources: string[] = [site];
   for (let j = 0; j < length; j++) {
-    const reach = new Set<string>();
-    for (const s of sources) for (const d of descendants(graph, s)) reach.add(d);
+    const reach = descendants(graph, sources);
     if (j === length - 1) return reach.has(pair.ofNode.name);
     sources = graph.states.filter((s) => reach.has(s.name)).map((s) => s.prev);
     if (sources.length === 0) return false;
@@ -63,7 +62,7 @@ function dependsOnSite(graph: CellGraph, pair: ResolvedPair, site: string, lengt
 class StepValues {
   private readonly cache = new Map<string, Tensor>();
   constructor(
-    private readonly graph: CellGraph,
+    private readonly nodes: ReadonlyMap<string, GraphNode>,
     private readonly traj: Trajectory,
     private readonly params: ReadonlyMap<string, Tensor>,
     private readonly steps: number[],
@@ -72,7 +71,7 @@ class StepValues {
   get(name: string): Tensor {
     let v = this.cache.get(name);
     if (v) return v;
-    const node = this.graph.nodes.find((n) => n.name === name)!;
+    const node = this.nodes.get(name)!;
     if (node.role === 'param') v = this.params.get(name)!;
     else if (node.role === 'const') v = tf().scalar(node.attrs?.value ?? 0);
     else if (node.batched) v = this.traj.at(name, this.steps);
@@ -99,12 +98,12 @@ interface ChunkTask {
 /** The Jacobian of `of` for a chunk, in structured form (made dense only by the caller, if needed). */
 function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): SJ {
   const rows = occ.length * traj.B;
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const byName = nodeMap(graph);
   let carried = new Map<string, SJ>();
   for (let j = 0; j < length; j++) {
     const steps = occ.map((o) => o.start + j);
     const last = j === length - 1;
-    const values = new StepValues(graph, traj, params, steps);
+    const values = new StepValues(byName, traj, params, steps);
     const jac = new Map<string, SJ>();
     let sources: string[];
     if (j === 0) {
@@ -172,7 +171,7 @@ function autodiffChunk({ graph, pair, traj, params, occ, site, length }: ChunkTa
     }
     throw new Error('internal: empty window');
   };
-  const site0 = tile(new StepValues(graph, traj, params, stepsAt(0)).get(site));
+  const site0 = tile(new StepValues(nodeMap(graph), traj, params, stepsAt(0)).get(site));
   const copy = t.cast(t.floorDiv(t.range(0, outDim * rows, 1, 'int32'), rows), 'int32');
   const cotangent = t.cast(t.oneHot(copy as Tensor1D, outDim), 'float32');
   const grad = t.grad(forward)(site0, cotangent); // [outDim·rows, wrtDim]
@@ -180,7 +179,7 @@ function autodiffChunk({ graph, pair, traj, params, occ, site, length }: ChunkTa
 }
 
 /** Bytes of working memory one occurrence needs, roughly, for a method (drives chunk size). */
-export function bytesPerOccurrence(graph: CellGraph, pair: ResolvedPair, B: number, method: Method, length: number): number {
+export function bytesPerOccurrence(graph: CellGraph, pair: ResolvedPair, B: number, method: JacobianMethod, length: number): number {
   const matrix = B * pair.ofDim * pair.wrtDim * 4;
   if (method === 'structured') return matrix * 6 * length;
   const width = graph.nodes.filter((n) => n.batched).reduce((s, n) => s + n.shape[0], 0);
@@ -210,22 +209,19 @@ export async function computeJacobians(
       const task: ChunkTask = { graph, pair, traj, params, occ, site, length };
       const indices = occ.map((o) => position.get(o)!);
       const count = pair.ofDim * pair.wrtDim;
-      const result = t.tidy(() => {
+      // Either the statistics from the structured factors, or dense matrices: asked for, produced by autodiff,
+      // or the factored sums were too ill-conditioned (then densified from the same structured Jacobian).
+      const result = t.tidy((): { moments: ChunkMoments } | { dense: Tensor3D } => {
         if (options.method !== 'structured') return { dense: autodiffChunk(task) };
         const j = structuredChunk(task);
         const sums = options.dense ? undefined : momentSums(j, occ.length * traj.B);
-        return sums ?? { dense: toDense(j, occ.length * traj.B) };
+        const moments = sums && momentsFromSums(sums.sum.dataSync() as Float32Array, sums.sumSq.dataSync() as Float32Array, count);
+        return moments ? { moments } : { dense: toDense(j, occ.length * traj.B) };
       });
-      let moments: ChunkMoments | undefined;
-      if ('sum' in result) {
-        moments = momentsFromSums(result.sum.dataSync() as Float32Array, result.sumSq.dataSync() as Float32Array, count);
-        t.dispose([result.sum, result.sumSq]);
-      }
-      if (moments) {
-        await sink({ indices, moments });
+      if ('moments' in result) {
+        await sink({ indices, moments: result.moments });
       } else {
-        // Dense matrices: asked for, produced by autodiff, or the factored sums were too ill-conditioned.
-        const dense = 'dense' in result ? result.dense : t.tidy(() => toDense(structuredChunk(task), occ.length * traj.B));
+        const dense = result.dense;
         const m = chunkMoments(dense);
         const data = options.dense ? (dense.dataSync() as Float32Array) : undefined;
         dense.dispose();

@@ -1,11 +1,10 @@
 // Estimates a run's memory before anything is allocated, so a run that cannot fit is refused with
 // the number it would need instead of failing halfway (or taking the machine down).
-import type { RunSpec } from '../config/spec';
+import type { JacobianMethod, RunSpec } from '../config/spec';
 import { UserError } from '../errors';
-import type { CellGraph } from '../graph/graph';
-import { bytesPerOccurrence, type Method } from './jacobians';
+import { referableTensors, type CellGraph } from '../graph/graph';
+import { bytesPerOccurrence } from './jacobians';
 import { occurrenceGroups, type ResolvedPair } from './pairs';
-import { batchedNodes } from './rollout';
 
 export interface MemoryPart {
   what: string;
@@ -20,14 +19,14 @@ export function estimateMemory(
   pairs: ResolvedPair[],
   keepJacobians: boolean,
   chunkBytes: number,
-  method: Method,
+  method: JacobianMethod,
 ): MemoryPart[] {
   const { timeSteps: T, batchSize: B } = spec;
   const parts: MemoryPart[] = [];
   // Params exist twice: as Float32Array (for --save and theory) and as a backend tensor.
   const paramBytes = graph.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1) * 4 * 2, 0);
   parts.push({ what: 'parameters', bytes: paramBytes, path: 'units' });
-  const trajBytes = batchedNodes(graph).reduce((s, n) => s + (T + 1) * B * n.shape[0] * 4, 0);
+  const trajBytes = referableTensors(graph).reduce((s, n) => s + (T + 1) * B * n.shape[0] * 4, 0);
   parts.push({ what: 'trajectory (every tensor at every step)', bytes: trajBytes * 2, path: 'timeSteps' });
   for (const pair of pairs) {
     const matrices = pair.occurrences.length * B;

@@ -3,7 +3,7 @@
 // large batched ops, and the autodiff method can restart from any step.
 import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../backend/tf';
 import { throwIfAborted } from '../errors';
-import type { CellGraph, GraphNode } from '../graph/graph';
+import { referableTensors, type CellGraph } from '../graph/graph';
 import { evaluateStep } from '../graph/evaluate';
 
 export interface RolloutInputs {
@@ -65,11 +65,6 @@ export class Trajectory {
 
 const STACK_EVERY = 256;
 
-export function batchedNodes(graph: CellGraph): GraphNode[] {
-  const prevs = new Set(graph.states.map((s) => s.prev));
-  return graph.nodes.filter((n) => n.batched && !prevs.has(n.name));
-}
-
 export async function rollout(
   graph: CellGraph,
   data: RolloutInputs,
@@ -79,7 +74,8 @@ export async function rollout(
   signal?: AbortSignal,
 ): Promise<Trajectory> {
   const t = tf();
-  const stored = batchedNodes(graph);
+  // Every tensor of/wrt can name is kept per step.
+  const stored = referableTensors(graph);
   const pending = new Map<string, Tensor2D[]>(stored.map((n) => [n.name, []]));
   const chunks = new Map<string, Tensor3D[]>(stored.map((n) => [n.name, []]));
   let states = new Map<string, Tensor2D>(

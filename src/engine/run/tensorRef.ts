@@ -61,7 +61,3 @@ export function resolveTime(time: TimeExpr, t: number, T: number): number {
       return time.step;
   }
 }
-
-export function isRelative(ref: TensorRef): boolean {
-  return ref.time.kind === 'relative';
-}

@@ -7,10 +7,8 @@ import { ACTIVATIONS, type CustomCellSpec } from '../../config/spec';
 import { closest } from '../../config/suggest';
 import { formatPath } from '../../config/positions';
 import { CellBuilder, GraphBuildError } from '../../graph/builder';
-import { referableTensors, type CellGraph, type GraphNode, type OpAttrs } from '../../graph/graph';
+import { referableTensors, type CellGraph, type OpAttrs } from '../../graph/graph';
 import type { SourceLocator } from '../../config/spec';
-import { OpShapeError } from '../../graph/op';
-import { opDef } from '../../graph/ops';
 import { DIM_SYMBOLS, evaluateDim, ExprError, namesIn, parseExpression, type Dim, type DimSymbol, type Expr } from './parse';
 
 /** Where custom-cell problems are reported: inside an expression string, at a key, or at a value. */
@@ -72,9 +70,6 @@ function describe(v: Val): string {
 export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: CustomReporter): CustomBuildResult {
   const issues: SourceIssue[] = [];
   const b = new CellBuilder('custom');
-  // Shapes of the nodes made so far, as the builder infers them (it keeps its own nodes private).
-  const nodes = new Map<string, GraphNode>();
-  const leaf = (name: string, role: GraphNode['role'], shape: number[], batched: boolean) => nodes.set(name, { name, role, shape, batched });
   const kinds = new Map<string, NameKind>();
   const where = new Map<string, string>(); // name → JSON path of its declaration, for messages
   const sectionOf: Record<NameKind, string> = { state_prev: 'the previous value of a state', input: 'an input', param: 'a parameter', equation: 'an equation' };
@@ -98,12 +93,8 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
   const stateNames = new Set<string>();
   for (const s of spec.states) {
     const path = formatPath(['custom', 'states', s.name]);
-    if (!CUSTOM_NAME.test(s.name)) {
-      issues.push(report.atKey(path, `"${s.name}" is not a valid name: a name starts with a letter and holds only letters, digits and _`));
-      continue;
-    }
     if (!declare(`${s.name}_prev`, 'state_prev', path, s.name)) continue;
-    leaf(b.state(s.name, s.size), 'state', [s.size], true);
+    b.state(s.name, s.size);
     stateNames.add(s.name);
   }
   for (const x of spec.inputs) {
@@ -112,7 +103,7 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
       issues.push(report.atKey(path, `"${x.name}" is already a state; names must be unique`));
       continue;
     }
-    if (declare(x.name, 'input', path)) leaf(b.input(x.name, x.size), 'input', [x.size], true);
+    if (declare(x.name, 'input', path)) b.input(x.name, x.size);
   }
   for (const p of spec.params) {
     const path = formatPath(['custom', 'params', p.key]);
@@ -120,7 +111,7 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
       issues.push(report.atKey(path, `"${p.key}" is already a state; names must be unique`));
       continue;
     }
-    if (declare(p.key, 'param', path)) leaf(b.param(p.key, p.shape, p.initializer, 'custom', p.segments), 'param', p.shape, false);
+    if (declare(p.key, 'param', path)) b.param(p.key, p.shape, p.initializer, 'custom', p.segments);
   }
 
   // Equations: parse each, then sort by dependency.
@@ -164,7 +155,7 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
         if (!equations.has(name)) throw new Skip();
       }
       if (kind) {
-        const node = nodes.get(name);
+        const node = b.node(name);
         if (!node) throw new Skip();
         return { node: name, shape: node.shape, batched: node.batched, text: name, fresh: false };
       }
@@ -183,16 +174,14 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
 
     const op = (target: string, name: string, inputs: Val[], attrs: OpAttrs, at: number, length: number, text: string): Val => {
       let node: string;
-      let shape: { shape: number[]; batched: boolean };
       try {
-        shape = opDef(name).inferShape(inputs.map((i) => nodes.get(i.node)!), attrs);
         node = b.op(target, name, inputs.map((i) => i.node), attrs);
       } catch (err) {
-        if (!(err instanceof GraphBuildError) && !(err instanceof OpShapeError)) throw err;
+        if (!(err instanceof GraphBuildError)) throw err;
         throw new ExprError(err.message, at, length);
       }
-      nodes.set(node, { name: node, role: 'intermediate', shape: shape.shape, batched: shape.batched });
-      return { node, shape: shape.shape, batched: shape.batched, text, fresh: true };
+      const { shape, batched } = b.node(node)!;
+      return { node, shape, batched, text, fresh: true };
     };
 
     const lower = (e: Expr, target: string): Val => {
@@ -200,7 +189,6 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
       switch (e.kind) {
         case 'number': {
           const node = b.constant(e.value);
-          leaf(node, 'const', [], false);
           return { node, shape: [], batched: false, text, fresh: false };
         }
         case 'name':
@@ -208,7 +196,6 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
         case 'neg': {
           const x = lower(e.operand, '');
           const zero: Val = { node: b.constant(0), shape: [], batched: false, text: '0', fresh: false };
-          leaf(zero.node, 'const', [], false);
           return op(target, 'sub', [zero, x], {}, e.start, 1, text);
         }
         case 'binary': {
@@ -299,7 +286,7 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
     const eq = equations.get(name)!;
     try {
       lowerEquation(eq);
-      const node = nodes.get(name)!;
+      const node = b.node(name)!;
       const state = spec.states.find((s) => s.name === name);
       if (state && (!node.batched || node.shape[0] !== state.size)) {
         failed.add(name);
@@ -333,7 +320,7 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
       return;
     }
     if (failed.has(name)) return;
-    const node = nodes.get(name);
+    const node = b.node(name);
     if (node && !node.batched) issues.push(report.at(path, `output "${name}" does not depend on any state or input: it is ${fmtShape(node.shape)} for every example`));
     else if (node) b.output(name);
   });

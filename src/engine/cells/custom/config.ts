@@ -8,7 +8,7 @@ import { formatPath, type PathSegment } from '../../config/positions';
 import type { CellSizes, CustomReporter } from './build';
 import { evaluateDim, ExprError, parseDimension } from './parse';
 
-type RawInitializer = InitializerName | ({ name: InitializerName } & Partial<Omit<InitializerSpec, 'name'>>);
+export type RawInitializer = InitializerName | ({ name: InitializerName } & Partial<Omit<InitializerSpec, 'name'>>);
 type RawSize = number | string;
 
 export interface RawCustomParam {
