@@ -150,6 +150,11 @@ function assertClose(label: string, engine: Float32Array, offset: number, ref: M
   let at = -1;
   for (let i = 0; i < size; i++) {
     const e = Math.abs(engine[offset + i] - ref.data[i]);
+    // NaN (a NaN entry, or a read past the end of the engine's array) is the worst error: it fails below.
+    if (Number.isNaN(e)) {
+      [worst, at] = [e, i];
+      break;
+    }
     if (e > worst) [worst, at] = [e, i];
   }
   assert.ok(
