@@ -684,7 +684,7 @@ async function main(): Promise<void> {
   }
   const wants = (id: string) => !args.only || args.only.has(id);
   const cpu = os.cpus();
-  console.log('Jacobian Lens benchmark');
+  console.log('RNN Jacobian Lab benchmark');
   console.log(`  date:    ${new Date().toISOString()}`);
   console.log(`  backend: ${backend} (tfjs-core ${tf().version_core})`);
   console.log(`  machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.platform()} ${os.release()}`);

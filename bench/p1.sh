@@ -4,7 +4,7 @@
 # a warm-up of each. Prints the median wall time of each over N runs and their ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}/venv/bin/python"
+PY="${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}/venv/bin/python"
 [ -x "$PY" ] || { echo "P1 CANNOT RUN: no venv (bash scripts/setup-python.sh)" >&2; exit 1; }
 N="${N:-5}"
 CONFIG="${CONFIG:-examples/seed-relu.jacobian.json}"
@@ -28,5 +28,5 @@ ms=$(printf '%s\n' "${seed_times[@]}" | median)
 mo=$(printf '%s\n' "${ours_times[@]}" | median)
 printf 'P1  machine: %s, %s cores\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)"
 printf 'P1  seed program (model rebuilt each step): median %.2f s over %d runs  [%s]\n' "$ms" "$N" "$(printf '%.2f ' "${seed_times[@]}")"
-printf 'P1  jacobian-lens CLI (%s, backend %s):     median %.2f s over %d runs  [%s]\n' "$CONFIG" "$BACKEND" "$mo" "$N" "$(printf '%.2f ' "${ours_times[@]}")"
+printf 'P1  rnn-jacobian CLI (%s, backend %s):     median %.2f s over %d runs  [%s]\n' "$CONFIG" "$BACKEND" "$mo" "$N" "$(printf '%.2f ' "${ours_times[@]}")"
 printf 'P1  ratio seed/ours = %.1f×  (target ≥ 20×)\n' "$(awk -v a="$ms" -v b="$mo" 'BEGIN { print a / b }')"

@@ -4,18 +4,18 @@
 #
 #   bash scripts/setup-code-server.sh        # prints the launcher's path last
 #
-# Where: ${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}/code-server-4.100.3
+# Where: ${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}/code-server-4.100.3
 # Idempotent: each step leaves a stamp in .steps/, and the whole install is
 # marked good by .install-complete, written only at the very end. A run that
 # finds that marker (and a working launcher) does nothing but print the path.
-# Set JACOBIAN_LENS_SETUP_FORCE=1 to wipe and reinstall.
+# Set RNN_JACOBIAN_SETUP_FORCE=1 to wipe and reinstall.
 #
 # Needs: Node 20 with npm, make, g++, python3 (all on the machine image); as
 # root it installs the missing Debian packages itself.
 set -euo pipefail
 
 CS_VERSION=4.100.3
-CACHE_ROOT="${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}"
+CACHE_ROOT="${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}"
 DIR="$CACHE_ROOT/code-server-$CS_VERSION"
 MARKER="$DIR/.install-complete"
 STEPS="$DIR/.steps"
@@ -56,8 +56,8 @@ step() {
 }
 
 # ---- fast path -------------------------------------------------------------
-if [ "${JACOBIAN_LENS_SETUP_FORCE:-0}" = "1" ]; then
-  log "JACOBIAN_LENS_SETUP_FORCE=1: removing $DIR"
+if [ "${RNN_JACOBIAN_SETUP_FORCE:-0}" = "1" ]; then
+  log "RNN_JACOBIAN_SETUP_FORCE=1: removing $DIR"
   rm -rf "$DIR"
 fi
 # The cache may outlive the Debian packages (or the reverse): check the two we run.
@@ -131,7 +131,7 @@ JOBS="$(nproc 2>/dev/null || echo 2)"
 NPM_FLAGS=(--ignore-scripts --no-audit --no-fund --loglevel=error)
 
 do_npm_code_server() {
-  [ -f "$DIR/package.json" ] || echo '{ "name": "jacobian-lens-code-server", "private": true }' > "$DIR/package.json"
+  [ -f "$DIR/package.json" ] || echo '{ "name": "rnn-jacobian-lab-code-server", "private": true }' > "$DIR/package.json"
   (cd "$DIR" && npm install "${NPM_FLAGS[@]}" "code-server@$CS_VERSION" >&2) || die "npm install code-server@$CS_VERSION failed"
   [ -f "$DIR/node_modules/code-server/out/node/entry.js" ] || die "code-server's entry.js is missing after npm install"
 }

@@ -3,12 +3,12 @@
 # (test/referee/) and that supplies the libtensorflow C library for
 # @tensorflow/tfjs-node (scripts/setup-tfjs-node.sh).
 #
-#   venv:   ${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}/venv
-#   marker: <venv>/.jacobian-lens-venv-ok  (holds the pin set; a different pin
+#   venv:   ${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}/venv
+#   marker: <venv>/.rnn-jacobian-lab-venv-ok  (holds the pin set; a different pin
 #           set, a missing marker or a broken venv means a rebuild)
 #
 # Idempotent: a second run with the same pins only re-checks the imports.
-# Set JACOBIAN_LENS_FORCE_VENV=1 to rebuild anyway; PYTHON=/path/to/python3 to
+# Set RNN_JACOBIAN_FORCE_VENV=1 to rebuild anyway; PYTHON=/path/to/python3 to
 # pick the interpreter (3.9 to 3.12; TensorFlow 2.18 has no wheels for others).
 #
 # Why these pins: the seed is Keras-2 code (a custom cell whose __init__ sets
@@ -24,9 +24,9 @@ set -euo pipefail
 log() { printf '[setup-python] %s\n' "$*" >&2; }
 die() { printf '[setup-python] ERROR: %s\n' "$*" >&2; exit 1; }
 
-CACHE="${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}"
+CACHE="${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}"
 VENV="$CACHE/venv"
-MARKER="$VENV/.jacobian-lens-venv-ok"
+MARKER="$VENV/.rnn-jacobian-lab-venv-ok"
 PYTHON="${PYTHON:-python3}"
 
 TF_PIN="tensorflow-cpu==2.18.1"
@@ -96,7 +96,7 @@ print("python %s | tensorflow %s | tf-keras %s | numpy %s | %s" % (
 PY
 }
 
-if [[ "${JACOBIAN_LENS_FORCE_VENV:-0}" != "1" && -f "$MARKER" && -x "$VENV/bin/python" ]] \
+if [[ "${RNN_JACOBIAN_FORCE_VENV:-0}" != "1" && -f "$MARKER" && -x "$VENV/bin/python" ]] \
    && [[ "$(cat "$MARKER")" == "$PINSET" ]]; then
   log "venv already set up at $VENV (marker matches the pins); checking imports"
   if smoke_test; then

@@ -24,11 +24,11 @@
 #     relu/sigmoid/tanh/elu/selu/softplus/softsign).
 # Steps 3-4 are skipped when a stamp from an earlier run matches (same
 # tfjs-node, TensorFlow, node); step 5 always runs. Set
-# JACOBIAN_LENS_FORCE_TFJS_NODE=1 to redo everything.
+# RNN_JACOBIAN_FORCE_TFJS_NODE=1 to redo everything.
 #
 # Environment:
-#   JACOBIAN_LENS_CACHE   cache root (venv in $JACOBIAN_LENS_CACHE/venv)
-#   JACOBIAN_LENS_TF_DIR  use this directory instead of the venv's tensorflow
+#   RNN_JACOBIAN_CACHE   cache root (venv in $RNN_JACOBIAN_CACHE/venv)
+#   RNN_JACOBIAN_TF_DIR  use this directory instead of the venv's tensorflow
 #                         package (it must hold libtensorflow_cc.so.2,
 #                         libtensorflow_framework.so.2 and include/)
 #   NODE_GYP              path to node-gyp's bin/node-gyp.js (default: the
@@ -41,7 +41,7 @@ die() { printf '[setup-tfjs-node] ERROR: %s\n' "$*" >&2; exit 1; }
 TFJS_NODE_VERSION="4.22.0"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-CACHE="${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}"
+CACHE="${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}"
 VENV="$CACHE/venv"
 PKG="$REPO_ROOT/node_modules/@tensorflow/tfjs-node"
 start=$(date +%s)
@@ -88,12 +88,12 @@ for dep in @mapbox/node-pre-gyp @tensorflow/tfjs; do
 done
 
 # ---- 2. the TensorFlow C library and headers ------------------------------
-if [[ -n "${JACOBIAN_LENS_TF_DIR:-}" ]]; then
-  TF_DIR="$JACOBIAN_LENS_TF_DIR"
+if [[ -n "${RNN_JACOBIAN_TF_DIR:-}" ]]; then
+  TF_DIR="$RNN_JACOBIAN_TF_DIR"
   TF_VERSION="custom:$TF_DIR"
-  log "TensorFlow C library from JACOBIAN_LENS_TF_DIR=$TF_DIR"
+  log "TensorFlow C library from RNN_JACOBIAN_TF_DIR=$TF_DIR"
 else
-  if [[ "${JACOBIAN_LENS_VENV_READY:-}" != 1 ]]; then
+  if [[ "${RNN_JACOBIAN_VENV_READY:-}" != 1 ]]; then
     log "making sure the Python venv (the TensorFlow wheel) is there: scripts/setup-python.sh"
     bash "$SCRIPT_DIR/setup-python.sh" || die "scripts/setup-python.sh failed"
   fi
@@ -120,7 +120,7 @@ NODEDIR="$(node -p 'require("path").dirname(require("path").dirname(process.exec
 [[ -f "$NODEDIR/include/node/node_api.h" ]] \
   || die "no Node.js headers at $NODEDIR/include/node (node-gyp would try to download them, which fails here)"
 
-STAMP="$PKG/deps/.jacobian-lens-stamp"
+STAMP="$PKG/deps/.rnn-jacobian-lab-stamp"
 WANT_STAMP="tfjs-node=$TFJS_NODE_VERSION tensorflow=$TF_VERSION tf_dir=$TF_DIR node=$(node -v) napi=$NAPI nodedir=$NODEDIR"
 
 stage_and_build() {
@@ -175,7 +175,7 @@ stage_and_build() {
   fi
   [[ -n "$gyp" && -e "$gyp" ]] || die "node-gyp not found (set NODE_GYP=/path/to/node-gyp.js or npm install -g node-gyp)"
   log "building the binding: node $gyp rebuild --nodedir=$NODEDIR (napi $NAPI) -> $BINDING"
-  local gyplog="$PKG/build-jacobian-lens.log"
+  local gyplog="$PKG/build-rnn-jacobian-lab.log"
   if ! (cd "$PKG" && node "$gyp" rebuild --nodedir="$NODEDIR" --jobs=2 \
           --module_name=tfjs_binding --module_path="$(dirname "$BINDING")" \
           --napi_build_version="$NAPI") >"$gyplog" 2>&1; then
@@ -191,7 +191,7 @@ stage_and_build() {
   log "built $BINDING"
 }
 
-if [[ "${JACOBIAN_LENS_FORCE_TFJS_NODE:-0}" != "1" && -f "$STAMP" && -f "$BINDING" \
+if [[ "${RNN_JACOBIAN_FORCE_TFJS_NODE:-0}" != "1" && -f "$STAMP" && -f "$BINDING" \
       && -f "$PKG/deps/lib/libtensorflow_cc.so.2" && -f "$PKG/deps/lib/libtensorflow_framework.so.2" \
       && "$(cat "$STAMP")" == "$WANT_STAMP" ]]; then
   log "binding already built for this TensorFlow and node ($BINDING); not rebuilding"

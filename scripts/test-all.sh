@@ -4,9 +4,9 @@
 # `bash scripts/setup.sh` (apt packages, Python venv with TensorFlow, tfjs-node, code-server).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export JACOBIAN_LENS_CACHE="${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}"
+export RNN_JACOBIAN_CACHE="${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}"
 # The three backends must all load where the project's setup ran; set it empty to allow fewer.
-export JACOBIAN_LENS_REQUIRE_BACKENDS="${JACOBIAN_LENS_REQUIRE_BACKENDS-tensorflow,wasm,cpu}"
+export RNN_JACOBIAN_REQUIRE_BACKENDS="${RNN_JACOBIAN_REQUIRE_BACKENDS-tensorflow,wasm,cpu}"
 
 passed=0
 failed=0
@@ -39,18 +39,18 @@ npx --no-install mocha --timeout 300000 --reporter spec 'dist/test/unit/**/*.tes
 count_mocha "$log_dir/unit.txt" || failures+=("unit tests")
 
 banner "seed referee (the article's own TensorFlow program against our saved run)"
-if [ -x "$JACOBIAN_LENS_CACHE/venv/bin/python" ]; then
+if [ -x "$RNN_JACOBIAN_CACHE/venv/bin/python" ]; then
   if bash test/referee/run-referee.sh 2>&1 | tee "$log_dir/referee.txt"; then
     passed=$((passed + $(grep -c '^REFEREE PASS' "$log_dir/referee.txt")))
   else
     fail_suite "seed referee failed"
   fi
 else
-  fail_suite "seed referee CANNOT RUN: no venv at $JACOBIAN_LENS_CACHE/venv (run bash scripts/setup-python.sh)"
+  fail_suite "seed referee CANNOT RUN: no venv at $RNN_JACOBIAN_CACHE/venv (run bash scripts/setup-python.sh)"
 fi
 
 banner "extension in a real VS Code (code-server 4.100.3 + Chromium), against the packaged VSIX"
-if [ -f "$JACOBIAN_LENS_CACHE/code-server-4.100.3/.install-complete" ] && [ -x /usr/bin/chromium ]; then
+if [ -f "$RNN_JACOBIAN_CACHE/code-server-4.100.3/.install-complete" ] && [ -x /usr/bin/chromium ]; then
   if npm run --silent package && node dist/test/e2e/e2e.js 2>&1 | tee "$log_dir/e2e.txt"; then
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log_dir/e2e.txt" | tail -1)
     passed=$((passed + $(echo "$line" | cut -d' ' -f1)))

@@ -1,7 +1,7 @@
 // Runs the extension-host test suite (test/host, bundled to dist/test/host/) in a desktop VS Code that
 // @vscode/test-electron downloads. That download needs the network: on machines without it (the CI
 // machines of this project) this script fails loudly, and the same suite runs inside code-server instead
-// (`npm run test:host`, through the extension's JACOBIAN_LENS_TEST_SUITE hook).
+// (`npm run test:host`, through the extension's RNN_JACOBIAN_TEST_SUITE hook).
 //
 //   npm run test:electron          (builds first)
 import { runTests } from '@vscode/test-electron';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const suite = join(root, 'dist', 'test', 'host', 'index.js');
 // The same VS Code as code-server 4.100.3, and within engines.vscode.
-const version = process.env.JACOBIAN_LENS_VSCODE_VERSION ?? '1.100.3';
+const version = process.env.RNN_JACOBIAN_VSCODE_VERSION ?? '1.100.3';
 
 function loud(message) {
   const bar = '*'.repeat(78);

@@ -85,7 +85,7 @@ export function buildLayout(
   const top = el('header', 'top');
   const id = el('div', 'identity');
   const h1 = el('h1', 'title');
-  const fileName = el('span', 'file', 'Jacobian Lens');
+  const fileName = el('span', 'file', 'RNN Jacobian Lab');
   h1.append(fileName);
   const meta = el('div', 'meta');
   const backend = el('span', 'value');

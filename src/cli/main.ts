@@ -1,4 +1,4 @@
-// `jacobian-lens analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu] [--method structured|autodiff]`
+// `rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu] [--method structured|autodiff]`
 // A thin shell over the engine: parse arguments, run, print a table, write files only after success.
 // Exit codes: 0 ok, 2 bad input (config, data files, arguments), 1 internal error.
 import { parseArgs } from 'node:util';
@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../engine/run/save';
 import { BackendUnavailableError } from '../engine/backend/backend';
 import { formatReport } from './table';
 
-const USAGE = `usage: jacobian-lens analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu|auto] [--method structured|autodiff] [--quiet]
+const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu|auto] [--method structured|autodiff] [--quiet]
 
   CONFIG            a *.jacobian.json file
   --json OUT.json   write every number (versioned report) to OUT.json

@@ -32,7 +32,7 @@ function pairTable(pair: PairReport, batch: number): string {
 
 export function formatReport(report: Report): string {
   const header =
-    `Jacobian Lens · ${report.config}\n` +
+    `RNN Jacobian Lab · ${report.config}\n` +
     `cell ${report.cell} · units ${report.units} · inputDim ${report.inputDim} · ` +
     (report.cell === 'custom' ? '' : `activation ${report.activation} · `) +
     `T ${report.timeSteps} · batch ${report.batchSize} · seed ${report.seed}\n` +

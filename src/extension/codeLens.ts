@@ -29,13 +29,13 @@ export class JacobianCodeLensProvider implements vscode.CodeLensProvider, vscode
     const state = this.controller.state(document.uri.fsPath);
     const lenses: vscode.CodeLens[] = [];
     if (state?.running) {
-      lenses.push(new vscode.CodeLens(rootRange, { title: '$(sync~spin) Analyzing…', command: 'jacobianLens.showPanel', arguments: [document.uri] }));
-      lenses.push(new vscode.CodeLens(rootRange, { title: 'Cancel', command: 'jacobianLens.cancel' }));
+      lenses.push(new vscode.CodeLens(rootRange, { title: '$(sync~spin) Analyzing…', command: 'rnnJacobian.showPanel', arguments: [document.uri] }));
+      lenses.push(new vscode.CodeLens(rootRange, { title: 'Cancel', command: 'rnnJacobian.cancel' }));
     } else {
       lenses.push(new vscode.CodeLens(rootRange, {
         title: '▶ Analyze RNN Jacobian',
-        tooltip: 'Compute the Jacobians this config asks for and show them in the Jacobian Lens panel',
-        command: 'jacobianLens.analyze',
+        tooltip: 'Compute the Jacobians this config asks for and show them in the RNN Jacobian Lab panel',
+        command: 'rnnJacobian.analyze',
         arguments: [document.uri, 'codelens'],
       }));
     }
@@ -56,7 +56,7 @@ export class JacobianCodeLensProvider implements vscode.CodeLensProvider, vscode
       lenses.push(new vscode.CodeLens(new vscode.Range(at, at), {
         title: `${pairHeadline(pair)}${stale}`,
         tooltip: `∂${pair.of}/∂${pair.wrt} (${pair.outDim}×${pair.inDim}, ${pair.method})${pair.expected ? `; expected from ${pair.expected.formula}` : ''}. Open the panel.`,
-        command: 'jacobianLens.showPanel',
+        command: 'rnnJacobian.showPanel',
         arguments: [document.uri, index],
       }));
     });

@@ -174,7 +174,7 @@ export class EngineClient {
       env: {
         ...process.env,
         ELECTRON_RUN_AS_NODE: '1',
-        ...(this.tfjsNodePath() ? { JACOBIAN_LENS_TFJS_NODE: this.tfjsNodePath() } : {}),
+        ...(this.tfjsNodePath() ? { RNN_JACOBIAN_TFJS_NODE: this.tfjsNodePath() } : {}),
       },
     });
     this.child = child;

@@ -10,7 +10,7 @@ import { analyzeText, saveRun, CancelledError, UserError, type RunResult } from 
 import type { EngineToHost, HostToEngine } from '../protocol/messages';
 
 if (!process.send) {
-  process.stderr.write('engineWorker: must be started by the Jacobian Lens extension with an IPC channel (child_process.fork)\n');
+  process.stderr.write('engineWorker: must be started by the RNN Jacobian Lab extension with an IPC channel (child_process.fork)\n');
   process.exit(2);
 }
 

@@ -13,7 +13,7 @@ import { RunController, type FileRunState, type RunFinished, type RunTrigger } f
 import { startTestSuiteIfRequested } from './testHook';
 
 /** What activate() returns. The extension-host tests drive and observe the extension through it. */
-export interface JacobianLensApi {
+export interface RnnJacobianApi {
   analyze(uri: vscode.Uri, trigger?: RunTrigger, reveal?: boolean): Promise<RunFinished>;
   cancel(): Promise<void>;
   readonly enginePid: number | undefined;
@@ -27,11 +27,11 @@ export interface JacobianLensApi {
 
 let engine: EngineClient | undefined;
 
-export function activate(context: vscode.ExtensionContext): JacobianLensApi {
-  const log = vscode.window.createOutputChannel('Jacobian Lens', { log: true });
-  const diagnostics = vscode.languages.createDiagnosticCollection('jacobianLens');
+export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
+  const log = vscode.window.createOutputChannel('RNN Jacobian Lab', { log: true });
+  const diagnostics = vscode.languages.createDiagnosticCollection('rnnJacobian');
   // A machine-scoped setting: a workspace can never point the engine at native code of its choosing.
-  const tfjsNodePath = () => vscode.workspace.getConfiguration('jacobianLens').get<string>('tfjsNodePath')?.trim() || undefined;
+  const tfjsNodePath = () => vscode.workspace.getConfiguration('rnnJacobian').get<string>('tfjsNodePath')?.trim() || undefined;
   engine = new EngineClient(join(context.extensionPath, 'dist', 'engineWorker.js'), log, tfjsNodePath);
   const controller = new RunController(engine, diagnostics, log);
   const analyze = (uri: vscode.Uri, trigger: RunTrigger, reveal: boolean) => controller.analyze(uri, trigger, reveal);
@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): JacobianLensApi {
     log.info(`${dataFile} changed: rerunning ${configFile}`);
     void analyze(vscode.Uri.file(configFile), 'dataFile', false);
   });
-  log.info(`Jacobian Lens ${context.extension.packageJSON.version as string} activated (extension host pid ${process.pid})`);
+  log.info(`RNN Jacobian Lab ${context.extension.packageJSON.version as string} activated (extension host pid ${process.pid})`);
 
   context.subscriptions.push(
     log,
@@ -55,20 +55,20 @@ export function activate(context: vscode.ExtensionContext): JacobianLensApi {
     registerPanelSerializer(panel),
     vscode.languages.registerCodeLensProvider(CONFIG_SELECTOR, codeLenses),
 
-    vscode.commands.registerCommand('jacobianLens.analyze', async (target?: unknown, trigger?: unknown) => {
+    vscode.commands.registerCommand('rnnJacobian.analyze', async (target?: unknown, trigger?: unknown) => {
       const uri = target instanceof vscode.Uri ? target : await pickConfig();
       if (!uri) return undefined;
       const how: RunTrigger = trigger === 'codelens' ? 'codelens' : 'command';
       return analyze(uri, how, true);
     }),
-    vscode.commands.registerCommand('jacobianLens.cancel', () => controller.cancel()),
-    vscode.commands.registerCommand('jacobianLens.showPanel', async (target?: unknown) => {
+    vscode.commands.registerCommand('rnnJacobian.cancel', () => controller.cancel()),
+    vscode.commands.registerCommand('rnnJacobian.showPanel', async (target?: unknown) => {
       const uri = target instanceof vscode.Uri ? target : activeConfig() ?? (await pickConfig());
       if (!uri) return;
       if (controller.state(uri.fsPath)?.lastGood) panel.show(uri.fsPath);
       else await analyze(uri, 'command', true);
     }),
-    vscode.commands.registerCommand('jacobianLens.showLog', () => log.show(true)),
+    vscode.commands.registerCommand('rnnJacobian.showLog', () => log.show(true)),
 
     vscode.workspace.onDidSaveTextDocument((document) => {
       if (document.uri.scheme !== 'file' || !isConfigPath(document.uri.fsPath)) return;
@@ -80,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): JacobianLensApi {
     controller.onDidFinishRun((finished) => {
       if (finished.text) dataWatcher.update(finished.file, finished.text);
     }),
-    controller.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'jacobianLens.running', controller.running)),
+    controller.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'rnnJacobian.running', controller.running)),
   );
 
   startTestSuiteIfRequested((line) => log.info(line));
@@ -112,7 +112,7 @@ export async function deactivate(): Promise<void> {
 }
 
 function runOnSaveEnabled(uri: vscode.Uri): boolean {
-  return vscode.workspace.getConfiguration('jacobianLens', uri).get<boolean>('runOnSave', true);
+  return vscode.workspace.getConfiguration('rnnJacobian', uri).get<boolean>('runOnSave', true);
 }
 
 function activeConfig(): vscode.Uri | undefined {
@@ -126,7 +126,7 @@ async function pickConfig(): Promise<vscode.Uri | undefined> {
   if (active) return active;
   const found = await vscode.workspace.findFiles('**/*.jacobian.json', '**/node_modules/**', 500);
   if (found.length === 0) {
-    void vscode.window.showInformationMessage('Jacobian Lens: no *.jacobian.json config in this workspace. Create one (see the README) and run the command again.');
+    void vscode.window.showInformationMessage('RNN Jacobian Lab: no *.jacobian.json config in this workspace. Create one (see the README) and run the command again.');
     return undefined;
   }
   if (found.length === 1) return found[0];

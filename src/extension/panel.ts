@@ -8,7 +8,7 @@ import type { ExportKind, HostToWebview, PanelState, WebviewToHost } from '../pr
 import { makeNonce, panelHtml } from './panelHtml';
 import type { PanelSink, RunController, RunTrigger } from './runController';
 
-export const PANEL_VIEW_TYPE = 'jacobianLens.panel';
+export const PANEL_VIEW_TYPE = 'rnnJacobian.panel';
 
 export class JacobianPanel implements PanelSink, vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -113,7 +113,7 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
         } catch (error) {
           const text = error instanceof Error ? error.message : String(error);
           this.log.error(`export ${message.what} failed: ${text}`);
-          void vscode.window.showErrorMessage(`Jacobian Lens: export failed: ${text}`, 'Show Log').then((c) => c && this.log.show(true));
+          void vscode.window.showErrorMessage(`RNN Jacobian Lab: export failed: ${text}`, 'Show Log').then((c) => c && this.log.show(true));
         }
         return;
     }
@@ -150,7 +150,7 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
         const dir = await vscode.window.showSaveDialog({
           defaultUri: vscode.Uri.file(join(folder, `${stem}-arrays`)),
           saveLabel: 'Save .npy files here',
-          title: 'Jacobian Lens: new folder for the .npy files and manifest.json',
+          title: 'RNN Jacobian Lab: new folder for the .npy files and manifest.json',
         });
         if (!dir) return;
         const files = await this.controller.saveArrays(file, dir.fsPath);
@@ -187,11 +187,11 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & 
 }
 
 function panelTitle(file: string): string {
-  return `Jacobian Lens: ${basename(file).replace(/\.jacobian\.json$/, '')}`;
+  return `RNN Jacobian Lab: ${basename(file).replace(/\.jacobian\.json$/, '')}`;
 }
 
 async function askSavePath(defaultPath: string, filters: Record<string, string[]>): Promise<vscode.Uri | undefined> {
-  return vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(defaultPath), filters, title: 'Jacobian Lens: export' });
+  return vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(defaultPath), filters, title: 'RNN Jacobian Lab: export' });
 }
 
 function isPanelState(value: unknown): value is PanelState {

@@ -50,10 +50,10 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, non
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <meta property="csp-nonce" content="${escapeAttr(nonce)}">
 <link rel="stylesheet" href="${escapeAttr(style)}">
-<title>Jacobian Lens</title>
+<title>RNN Jacobian Lab</title>
 </head>
 <body>
-<main id="app" aria-label="Jacobian Lens"></main>
+<main id="app" aria-label="RNN Jacobian Lab"></main>
 <script nonce="${escapeAttr(nonce)}" src="${escapeAttr(script)}"></script>
 </body>
 </html>`;

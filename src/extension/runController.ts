@@ -131,7 +131,7 @@ export class RunController implements vscode.Disposable {
     const outcome = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `Jacobian Lens: analyzing ${basename(file)}`,
+        title: `RNN Jacobian Lab: analyzing ${basename(file)}`,
         cancellable: true,
       },
       async (progress, token) => {
@@ -217,7 +217,7 @@ export class RunController implements vscode.Disposable {
         if (trigger === 'command' || trigger === 'codelens' || trigger === 'panel') {
           const count = outcome.issues.length;
           void vscode.window
-            .showWarningMessage(`Jacobian Lens: ${name} has ${count} problem${count === 1 ? '' : 's'}.`, 'Show Problems')
+            .showWarningMessage(`RNN Jacobian Lab: ${name} has ${count} problem${count === 1 ? '' : 's'}.`, 'Show Problems')
             .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
         }
         return;
@@ -228,7 +228,7 @@ export class RunController implements vscode.Disposable {
         if (outcome.stack) this.log.error(outcome.stack);
         this.postIfShown(file, { type: 'failed', file, message: outcome.message });
         void vscode.window
-          .showErrorMessage(`Jacobian Lens: the analysis of ${name} failed: ${outcome.message}`, 'Show Log')
+          .showErrorMessage(`RNN Jacobian Lab: the analysis of ${name} failed: ${outcome.message}`, 'Show Log')
           .then((choice) => choice && this.log.show(true));
         return;
       }
@@ -261,7 +261,7 @@ export function issueDiagnostic(configFile: string, text: string, issue: SourceI
   const where = issue.path && !issue.message.startsWith(issue.path) ? `${issue.path}: ` : '';
   const message = sameFile ? `${where}${issue.message}` : `${basename(issue.file)}: ${where}${issue.message}`;
   const diagnostic = new vscode.Diagnostic(range, message, vscode.DiagnosticSeverity.Error);
-  diagnostic.source = 'Jacobian Lens';
+  diagnostic.source = 'RNN Jacobian Lab';
   if (!sameFile) {
     diagnostic.relatedInformation = [
       new vscode.DiagnosticRelatedInformation(
@@ -301,11 +301,11 @@ async function readConfigText(uri: vscode.Uri): Promise<string> {
 }
 
 /**
- * The settings for one run. The memory limit: a `jacobianLens.maxMemoryMB` the user set wins; otherwise the
+ * The settings for one run. The memory limit: a `rnnJacobian.maxMemoryMB` the user set wins; otherwise the
  * config's own `maxMemoryMB` counts, and the setting's default applies only to configs that name none.
  */
 export function runOptions(uri: vscode.Uri, text: string): RunOptions {
-  const settings = vscode.workspace.getConfiguration('jacobianLens', uri);
+  const settings = vscode.workspace.getConfiguration('rnnJacobian', uri);
   const backend = settings.get<BackendPreference>('backend', 'auto');
   const memory = settings.inspect<number>('maxMemoryMB');
   const explicit = memory?.workspaceFolderValue ?? memory?.workspaceValue ?? memory?.globalValue;

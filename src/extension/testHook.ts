@@ -3,10 +3,10 @@
 // @vscode/test-electron downloads a desktop VS Code, which cannot be done on every machine (not on the CI
 // machines of this project). There the same extension-host test files run inside code-server instead: when the
 // extension host starts with
-//   JACOBIAN_LENS_TEST_SUITE=/abs/path/dist/test/host/index.js   (outside the VSIX; never shipped)
-//   JACOBIAN_LENS_TEST_RESULT=/abs/path/result.json
+//   RNN_JACOBIAN_TEST_SUITE=/abs/path/dist/test/host/index.js   (outside the VSIX; never shipped)
+//   RNN_JACOBIAN_TEST_RESULT=/abs/path/result.json
 // the extension loads that suite after activating, runs it, and writes {passed, failed, failures:[...]} to the
-// result path. Without JACOBIAN_LENS_TEST_SUITE this does nothing at all. Configs and data files in the
+// result path. Without RNN_JACOBIAN_TEST_SUITE this does nothing at all. Configs and data files in the
 // workspace are never executed; only a file the person starting the editor named in the environment is.
 import { createRequire } from 'node:module';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -30,11 +30,11 @@ interface SuiteModule {
 }
 
 export function startTestSuiteIfRequested(log: (line: string) => void): void {
-  const suitePath = process.env.JACOBIAN_LENS_TEST_SUITE;
+  const suitePath = process.env.RNN_JACOBIAN_TEST_SUITE;
   if (!suitePath) return;
-  const resultPath = process.env.JACOBIAN_LENS_TEST_RESULT;
+  const resultPath = process.env.RNN_JACOBIAN_TEST_RESULT;
   if (!resultPath) {
-    log('JACOBIAN_LENS_TEST_SUITE is set but JACOBIAN_LENS_TEST_RESULT is not: the host test suite is NOT run');
+    log('RNN_JACOBIAN_TEST_SUITE is set but RNN_JACOBIAN_TEST_RESULT is not: the host test suite is NOT run');
     return;
   }
   // A window reload restarts the extension host; the suite runs once per result file.

@@ -16,12 +16,12 @@ import * as os from 'os';
 import * as path from 'path';
 
 export const CODE_SERVER_VERSION = '4.100.3';
-export const CHROMIUM_PATH = process.env.JACOBIAN_LENS_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = process.env.RNN_JACOBIAN_CHROMIUM ?? '/usr/bin/chromium';
 const SETUP_HINT = 'bash scripts/setup-code-server.sh';
 
 /** Where setup-code-server.sh installs (same variable and default as the script). */
 export function cacheDir(): string {
-  const root = process.env.JACOBIAN_LENS_CACHE || path.join(os.homedir(), '.cache', 'jacobian-lens');
+  const root = process.env.RNN_JACOBIAN_CACHE || path.join(os.homedir(), '.cache', 'rnn-jacobian-lab');
   return path.join(root, `code-server-${CODE_SERVER_VERSION}`);
 }
 
@@ -41,7 +41,7 @@ export function codeServerBin(): string {
   if (!fs.existsSync(marker) || !fs.existsSync(bin)) {
     throw loud(
       `code-server ${CODE_SERVER_VERSION} is not installed (no ${fs.existsSync(bin) ? marker : bin}).\n` +
-        `Run:  ${SETUP_HINT}\n(JACOBIAN_LENS_CACHE=${process.env.JACOBIAN_LENS_CACHE ?? '<unset>'})`,
+        `Run:  ${SETUP_HINT}\n(RNN_JACOBIAN_CACHE=${process.env.RNN_JACOBIAN_CACHE ?? '<unset>'})`,
     );
   }
   if (!fs.existsSync(CHROMIUM_PATH)) {

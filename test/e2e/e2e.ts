@@ -1,8 +1,8 @@
-// End-to-end tests of the packaged extension (jacobian-lens.vsix, built by `npm run package`) in a real VS Code:
+// End-to-end tests of the packaged extension (rnn-jacobian-lab.vsix, built by `npm run package`) in a real VS Code:
 // code-server 4.100.3 (VS Code 1.100.3), driven by playwright-core in Debian's Chromium through the harness in
 // ./codeServer.ts. Two sessions, one after the other:
 //   1. the extension-host suite (test/host, bundled to dist/test/host/) runs inside code-server's extension host
-//      through the extension's JACOBIAN_LENS_TEST_SUITE hook and reports to a JSON file;
+//      through the extension's RNN_JACOBIAN_TEST_SUITE hook and reports to a JSON file;
 //   2. the user's path: CodeLens → panel numbers, save → rerun, invalid → Problems + stale, Cancel → no engine
 //      process left, and screenshots of the panel in a dark and a light theme (into test-results/).
 //
@@ -35,7 +35,7 @@ import {
 
 /** dist/test/e2e/e2e.js → the repository root. */
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-const VSIX = join(REPO_ROOT, 'jacobian-lens.vsix');
+const VSIX = join(REPO_ROOT, 'rnn-jacobian-lab.vsix');
 const HOST_SUITE = join(REPO_ROOT, 'dist', 'test', 'host', 'index.js');
 const RESULTS_DIR = join(REPO_ROOT, 'test-results');
 const SEED_RELU = 'examples/seed-relu.jacobian.json';
@@ -181,7 +181,7 @@ async function hostSuite(): Promise<void> {
     session = await launchVsCode({
       vsixPath: VSIX,
       workspaceDir: workspace,
-      env: { JACOBIAN_LENS_TEST_SUITE: HOST_SUITE, JACOBIAN_LENS_TEST_RESULT: resultPath },
+      env: { RNN_JACOBIAN_TEST_SUITE: HOST_SUITE, RNN_JACOBIAN_TEST_RESULT: resultPath },
     });
     const t0 = Date.now();
     // The extension activates on the workspace's configs, then runs the suite and writes the result.
@@ -224,7 +224,7 @@ async function hostSuite(): Promise<void> {
 
 // ── session 2: the user's path ─────────────────────────────────────────────────────────────────────────────────
 async function userPath(): Promise<void> {
-  console.log('\n  Jacobian Lens in code-server (the user\'s path)');
+  console.log('\n  RNN Jacobian Lab in code-server (the user\'s path)');
   const workspace = workspaceWithExamples();
   const seedFile = join(workspace, SEED_RELU);
   const seedText = readFileSync(seedFile, 'utf8');
@@ -232,7 +232,7 @@ async function userPath(): Promise<void> {
   try {
     // The VSIX cannot carry tfjs-node (~700 MB of TensorFlow); the machine-scoped setting points the engine
     // process at the one scripts/setup-tfjs-node.sh built in this checkout.
-    session = await launchVsCode({ vsixPath: VSIX, workspaceDir: workspace, settings: { 'jacobianLens.tfjsNodePath': TFJS_NODE } });
+    session = await launchVsCode({ vsixPath: VSIX, workspaceDir: workspace, settings: { 'rnnJacobian.tfjsNodePath': TFJS_NODE } });
     const { page, extensionsDir } = session;
     mkdirSync(RESULTS_DIR, { recursive: true });
 
@@ -255,7 +255,7 @@ async function userPath(): Promise<void> {
     if (panelShowsRelu) {
       await test('screenshots of the panel in the dark and the light theme (test-results/)', async () => {
         // The panel alone in a tall window, so that the heatmap, the charts and the table all show.
-        await page.locator('.tabs-container .tab', { hasText: /Jacobian Lens: seed-relu/ }).first().click();
+        await page.locator('.tabs-container .tab', { hasText: /RNN Jacobian Lab: seed-relu/ }).first().click();
         await runCommand(page, 'View: Toggle Maximize Editor Group');
         await page.setViewportSize({ width: 1400, height: 1700 });
         for (const kind of ['dark', 'light'] as const) {
@@ -376,7 +376,7 @@ async function userPath(): Promise<void> {
       await toast.waitFor({ state: 'hidden', timeout: 10_000 });
     });
 
-    await test('an engine process killed mid-run: an error notification whose "Show Log" opens the Jacobian Lens log', async () => {
+    await test('an engine process killed mid-run: an error notification whose "Show Log" opens the RNN Jacobian Lab log', async () => {
       // What an out-of-memory kill looks like from the extension: the engine process vanishes mid-computation.
       // The cancelled run's panel may hold the focus: bring the config's editor to the front first.
       await openFile(page, 'examples/long.jacobian.json');
@@ -391,7 +391,7 @@ async function userPath(): Promise<void> {
       await toast.waitFor({ state: 'visible', timeout: 30_000 });
       await toast.locator('.monaco-button', { hasText: /^Show Log$/ }).first().click();
       // Only the extension's output channel holds this line (the toast is a notification, not the panel).
-      await poll('the output panel to show the failed run from the Jacobian Lens log', async () => {
+      await poll('the output panel to show the failed run from the RNN Jacobian Lab log', async () => {
         const text = await page.locator('.part.panel').innerText({ timeout: 5_000 });
         // Monaco renders spaces as no-break spaces: \s matches both.
         return /run\s\d+\slong\.jacobian\.json\s\(codelens\)\sfailed:\sthe\sengine\sprocess\sexited\sunexpectedly/.test(text) || undefined;
@@ -413,7 +413,7 @@ async function userPath(): Promise<void> {
 async function main(): Promise<void> {
   const hostOnly = process.argv.includes('--host-only');
   const uiOnly = process.argv.includes('--ui-only');
-  console.log(`\n  Jacobian Lens end-to-end (code-server 4.100.3, ${VSIX})`);
+  console.log(`\n  RNN Jacobian Lab end-to-end (code-server 4.100.3, ${VSIX})`);
   if (!existsSync(VSIX)) {
     fail('the VSIX exists', `${VSIX} is missing: run \`npm run package\` first`);
   } else {

@@ -1,6 +1,6 @@
 /**
  * Self-check of the e2e harness (test/e2e/codeServer.ts) against real VS Code,
- * independent of Jacobian Lens itself: it writes a tiny extension into a temp
+ * independent of RNN Jacobian Lab itself: it writes a tiny extension into a temp
  * folder (a command, a webview panel, a CodeLens on *.jacobian.json, one
  * diagnostic), packages it with vsce, installs it into code-server, and drives
  * it in Chromium. Nothing it builds is kept in the repo.

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { applyEdits, findNodeAtLocation, modify, parseTree, type JSONPath } from 'jsonc-parser/lib/esm/main';
-import type { JacobianLensApi } from '../../src/extension/extension';
+import type { RnnJacobianApi } from '../../src/extension/extension';
 import type { RunFinished } from '../../src/extension/runController';
 
-const EXTENSION_ID = 'jacobian-lens.jacobian-lens';
+const EXTENSION_ID = 'rnn-jacobian-lab.rnn-jacobian-lab';
 /** dist/test/host/<this>.js → the repository root, where examples/ lives. */
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const SEED_RELU = join(REPO_ROOT, 'examples', 'seed-relu.jacobian.json');
@@ -70,7 +70,7 @@ async function bounded(what: string, step: () => Thenable<unknown> | Promise<unk
   }
 }
 
-function nextFinished(api: JacobianLensApi, match: (f: RunFinished) => boolean, timeoutMs: number): Promise<RunFinished> {
+function nextFinished(api: RnnJacobianApi, match: (f: RunFinished) => boolean, timeoutMs: number): Promise<RunFinished> {
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       listener.dispose();
@@ -98,16 +98,16 @@ async function lensesOf(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
   return (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [];
 }
 
-function meanVarTimesFanIn(finished: RunFinished, api: JacobianLensApi): number {
+function meanVarTimesFanIn(finished: RunFinished, api: RnnJacobianApi): number {
   const pair = api.state(finished.file)?.lastGood?.result.report.jacobians[0];
   assert.ok(pair, 'the run left no report');
   const values = pair.steps.flatMap((s) => s.varTimesFanIn);
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-suite('Jacobian Lens in the extension host', function () {
+suite('RNN Jacobian Lab in the extension host', function () {
   this.timeout(240_000);
-  let api: JacobianLensApi;
+  let api: RnnJacobianApi;
   let dir: string;
   let seedText: string;
   let counter = 0;
@@ -122,7 +122,7 @@ suite('Jacobian Lens in the extension host', function () {
   }
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<JacobianLensApi>(EXTENSION_ID);
+    const extension = vscode.extensions.getExtension<RnnJacobianApi>(EXTENSION_ID);
     assert.ok(extension, `extension ${EXTENSION_ID} is not installed in this VS Code`);
     api = await extension.activate();
     seedText = readFileSync(SEED_RELU, 'utf8');
@@ -135,14 +135,14 @@ suite('Jacobian Lens in the extension host', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('registers "Analyze RNN Jacobian" in the category "Jacobian Lens"', async () => {
+  test('registers "Analyze RNN Jacobian" in the category "RNN Jacobian Lab"', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['jacobianLens.analyze', 'jacobianLens.cancel', 'jacobianLens.showPanel']) {
+    for (const id of ['rnnJacobian.analyze', 'rnnJacobian.cancel', 'rnnJacobian.showPanel']) {
       assert.ok(commands.includes(id), `command ${id} is not registered`);
     }
     const contributed = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
-    const analyze = contributed.find((c) => c.command === 'jacobianLens.analyze');
-    assert.deepEqual({ title: analyze?.title, category: analyze?.category }, { title: 'Analyze RNN Jacobian', category: 'Jacobian Lens' });
+    const analyze = contributed.find((c) => c.command === 'rnnJacobian.analyze');
+    assert.deepEqual({ title: analyze?.title, category: analyze?.category }, { title: 'Analyze RNN Jacobian', category: 'RNN Jacobian Lab' });
     const activation = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.activationEvents as string[];
     assert.ok(!activation.includes('*'), 'the extension must not activate on *');
   });
@@ -153,7 +153,7 @@ suite('Jacobian Lens in the extension host', function () {
     const analyze = lenses.find((l) => l.command?.title === '▶ Analyze RNN Jacobian');
     assert.ok(analyze, `no Analyze lens; lenses: ${JSON.stringify(lenses.map((l) => l.command?.title))}`);
     assert.equal(analyze.range.start.line, document.positionAt(seedText.indexOf('{')).line);
-    assert.equal(analyze.command?.command, 'jacobianLens.analyze');
+    assert.equal(analyze.command?.command, 'rnnJacobian.analyze');
   });
 
   test('after a run, each jacobians entry gets a CodeLens with its headline numbers', async () => {
@@ -209,7 +209,7 @@ suite('Jacobian Lens in the extension host', function () {
 
   test('the command opens the panel on the config it analyzed', async () => {
     const { uri } = await config(seedText);
-    const finished = await vscode.commands.executeCommand<RunFinished>('jacobianLens.analyze', uri);
+    const finished = await vscode.commands.executeCommand<RunFinished>('rnnJacobian.analyze', uri);
     assert.equal(finished?.outcome, 'result');
     assert.equal(api.panelFile, uri.fsPath, 'the panel does not show the analyzed config');
   });
@@ -241,7 +241,7 @@ suite('Jacobian Lens in the extension host', function () {
     assert.equal(vscode.languages.getDiagnostics(uri).length, 0);
   });
 
-  test('saving a config reruns it (jacobianLens.runOnSave, on by default)', async () => {
+  test('saving a config reruns it (rnnJacobian.runOnSave, on by default)', async () => {
     const { uri, document } = await config(seedText);
     await replaceText(document, edit(seedText, ['activation'], 'linear'));
     const finishedPromise = nextFinished(api, (f) => f.file === uri.fsPath && f.trigger === 'save', 180_000);
@@ -253,8 +253,8 @@ suite('Jacobian Lens in the extension host', function () {
     assert.ok(Math.abs(mean - 1.0) <= 0.15, `linear seed: varTimesFanIn ${mean}, expected ≈ 1.0`);
   });
 
-  test('with jacobianLens.runOnSave off, saving runs nothing', async () => {
-    const settings = vscode.workspace.getConfiguration('jacobianLens');
+  test('with rnnJacobian.runOnSave off, saving runs nothing', async () => {
+    const settings = vscode.workspace.getConfiguration('rnnJacobian');
     await settings.update('runOnSave', false, vscode.ConfigurationTarget.Global);
     try {
       const { uri, document } = await config(seedText);
@@ -284,7 +284,7 @@ suite('Jacobian Lens in the extension host', function () {
     await new Promise((r) => setTimeout(r, 1500));
     assert.ok(api.running, 'the long run ended before it could be cancelled; make it longer');
     const cancelledAt = Date.now();
-    await vscode.commands.executeCommand('jacobianLens.cancel');
+    await vscode.commands.executeCommand('rnnJacobian.cancel');
     await until(`engine pid ${pid} to exit`, () => !alive(pid!), 1000, 10);
     const exitMs = Date.now() - cancelledAt;
     const finished = await finishedPromise;

@@ -1,7 +1,7 @@
 // Entry of the extension-host test suite, bundled to dist/test/host/index.js.
 //  - @vscode/test-electron (scripts/test-electron.mjs) calls run() inside a downloaded desktop VS Code;
 //  - here, where VS Code cannot be downloaded, test/e2e/e2e.ts starts code-server with
-//    JACOBIAN_LENS_TEST_SUITE pointing at this file and the extension's test hook (src/extension/testHook.ts)
+//    RNN_JACOBIAN_TEST_SUITE pointing at this file and the extension's test hook (src/extension/testHook.ts)
 //    calls runWithReport() inside code-server's extension host.
 // Both run the same test files: every dist/test/host/**/*.test.js next to this bundle.
 import Mocha from 'mocha';

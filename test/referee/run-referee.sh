@@ -4,12 +4,12 @@
 # "REFEREE PASS <config>" line per config; exits non-zero on the first mismatch.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PY="${JACOBIAN_LENS_CACHE:-$HOME/.cache/jacobian-lens}/venv/bin/python"
+PY="${RNN_JACOBIAN_CACHE:-$HOME/.cache/rnn-jacobian-lab}/venv/bin/python"
 [ -x "$PY" ] || { echo "REFEREE CANNOT RUN: no venv python at $PY (bash scripts/setup-python.sh)" >&2; exit 1; }
 [ -f dist/cli.js ] || node scripts/build.mjs
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-backend="${JACOBIAN_LENS_REFEREE_BACKEND:-auto}"
+backend="${RNN_JACOBIAN_REFEREE_BACKEND:-auto}"
 for act in relu linear sigmoid; do
   config="examples/seed-$act.jacobian.json"
   node dist/cli.js analyze "$config" --backend "$backend" --quiet --save "$work/$act" --json "$work/$act.json"

@@ -3,7 +3,7 @@
 
 Builds the article's customRNN / build_model() exactly as written (Keras 2
 API, recurrent activation chosen with --activation), loads the parameters,
-initial states and inputs that `jacobian-lens ... --save DIR` wrote, and runs
+initial states and inputs that `rnn-jacobian ... --save DIR` wrote, and runs
 the article's loop: at every step a GradientTape watching bt, ht, ct, the
 model rebuilt (as the article does) with the saved weights set, and
 tape.batch_jacobian(htp1, ht). It prints the article's np.var(grad)*units per
@@ -326,7 +326,7 @@ def compare(np, s, ref, report_var):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Check a jacobian-lens --save DIR and --json report against the "
+        description="Check an rnn-jacobian --save DIR and --json report against the "
                     "seed article's own TensorFlow program.")
     ap.add_argument("--save", required=True, help="directory written by the CLI's --save")
     ap.add_argument("--report", required=True, help="JSON report written by the CLI's --json")

@@ -51,7 +51,7 @@ export const CASES: Case[] = [
 
 async function run(c: Case, method: 'structured' | 'autodiff' = 'structured'): Promise<RunResult> {
   const text = JSON.stringify({ ...c.config, method, jacobians: jac(c.pairs) });
-  return analyzeText(text, '/tmp/jacobian-lens-test.jacobian.json', { keepJacobiansMB: Infinity });
+  return analyzeText(text, '/tmp/rnn-jacobian-lab-test.jacobian.json', { keepJacobiansMB: Infinity });
 }
 
 /** The engine's inputs, read back from its result, in float64. */
@@ -294,8 +294,8 @@ forEachBackend('statistics reduced from the structure equal those of the whole m
   for (const c of CASES.filter((x) => ['seed relu', 'seed tanh', 'simple_rnn tanh', 'lstm tanh/sigmoid', 'gru tanh/sigmoid'].includes(x.name))) {
     it(`${c.name}: mean, varTimesFanIn and Frobenius norm without materialising J`, async () => {
       const text = JSON.stringify({ ...c.config, units: 24, jacobians: jac(c.pairs) });
-      const whole = await analyzeText(text, '/tmp/jacobian-lens-test.jacobian.json', { keepJacobiansMB: Infinity });
-      const factored = await analyzeText(text, '/tmp/jacobian-lens-test.jacobian.json', { keepJacobiansMB: 0 });
+      const whole = await analyzeText(text, '/tmp/rnn-jacobian-lab-test.jacobian.json', { keepJacobiansMB: Infinity });
+      const factored = await analyzeText(text, '/tmp/rnn-jacobian-lab-test.jacobian.json', { keepJacobiansMB: 0 });
       assert.equal(factored.arrays.pairs[0].jacobians, undefined, 'no whole Jacobians were kept');
       whole.report.jacobians.forEach((pair, i) => {
         pair.steps.forEach((s, k) => {

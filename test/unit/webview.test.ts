@@ -299,7 +299,7 @@ describe('panel HTML', () => {
     cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
     asWebviewUri: (u: FakeUri) => new FakeUri('https', `/res${u.path}`),
   } as unknown as vscode.Webview;
-  const ext = new FakeUri('file', '/ext/jacobian-lens/') as unknown as vscode.Uri;
+  const ext = new FakeUri('file', '/ext/rnn-jacobian-lab/') as unknown as vscode.Uri;
 
   it('has a strict CSP with the nonce and loads only extension resources', () => {
     const nonce = makeNonce();
@@ -311,11 +311,11 @@ describe('panel HTML', () => {
     assert.match(csp, new RegExp(`style-src https://file\\+\\.vscode-resource\\.vscode-cdn\\.net 'nonce-${nonce}'(;|$)`));
     assert.ok(html.includes(`<meta property="csp-nonce" content="${nonce}">`), 'FAST reads the style nonce from this meta tag');
     assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'));
-    assert.ok(html.includes(`<script nonce="${nonce}" src="https://ext/res/ext/jacobian-lens/dist/webview/main.js">`));
-    assert.ok(html.includes('href="https://ext/res/ext/jacobian-lens/media/panel.css"'));
+    assert.ok(html.includes(`<script nonce="${nonce}" src="https://ext/res/ext/rnn-jacobian-lab/dist/webview/main.js">`));
+    assert.ok(html.includes('href="https://ext/res/ext/rnn-jacobian-lab/media/panel.css"'));
     const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
     assert.equal(urls.length, 2);
-    for (const u of urls) assert.ok(u.startsWith('https://ext/res/ext/jacobian-lens/'), u);
+    for (const u of urls) assert.ok(u.startsWith('https://ext/res/ext/rnn-jacobian-lab/'), u);
     assert.ok(!/<style|style="/.test(html), 'no inline styles');
   });
 

@@ -17,7 +17,7 @@ let tfjsNodeError: string | undefined;
 
 /** Where tfjs-node may be found besides normal resolution (the extension passes its setting here). */
 function tfjsNodeCandidates(): string[] {
-  const extra = process.env.JACOBIAN_LENS_TFJS_NODE;
+  const extra = process.env.RNN_JACOBIAN_TFJS_NODE;
   return ['@tensorflow/tfjs-node', ...(extra ? [extra] : [])];
 }
 

@@ -32,13 +32,13 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '.');
 }
 
-/** Writes the run into `dir` (created; an existing Jacobian Lens save there is replaced). */
+/** Writes the run into `dir` (created; an existing RNN Jacobian Lab save there is replaced). */
 export function saveRun(result: RunResult, dir: string): SaveManifest {
   const target = path.resolve(dir);
   if (fs.existsSync(target)) {
     const entries = fs.readdirSync(target);
     if (entries.length > 0 && !entries.includes(MANIFEST)) {
-      throw new UserError('input', [fileIssue(target, 'the --save folder exists and holds files that are not a Jacobian Lens save; choose an empty or new folder')]);
+      throw new UserError('input', [fileIssue(target, 'the --save folder exists and holds files that are not a RNN Jacobian Lab save; choose an empty or new folder')]);
     }
   }
   const { report, arrays } = result;

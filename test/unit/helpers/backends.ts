@@ -1,12 +1,12 @@
 // Runs a suite once per backend, like tfjs-core runs each op test on every registered backend.
 // A backend that does not load here is reported loudly as a failing test when it is required
-// (JACOBIAN_LENS_REQUIRE_BACKENDS, set by CI), and as a visible pending test otherwise — never dropped.
+// (RNN_JACOBIAN_REQUIRE_BACKENDS, set by CI), and as a visible pending test otherwise — never dropped.
 import { switchBackendForTests, tfjsNodeLoadError, type BackendName } from '../../../src/engine/backend/backend';
 
 export const ALL_BACKENDS: BackendName[] = ['cpu', 'wasm', 'tensorflow'];
 
 function required(): Set<string> {
-  return new Set((process.env.JACOBIAN_LENS_REQUIRE_BACKENDS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set((process.env.RNN_JACOBIAN_REQUIRE_BACKENDS ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 }
 
 export function forEachBackend(title: string, body: (backend: BackendName) => void): void {
