@@ -9,7 +9,7 @@ import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { UserError, type SourceIssue } from '../../src/engine/errors';
-import { parseConfig } from '../../src/engine/config/validate';
+import { parseRunConfig as parseConfig } from '../../src/engine/runConfig';
 import { decodeNpy, decodeNpz, encodeNpy, type NpyArray } from '../../src/engine/params/npy';
 import { weightsFiles } from '../../src/engine/params/weights';
 import { forEachBackend } from './helpers/backends';

@@ -1,7 +1,7 @@
 // The one way the engine reads a file a user named: only regular files (a device, FIFO, socket or folder is refused
 // before it is opened for reading), and never more bytes than the caller allows — the size is taken from the file
 // system first, so a file claiming to be small cannot make us allocate more than its real length.
-import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, constants as fsConstants } from 'node:fs';
 
 /** Why a file could not be read, in words for the user; the caller attaches the place (config key, file). */
 export class FileReadError extends Error {
@@ -47,6 +47,21 @@ export function readRegularFile(file: string, limits: ReadLimits): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Why a file cannot be read, checked now (without opening it), or undefined when it is a regular file: config
+ * validation uses this to underline a file name on save; readRegularFile checks again when the file is read.
+ */
+export function regularFileProblem(file: string): string | undefined {
+  let stat: import('node:fs').Stats;
+  try {
+    stat = statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException)?.code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? `file not found: ${file}` : `cannot read ${file}: ${describeErrno(error)}`;
+  }
+  return stat.isFile() ? undefined : `not a regular file (${kindOf(stat)}): ${file}`;
 }
 
 export function readRegularTextFile(file: string, limits: ReadLimits): string {

@@ -1,11 +1,10 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
-import * as fs from 'node:fs';
 import { initBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
-import { buildCell, builtinTensorNames } from '../cells';
+import { buildCell } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
-import { parseConfig } from '../config/validate';
-import { fileIssue, throwIfAborted, UserError } from '../errors';
+import { parseRunConfig, readConfigFile } from '../runConfig';
+import { throwIfAborted } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
@@ -34,19 +33,10 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeFile(file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError('config', [fileIssue(file, `cannot read the config: ${(e as Error).message}`)]);
-  }
-  return analyzeText(text, file, options);
+  return analyzeText(readConfigFile(file), file, options);
 }
 
-/** Validates a config with the tensor names of its cell known, so `of`/`wrt` typos are config errors. */
-export function parseRunConfig(text: string, file: string): RunSpec {
-  return parseConfig(text, file, { tensorNames: builtinTensorNames });
-}
+export { parseRunConfig };
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
   return analyze(parseRunConfig(text, file), options);

@@ -10,7 +10,7 @@
 //   primary := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
 //   dim     := dterm (('+' | '-') dterm)*;  dterm := datom ('*' datom)*;  datom := INTEGER | units | inputDim | '(' dim ')'
 
-import { closest } from '../../config/suggest';
+import { didYouMean } from '../../config/suggest';
 
 /** A source span: characters [start, end) of the expression string. */
 export interface Span {
@@ -263,10 +263,9 @@ class Parser {
     }
     if (t.kind === 'name') {
       if (!(DIM_SYMBOLS as readonly string[]).includes(t.text)) {
-        const suggestion = closest(t.text, DIM_SYMBOLS);
         throw new ExprError(
           `sizes and slice bounds are whole numbers, units, inputDim, or sums and products of them; "${t.text}" is neither` +
-            (suggestion ? `; did you mean "${suggestion}"?` : ''),
+            didYouMean(t.text, DIM_SYMBOLS),
           t.start,
           t.end - t.start,
         );
