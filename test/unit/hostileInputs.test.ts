@@ -1,9 +1,16 @@
 // Inputs built to drive a parser off a cliff get one located answer, fast: equations nested 50 000 deep,
 // operator chains as long as a string allows, and the same through the whole config pipeline.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import { decodeNpy, decodeNpz, encodeNpy, NpyFormatError, readNpyFile, readNpzFile } from '../../src/engine/params/npy';
 import { MAX_EXPRESSION_DEPTH, parseDimension, parseExpression, ExprError } from '../../src/engine/cells/custom/parse';
 import { parseRunConfig } from '../../src/engine/runConfig';
 import { assertLocatedIn, theOnlyIssue, userIssues } from './helpers/issues';
+import { npyWithHeader } from './helpers/npy';
 
 function exprError(text: string, parse: (t: string) => unknown = parseExpression): ExprError {
   try {
@@ -55,5 +62,80 @@ describe('hostile equations', () => {
     assert.equal(issue.path, 'custom.equations.h');
     assertLocatedIn(issue, text);
     assert.equal(text[issue.offset], '(');
+  });
+});
+
+function npyProblem(read: () => unknown): string {
+  try {
+    read();
+  } catch (error) {
+    assert.ok(error instanceof NpyFormatError, `expected an NpyFormatError, got ${error instanceof Error ? error.stack : String(error)}`);
+    return error.problem;
+  }
+  assert.fail('expected an NpyFormatError, but nothing was thrown');
+}
+
+/** A zip member's declared uncompressed size, rewritten in both its local and central headers. */
+function declareSize(zip: Uint8Array, size: number): Uint8Array {
+  const out = zip.slice();
+  const view = new DataView(out.buffer);
+  for (let i = 0; i + 4 <= out.length; i++) {
+    const signature = view.getUint32(i, true);
+    if (signature === 0x04034b50) view.setUint32(i + 22, size, true);
+    if (signature === 0x02014b50) view.setUint32(i + 24, size, true);
+  }
+  return out;
+}
+
+describe('hostile .npy and .npz files', () => {
+  it('a header claiming 10¹⁰ elements is checked against the bytes the file holds, before any allocation', () => {
+    const bytes = npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }", new Uint8Array(16));
+    assert.equal(npyProblem(() => decodeNpy(bytes, 'big.npy')), 'truncated: the header promises 4·10000000000 = 40000000000 bytes of data but the file holds 16');
+  });
+
+  it('data that is all there but whose float32 copy exceeds the memory limit is refused', () => {
+    const bytes = npyWithHeader("{'descr': '|i1', 'fortran_order': False, 'shape': (4096,), }", new Uint8Array(4096));
+    assert.match(npyProblem(() => decodeNpy(bytes, 'i1.npy', 8192)), /^4096 values need 16\.0 KiB as float32, more than the 8\.0 KiB allowed/);
+  });
+
+  it('a header nested 60 000 deep is refused as malformed, without recursing', () => {
+    const bytes = npyWithHeader('('.repeat(60_000) + ')'.repeat(60_000), new Uint8Array(0), 2);
+    assert.match(npyProblem(() => decodeNpy(bytes, 'deep.npy')), /^malformed \.npy header \(nested more than 8 levels/);
+  });
+
+  it('a zip bomb is refused by the sizes its members declare, before inflating', () => {
+    const bomb = zipSync({ 'a.npy': [new Uint8Array(8 * 2 ** 20), { level: 9 }] });
+    assert.ok(bomb.length < 64 * 1024);
+    assert.match(npyProblem(() => decodeNpz(bomb, 'bomb.npz', 2 ** 20)), /^array 'a': the arrays declare 8\.0 MiB uncompressed so far, more than the 1\.0 MiB allowed/);
+    // Declaring more than deflate can expand to is a lie, whatever the limit.
+    const liar = declareSize(zipSync({ 'a.npy': encodeNpy([2], new Float32Array(2)) }), 2 ** 31);
+    assert.match(npyProblem(() => decodeNpz(liar, 'liar.npz')), /more than deflate can expand: the archive is corrupt or hostile$/);
+  });
+
+  it('a member that inflates to more than it declares is cut at the declared size and then refused as truncated', () => {
+    const member = encodeNpy([64], new Float32Array(64));
+    const small = declareSize(zipSync({ 'a.npy': [member, { level: 9 }] }), 200);
+    assert.match(npyProblem(() => decodeNpz(small, 's.npz')), /^array 'a': truncated/);
+  });
+
+  describe('only regular files are read', () => {
+    let dir = '';
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'hostile-'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a character device and a FIFO are refused without blocking', () => {
+      assert.equal(npyProblem(() => readNpyFile('/dev/zero')), 'cannot be read: not a regular file (a character device)');
+      const fifo = join(dir, 'fifo.npy');
+      execFileSync('mkfifo', [fifo]);
+      assert.equal(npyProblem(() => readNpzFile(fifo)), 'cannot be read: not a regular file (a FIFO)');
+    });
+
+    it('a file larger than the limit is refused by its size on disk', () => {
+      const file = join(dir, 'big.npy');
+      writeFileSync(file, encodeNpy([1024], new Float32Array(1024)));
+      assert.match(npyProblem(() => readNpyFile(file, 1024)), /^cannot be read: 4\.\d KiB, more than the 1\.0 KiB allowed$/);
+    });
   });
 });
