@@ -9,6 +9,8 @@ import { zipSync } from 'fflate';
 import { decodeNpy, decodeNpz, encodeNpy, NpyFormatError, readNpyFile, readNpzFile } from '../../src/engine/params/npy';
 import { MAX_EXPRESSION_DEPTH, parseDimension, parseExpression, ExprError } from '../../src/engine/cells/custom/parse';
 import { parseRunConfig } from '../../src/engine/runConfig';
+import { analyzeText } from '../../src/engine/run/analyze';
+import { UserError } from '../../src/engine/errors';
 import { assertLocatedIn, theOnlyIssue, userIssues } from './helpers/issues';
 import { npyWithHeader } from './helpers/npy';
 
@@ -137,5 +139,37 @@ describe('hostile .npy and .npz files', () => {
       writeFileSync(file, encodeNpy([1024], new Float32Array(1024)));
       assert.match(npyProblem(() => readNpyFile(file, 1024)), /^cannot be read: 4\.\d KiB, more than the 1\.0 KiB allowed$/);
     });
+  });
+});
+
+describe('sizes a config states are checked against maxMemoryMB before anything proportional exists', () => {
+  async function memoryIssue(config: Record<string, unknown>) {
+    const text = JSON.stringify({ cell: 'lstm', units: 1024, inputDim: 8, ...config }, null, 2);
+    const started = performance.now();
+    const error = await analyzeText(text, '/tmp/huge.jacobian.json', { backend: 'auto' }).then(
+      () => assert.fail('the run was not refused'),
+      (e: unknown) => e,
+    );
+    const ms = performance.now() - started;
+    assert.ok(error instanceof UserError, `expected a UserError, got ${error instanceof Error ? error.stack : String(error)}`);
+    assert.equal(error.kind, 'memory');
+    const issue = theOnlyIssue(error.issues);
+    assertLocatedIn(issue, text);
+    return { issue, text, ms };
+  }
+
+  it('timeSteps 10⁹ (units 1024, batch 64): refused at timeSteps with what it needs and the limit', async () => {
+    const { issue, text, ms } = await memoryIssue({ timeSteps: 1_000_000_000, batchSize: 64 });
+    assert.equal(issue.path, 'timeSteps');
+    assert.equal(text.slice(issue.offset, issue.offset + issue.length), '1000000000');
+    assert.match(issue.message, /^this run would need about [\d.]+ (GB|TB) \(trajectory .*\), more than maxMemoryMB = 4096 MB allows/);
+    // Nothing proportional to 10⁹ steps was built: a per-step list would take tens of seconds and the heap.
+    assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
+  });
+
+  it('per-step records count: 2·10⁶ steps of a 1-unit cell fit as a trajectory but not as records', async () => {
+    const { issue } = await memoryIssue({ cell: 'simple_rnn', units: 1, inputDim: 1, timeSteps: 2_000_000, batchSize: 64, maxMemoryMB: 4096 });
+    assert.equal(issue.path, 'timeSteps');
+    assert.match(issue.message, /per-step records of h@t wrt h@t-1 \(2000000 steps\)/);
   });
 });

@@ -11,7 +11,7 @@ import type { Progress } from '../../protocol/messages';
 import { initialStates, initParams, inputSeries } from './data';
 import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
 import { computeJacobians } from './jacobians';
-import { checkMemory, estimateMemory, formatBytes } from './memory';
+import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
 import { resolvePairs, type ResolvedPair } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
 import { rollout, type Trajectory } from './rollout';
@@ -59,6 +59,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
 
   progress({ stage: 'build', step: 0, total: 1 });
   const graph = buildCell(spec);
+  // Before any per-step list exists: a run too large for its steps is refused here, not by the heap.
+  checkMemory(plannedMemory(graph, spec, method), maxMemoryMB, spec);
   const pairs = resolvePairs(graph, spec);
   const keptBytes = pairs.reduce((s, p) => s + p.occurrences.length * spec.batchSize * p.ofDim * p.wrtDim * 4, 0);
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
