@@ -309,9 +309,11 @@ export function decodeNpz(bytes: Uint8Array, label: string, maxBytes = DEFAULT_M
   let entries: Record<string, Uint8Array>;
   const declared = { total: 0 };
   try {
-    // The filter sees each member's declared sizes before anything is inflated (fflate then inflates into
-    // a buffer of exactly the declared size, never more): a zip bomb is refused by what it claims.
-    entries = unzipSync(bytes, { filter: (member) => member.name.endsWith('.npy') && checkMember(member, bytes.length, declared, maxBytes, label) });
+    // A first pass reads every member's declared sizes from the central directory and inflates nothing (the
+    // filter declines them all); only when all of them fit does the second pass inflate, each member into a
+    // buffer of exactly its declared size (fflate never writes past it): a zip bomb is refused by what it claims.
+    unzipSync(bytes, { filter: (member) => member.name.endsWith('.npy') && !checkMember(member, bytes.length, declared, maxBytes, label) });
+    entries = unzipSync(bytes, { filter: (member) => member.name.endsWith('.npy') });
   } catch (e) {
     if (e instanceof NpyFormatError) throw e;
     throw new NpyFormatError(label, `not a readable .npz (zip) archive (${(e as Error).message})`);
