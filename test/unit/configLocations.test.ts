@@ -1,10 +1,11 @@
 // The files whose change reruns a config: data files it names, and a trained model with its shards.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { referencedDataFiles } from '../../src/extension/configLocations';
+import { repoRoot } from './helpers/repo';
 
-const root = resolve(__dirname, '../../..');
+const root = repoRoot();
 
 describe('referencedDataFiles', () => {
   it('lists a trained model.json and every weight shard its manifest names', () => {
