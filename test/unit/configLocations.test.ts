@@ -22,4 +22,9 @@ describe('referencedDataFiles', () => {
     const files = referencedDataFiles('/w/a/b.jacobian.json', JSON.stringify({ inputs: { file: '../x.npy' }, initialState: { h: { file: '/abs/h.npy' } } }));
     assert.deepEqual(files, ['/abs/h.npy', '/w/x.npy']);
   });
+
+  it('a text nested 200 000 deep gives no tree and no files, instead of overflowing the stack', () => {
+    const text = '{"inputs": {"file": "x.npy"}, "deep": ' + '['.repeat(200_000) + ']'.repeat(200_000) + '}';
+    assert.deepEqual(referencedDataFiles('/w/a.jacobian.json', text), []);
+  });
 });
