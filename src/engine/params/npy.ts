@@ -10,6 +10,7 @@
 // writes no version-1.0 growth padding, and matching numpy byte for byte makes saved runs diffable.
 import { writeFileSync } from 'node:fs';
 import { unzipSync, type UnzipFileInfo } from 'fflate';
+import { DEFAULTS } from '../config/defaults';
 import { FileReadError, formatBytes, readRegularFile } from '../io/files';
 import { float16ToFloat32 } from 'npyjs';
 
@@ -37,7 +38,7 @@ export class NpyFormatError extends Error {
  * The most a .npy/.npz read may hold in memory: the file, an archive's arrays once inflated, and the
  * float32 arrays decoded from them. Callers pass the run's maxMemoryMB; the default is its default.
  */
-export const DEFAULT_MAX_NPY_BYTES = 4096 * 2 ** 20;
+export const DEFAULT_MAX_NPY_BYTES = DEFAULTS.maxMemoryMB * 2 ** 20;
 
 /** Python literal nesting in a header: numpy writes a dict holding one tuple. */
 const MAX_HEADER_NESTING = 8;
