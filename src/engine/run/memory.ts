@@ -27,11 +27,16 @@ function stepRecordBytes(B: number): number {
   return 256 + statistics * (32 + 8 * B) + statistics * B * 48;
 }
 
-/** Singular values and eigenvalues kept per step and sequence when the diagnostics ask for them. */
+/**
+ * Singular values and eigenvalues kept per step and sequence when the diagnostics ask for them, and the work
+ * of one decomposition: ml-matrix holds the matrix in float64 with about three more of its size (SVD, or the
+ * eigen-decomposition's fallback).
+ */
 function spectraBytes(steps: number, B: number, ofDim: number, wrtDim: number, diagnostics: readonly DiagnosticName[]): number {
   const singular = diagnostics.includes('spectralNorm') || diagnostics.includes('singularValues');
   const eigen = ofDim === wrtDim && (diagnostics.includes('spectralRadius') || diagnostics.includes('eigenvalues'));
-  return steps * B * 4 * ((singular ? Math.min(ofDim, wrtDim) : 0) + (eigen ? 2 * ofDim : 0));
+  const kept = steps * B * 4 * ((singular ? Math.min(ofDim, wrtDim) : 0) + (eigen ? 2 * ofDim : 0));
+  return kept + (singular || eigen ? 4 * ofDim * wrtDim * 8 : 0);
 }
 
 /** Parameters and the trajectory: known from the cell's shapes and the spec, whatever the pairs. */
@@ -50,7 +55,7 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
   const B = spec.batchSize;
   const name = `${request.of} wrt ${request.wrt}`;
   return [
-    { what: `per-step records of ${name} (${steps} steps)`, bytes: steps * stepRecordBytes(B), path: 'timeSteps' },
+    { what: `per-step records of ${name} (${steps} step${steps === 1 ? '' : 's'})`, bytes: steps * stepRecordBytes(B), path: 'timeSteps' },
     { what: `spectra of ${name}`, bytes: spectraBytes(steps, B, ofDim, wrtDim, spec.diagnostics), path: 'diagnostics' },
   ];
 }
