@@ -73,6 +73,11 @@ describe('config stage 2: schema', () => {
     assert.match(issues.find((i) => i.path === 'cell')!.message, /did you mean "seed"/);
   });
 
+  it('a number beyond a double (1e999) is named as such, not as "not a number"', () => {
+    const { data, locator } = parsed('{"cell": "lstm", "units": 4, "inputDim": 2, "inputs": {"stddev": 1e999}}');
+    assert.equal(theOnlyIssue(schemaIssues(data, locator)).message, 'must be a finite number; this one is beyond ±1.8e308 (parsed as Infinity)');
+  });
+
   it('finds nothing wrong with a valid value', () => {
     const { data, locator } = parsed('{"cell": "lstm", "units": 4, "inputDim": 2}');
     assert.deepEqual(schemaIssues(data, locator), []);
