@@ -57,6 +57,13 @@ describe('config stage 1: syntax', () => {
     assert.equal(firstBeyondLimits(JSON.stringify('y'.repeat(CONFIG_LIMITS.stringLength))), undefined);
   });
 
+  it('refuses a text longer than the bound at 1:1 before scanning it', () => {
+    const text = ' '.repeat(CONFIG_LIMITS.textLength + 1);
+    const issue = theOnlyIssue(userIssues(() => parseSyntax(text, FILE)));
+    assert.deepEqual([issue.path, issue.line, issue.column], ['', 1, 1]);
+    assert.match(issue.message, /^the config is 67108865 characters long/);
+  });
+
   it('gives syntax errors the path where they happen', () => {
     const text = '{"inputs": {"distribution": "normal" "stddev": 2}}';
     const issue = theOnlyIssue(userIssues(() => parseSyntax(text, FILE)));
