@@ -2,14 +2,15 @@
 import * as fs from 'node:fs';
 import { initBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
-import { buildCell, builtinTensorNames } from '../cells';
+import { builtinTensorNames } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseConfig } from '../config/validate';
 import { fileIssue, throwIfAborted, UserError } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
-import { initialStates, initParams, inputSeries } from './data';
+import { initialStates, inputSeries } from './data';
+import { buildNetwork, initNetworkParams } from '../network/network';
 import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
 import { computeJacobians } from './jacobians';
 import { checkMemory, estimateMemory, formatBytes } from './memory';
@@ -68,14 +69,15 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
 
   progress({ stage: 'build', step: 0, total: 1 });
-  const graph = buildCell(spec);
+  const network = buildNetwork(spec);
+  const graph = network.graph;
   const pairs = resolvePairs(graph, spec);
   const keptBytes = pairs.reduce((s, p) => s + p.occurrences.length * spec.batchSize * p.ofDim * p.wrtDim * 4, 0);
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
 
-  const params = initParams(graph, spec);
+  const params = initNetworkParams(network, spec);
   const states0 = initialStates(graph, spec);
   const inputs = inputSeries(graph, spec);
   const t = tf();
@@ -140,6 +142,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         backend,
         method: pairMethod,
         diagnostics: spec.diagnostics,
+        ...(spec.layers ? { layers: spec.layers.map((l, i) => ({ name: l.name, cell: l.cell, units: l.units, inputDim: network.specs[i].inputDim, activation: l.activation })) } : {}),
         timings: { buildMs, rolloutMs, jacobianMs, diagnosticsMs: spectralMs, totalMs },
         jacobians: reports,
       },

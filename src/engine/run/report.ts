@@ -44,6 +44,14 @@ export interface RunTimings {
   totalMs: number;
 }
 
+export interface LayerSummary {
+  name: string;
+  cell: string;
+  units: number;
+  inputDim: number;
+  activation: string;
+}
+
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   config: string;
@@ -57,6 +65,8 @@ export interface Report {
   backend: string;
   method: JacobianMethod;
   diagnostics: DiagnosticName[];
+  /** The layers of a stacked network, bottom first; absent for one cell. */
+  layers?: LayerSummary[];
   timings: RunTimings;
   jacobians: PairReport[];
 }

@@ -41,8 +41,10 @@ const fmt = (x: number) => (Math.abs(x) >= 0.01 ? x.toFixed(4) : x.toExponential
 /** Only one-step transition pairs of the form `X@t` wrt `Y@t-1` have a prediction. */
 function isTransition(pair: ResolvedPair, of: string, wrt: string): boolean {
   return (
-    pair.ofNode.name === of &&
-    pair.wrtNode.name === wrt &&
+    pair.ofNodes.length === 1 &&
+    pair.wrtNodes.length === 1 &&
+    pair.ofNodes[0].name === of &&
+    pair.wrtNodes[0].name === wrt &&
     pair.occurrences.every((o) => o.start === o.end) &&
     pair.request.of.replace(/\s/g, '') === `${of}@t` &&
     pair.request.wrt.replace(/\s/g, '') === `${wrt}@t-1`
@@ -63,7 +65,7 @@ export function expectedVarTimesFanIn(
     const varW = weightVariance(spec, graph, 'linear_rec/kernel', params);
     const ef2 = meanSquaredDerivative(traj, 'h', spec.activation, 0, T);
     const core = n * varW * ef2;
-    if (pair.ofNode.name === 'h') {
+    if (pair.ofNodes[0].name === 'h') {
       return { varTimesFanIn: core, formula: `fan_in·Var(W_h)·E[${spec.activation}'(h_{t-1})²] = ${n}·${fmt(varW)}·${fmt(ef2)}` };
     }
     // ∂c_t/∂h_{t-1} = −I + W_hᵀ·diag(act'): the identity adds (1 − 1/n) to varTimesFanIn.
