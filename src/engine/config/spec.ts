@@ -38,6 +38,8 @@ export type DataSource =
 
 export const DIAGNOSTICS = [
   'mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius', 'singularValues', 'eigenvalues',
+  // Series of a state transition pair (S@t wrt S@t-1): ‖∂s_T/∂s_t‖ for every t, and the Lyapunov spectrum.
+  'gradientPropagation', 'lyapunov',
 ] as const;
 export type DiagnosticName = (typeof DIAGNOSTICS)[number];
 
@@ -133,6 +135,8 @@ export interface RunSpec {
    * The top-level `inputDim` is the first layer's input size.
    */
   layers?: LayerSpec[];
+  /** Lyapunov settings (`lyapunov`); absent keys take the defaults in series/run.ts. */
+  lyapunov?: { exponents?: number; every?: number; transient?: number };
   jacobians: JacobianRequest[];
   diagnostics: DiagnosticName[];
   method: JacobianMethod;

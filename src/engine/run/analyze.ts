@@ -11,6 +11,7 @@ import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
 import { initialStates, inputSeries } from './data';
 import { buildNetwork, initNetworkParams } from '../network/network';
+import { pairSeries } from '../series/run';
 import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
 import { computeJacobians } from './jacobians';
 import { checkMemory, estimateMemory, formatBytes } from './memory';
@@ -118,6 +119,9 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         onChunk: (done) => progress({ stage: 'jacobians', step: doneBefore + done, total: totalOcc }),
       });
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
+      const seriesStart = performance.now();
+      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }));
+      spectralMs += performance.now() - seriesStart;
       doneBefore += pair.occurrences.length;
       spectralMs += r.spectralMs;
       reports.push(r.report);
