@@ -61,12 +61,14 @@ export function networkParams(network: Network, perLayer: ReadonlyMap<string, Fl
   return out;
 }
 
-/** Every parameter of the network: trained where a layer's `weights` gives it, else drawn from its initializer. */
-export function initNetworkParams(network: BuiltNetwork, spec: RunSpec): Map<string, Float32Array> {
-  if (!spec.layers) return initParams(network.graph, spec);
-  const trained = networkParams(
+/**
+ * Every parameter of the network: trained where a layer's `weights` gives it, else drawn from its
+ * initializer; `trained` names the loaded ones (theory measures their variance instead of the initializer's).
+ */
+export function initNetworkParams(network: BuiltNetwork, spec: RunSpec): { params: Map<string, Float32Array>; trained: Set<string> } {
+  const loaded = networkParams(
     network,
     network.specs.map((layerSpec, l) => (layerSpec.weights ? loadWeights(network.layerGraphs[l], layerSpec) : new Map())),
   );
-  return initParams(network.graph, spec, trained);
+  return { params: initParams(network.graph, spec, loaded), trained: new Set(loaded.keys()) };
 }

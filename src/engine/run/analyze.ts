@@ -78,7 +78,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
 
-  const params = initNetworkParams(network, spec);
+  const { params, trained } = initNetworkParams(network, spec);
   const states0 = initialStates(graph, spec);
   const inputs = inputSeries(graph, spec);
   const t = tf();
@@ -111,7 +111,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length, 0);
     let doneBefore = 0;
     for (const pair of pairs) {
-      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, params, {
+      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, trained, {
         method: pairMethod,
         keep,
         chunkBytes,
@@ -172,7 +172,7 @@ async function pairJacobians(
   pair: ResolvedPair,
   traj: Trajectory,
   paramTensors: ReadonlyMap<string, Tensor>,
-  params: ReadonlyMap<string, Float32Array>,
+  trained: ReadonlySet<string>,
   options: PairRunOptions,
 ): Promise<{ report: PairReport; arrays: PairArrays; spectralMs: number }> {
   const B = spec.batchSize;
@@ -240,7 +240,7 @@ async function pairJacobians(
       spectralMs += performance.now() - spectralStart;
     },
   );
-  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, params);
+  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, paramTensors, trained);
   return {
     report: {
       of: pair.request.of,

@@ -39,7 +39,7 @@ export interface JacobianRunOptions {
 }
 
 /** Nodes whose value at a window position depends on the perturbation, and that lead to the targets. */
-function activeNodes(graph: CellGraph, sources: Iterable<string>, targets: Iterable<string>): Set<string> {
+export function activeNodes(graph: CellGraph, sources: Iterable<string>, targets: Iterable<string>): Set<string> {
   const down = descendants(graph, sources);
   const up = ancestors(graph, targets);
   return new Set([...down].filter((n) => up.has(n)));
@@ -57,7 +57,7 @@ function dependsOnSites(graph: CellGraph, pair: ResolvedPair, sites: string[], l
   return false;
 }
 
-class StepValues {
+export class StepValues {
   private readonly cache = new Map<string, Tensor>();
   constructor(
     private readonly nodes: ReadonlyMap<string, GraphNode>,
@@ -97,7 +97,7 @@ interface ChunkTask {
  * The Jacobian of each site with respect to the whole perturbation: the identity for one site; for a tuple,
  * site k is columns offset_k..offset_k+d_k of it, the rows of the identity that select them (one shared matrix).
  */
-function siteJacobians(sites: string[], dims: number[], wrtDim: number): SJ[] {
+export function siteJacobians(sites: string[], dims: number[], wrtDim: number): SJ[] {
   if (sites.length === 1) return [identity(wrtDim)];
   const t = tf();
   const eye = t.eye(wrtDim);
