@@ -137,3 +137,40 @@ describe('series diagnostics in the CLI table, --json and --save', () => {
     }
   });
 });
+
+describe('Lyapunov theory overlays', () => {
+  it('digamma at known points; Newman at large n tends to ½ln(nσ²)', async () => {
+    const { digamma, newmanExponents } = await import('../../src/engine/series/theory');
+    const gamma = 0.5772156649015329;
+    for (const [x, v] of [[1, -gamma], [0.5, -gamma - 2 * Math.log(2)], [10, 2.251752589066721], [2.5, 0.7031566406452432]]) {
+      assert.ok(Math.abs(digamma(x) - v) < 1e-12, `ψ(${x}) = ${digamma(x)}, expected ${v}`);
+    }
+    const [l1] = newmanExponents(1e6, 1e-6, 1);
+    assert.ok(Math.abs(l1 - 0) < 1e-5, `λ1 = ${l1}`);
+  });
+
+  it('Newman matches Benettin on products of i.i.d. Gaussian matrices (n = 6, 3000 steps, ±0.03)', async () => {
+    const { newmanExponents } = await import('../../src/engine/series/theory');
+    const n = 6;
+    const sigma2 = 0.3;
+    const rng = new Rng(21, 'test:newman');
+    const T = 3000;
+    const acc = new LyapunovAccumulator(1, n, { exponents: n, every: 1, transient: 20 }, T);
+    for (let t = 1; t <= T; t++) acc.push(t, Float32Array.from({ length: n * n }, () => rng.normal() * Math.sqrt(sigma2)));
+    const got = acc.result().exponents;
+    newmanExponents(n, sigma2, n).forEach((l, i) => assert.ok(Math.abs(got[i] - l) < 0.03, `λ${i + 1}: ${got[i]} vs Newman ${l}`));
+  });
+
+  it('mean field: λ_max = ln g below the transition without drive; the report carries both overlays for a tanh SimpleRNN', async () => {
+    const { meanFieldLambdaMax } = await import('../../src/engine/series/theory');
+    for (const g of [0.3, 0.5, 0.9]) assert.ok(Math.abs(meanFieldLambdaMax(g, 0).lambdaMax - Math.log(g)) < 1e-9);
+    const chaotic = meanFieldLambdaMax(3, 0);
+    assert.ok(chaotic.delta > 1 && chaotic.lambdaMax > 0, JSON.stringify(chaotic));
+    const base = parseConfig(JSON.stringify({ cell: 'simple_rnn', units: 8, inputDim: 2, timeSteps: 30, initializers: { recurrentKernel: { name: 'random_normal', stddev: 0.5 } }, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }] }), TEST_CONFIG);
+    const r = await analyze({ ...base, diagnostics: ['varTimesFanIn', 'lyapunov'] });
+    const th = r.report.jacobians[0].lyapunov!.theory!;
+    assert.equal(th.newman.exponents.length, 8);
+    assert.ok(Math.abs(th.meanField!.gain - Math.sqrt(8 * 0.25)) < 1e-9, `gain ${th.meanField!.gain}`);
+    assert.ok(th.meanField!.driveVariance > 0);
+  });
+});

@@ -18,7 +18,7 @@ import { checkMemory, estimateMemory, formatBytes } from './memory';
 import { resolvePairs, type ResolvedPair } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
 import { rollout, type Trajectory } from './rollout';
-import { expectedVarTimesFanIn } from './theory';
+import { expectedVarTimesFanIn, variancePolicy } from './theory';
 
 export interface AnalyzeOptions {
   backend?: BackendPreference;
@@ -120,7 +120,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
       });
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
       const seriesStart = performance.now();
-      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }));
+      const seriesContext = { entryVariance: meanEntryVariance(r.report), variance: variancePolicy(graph, trained) };
+      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }, seriesContext));
       spectralMs += performance.now() - seriesStart;
       doneBefore += pair.occurrences.length;
       spectralMs += r.spectralMs;
@@ -156,6 +157,12 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     traj?.dispose();
     paramTensors.forEach((p) => p.dispose());
   }
+}
+
+/** The mean over steps and batch of Var(J_ij) (varTimesFanIn / fan_in). */
+function meanEntryVariance(pair: PairReport): number {
+  const all = pair.steps.flatMap((s) => s.varTimesFanIn);
+  return all.reduce((a, b) => a + b, 0) / all.length / pair.inDim;
 }
 
 interface PairRunOptions {

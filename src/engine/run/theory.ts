@@ -151,7 +151,7 @@ const fmt = (x: number) => (Math.abs(x) >= 0.01 ? x.toFixed(4) : x.toExponential
  * Var(U) of a parameter: the initializer's closed form when it was drawn from it, else null (the caller
  * measures the actual matrix): trained weights, custom cells, initializers without a closed form.
  */
-function variancePolicy(graph: CellGraph, trained: ReadonlySet<string>): (param: string) => number | null {
+export function variancePolicy(graph: CellGraph, trained: ReadonlySet<string>): (param: string) => number | null {
   const decls = new Map(graph.params.map((p) => [p.name, p]));
   return (name) => {
     const decl = decls.get(name);

@@ -35,6 +35,15 @@ export interface LyapunovSpectrum {
   zeroPivots: number;
   /** The running estimate (batch mean, descending) at the steps `t`. */
   convergence: { t: number[]; exponents: number[][] };
+  /** Theory's overlays (series/theory.ts), each with the assumptions it rests on. */
+  theory?: LyapunovTheory;
+}
+
+export interface LyapunovTheory {
+  /** Newman's spectrum for i.i.d. Gaussian Jacobians of the measured entry variance σ². */
+  newman: { n: number; sigma2: number; exponents: number[]; assumptions: string };
+  /** Mean-field λ_max of a random tanh network, when the state is one `h = tanh(drive + h_prev·R)`. */
+  meanField?: { gain: number; driveVariance: number; delta: number; lambdaMax: number; assumptions: string };
 }
 
 const CONVERGENCE_POINTS = 200;

@@ -3,7 +3,8 @@
 // names which state, one layer's or the whole network's.
 import type { RunSpec } from '../config/spec';
 import { UserError } from '../errors';
-import { DEFAULT_LYAPUNOV, LyapunovAccumulator, type LyapunovOptions, type LyapunovSpectrum } from './lyapunov';
+import { DEFAULT_LYAPUNOV, LyapunovAccumulator, type LyapunovOptions, type LyapunovSpectrum, type LyapunovTheory } from './lyapunov';
+import { driveSecondMoment, entryVariance, meanFieldLambdaMax, newmanExponents, tanhRecurrence } from './theory';
 import { GradientPropagation, type GradientCurve } from './propagation';
 import { isStateTransition, streamTransitions, type TransitionSource } from './transitions';
 
@@ -27,7 +28,40 @@ export function lyapunovOptions(spec: RunSpec, D: number): LyapunovOptions {
   };
 }
 
-export async function pairSeries(spec: RunSpec, source: TransitionSource): Promise<SeriesResult> {
+/** What the run measured that theory needs: the pair's mean Var(J_ij), and each kernel's variance. */
+export interface SeriesContext {
+  entryVariance: number;
+  /** Var(U) of a parameter as theory takes it (the initializer's closed form, or null: measure it). */
+  variance: (param: string) => number | null;
+}
+
+function lyapunovTheory(source: TransitionSource, context: SeriesContext, k: number): LyapunovTheory {
+  const { pair, graph, traj, params } = source;
+  const n = pair.ofDim;
+  const theory: LyapunovTheory = {
+    newman: {
+      n,
+      sigma2: context.entryVariance,
+      exponents: newmanExponents(n, context.entryVariance, k),
+      assumptions: `Newman's formula: independent ${n}×${n} Jacobians with i.i.d. N(0, σ²) entries, σ² = the measured mean Var(J_ij)`,
+    },
+  };
+  const recurrence = pair.ofNodes.length === 1 ? tanhRecurrence(graph, pair.ofNodes[0].name) : undefined;
+  if (recurrence) {
+    const w = params.get(recurrence.kernel)!;
+    const gain = Math.sqrt(n * (context.variance(recurrence.kernel) ?? entryVariance(w)));
+    const mf = meanFieldLambdaMax(gain, driveSecondMoment(traj, recurrence.drive));
+    theory.meanField = {
+      ...mf,
+      assumptions:
+        `mean field of h = tanh(drive + h_prev·R): R with i.i.d. zero-mean entries of variance g²/n (g = ${gain.toFixed(4)}), ` +
+        `large n, a Gaussian pre-activation of second moment Δ, the drive's second moment measured (${mf.driveVariance.toPrecision(4)})`,
+    };
+  }
+  return theory;
+}
+
+export async function pairSeries(spec: RunSpec, source: TransitionSource, context: SeriesContext): Promise<SeriesResult> {
   const want = wantedSeries(spec);
   const { pair, graph, traj } = source;
   if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return {};
@@ -48,7 +82,7 @@ export async function pairSeries(spec: RunSpec, source: TransitionSource): Promi
     }
     const acc = new LyapunovAccumulator(traj.B, D, options, steps);
     await streamTransitions(source, 'forward', (t, j) => acc.push(t, j));
-    out.lyapunov = acc.result();
+    out.lyapunov = { ...acc.result(), theory: lyapunovTheory(source, context, options.exponents) };
   }
   return out;
 }
