@@ -13,6 +13,10 @@ import { clampState, restoreState, vscodeApi } from './state';
 import { buildCsv, StepTable } from './table';
 import { readTheme, watchTheme } from './theme';
 import { registerToolkit, setChecked, setDisabled, setDropdownChoices, setDropdownValue } from './toolkit';
+import { Store } from './store';
+import { DepthTimeView } from './views/depthTimeView';
+import { GradientView } from './views/gradientView';
+import { LyapunovView } from './views/lyapunovView';
 
 interface Current {
   file: string;
@@ -47,10 +51,22 @@ const charts = new DiagnosticsCharts(
   (k) => select({ stepIndex: k }),
 );
 const table = new StepTable(E.tableHost, (k) => select({ stepIndex: k }));
+// The deep-network views are components over one store: each owns its card and redraws from a snapshot.
+const store = new Store(state);
+const exportView = (view: string) => (dataUrl: string) => api.postMessage({ type: 'export', what: 'png', dataUrl, view });
+const depthTime = new DepthTimeView(theme, exportView('depth-time'));
+const gradient = new GradientView(theme, exportView('gradient'));
+const lyapunov = new LyapunovView(theme, (dataUrl, name) => exportView(name)(dataUrl));
+const storeViews = [depthTime, gradient, lyapunov];
+E.deepHost.append(depthTime.view.card, gradient.view.card, lyapunov.spectrumView.card, lyapunov.convergenceView.card);
+store.subscribe((s, before) => {
+  if (s.report !== before.report || s.selection.pairIndex !== before.selection.pairIndex) storeViews.forEach((v) => v.update(s));
+});
 watchTheme(() => {
   theme = readTheme();
   heatmap.setTheme(theme);
   charts.setTheme(theme);
+  storeViews.forEach((v) => v.setTheme(theme));
 });
 
 setChecked(E.shared, Boolean(state.sharedLimits));
@@ -151,6 +167,7 @@ function clearResult(file: string): void {
   E.meta.replaceChildren();
   showFileName(file);
   heatmap.setMatrix(undefined);
+  store.set({ file, report: undefined, pairs: [], selection: state });
   for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 }
 
@@ -169,6 +186,7 @@ function showResult(file: string, report: Report, pairs: PairArrays[]): void {
   setDropdownChoices(E.pair, report.jacobians.map((p, k) => ({ value: String(k), label: pairLabel(p) })), String(state.pairIndex));
   setDropdownChoices(E.batch, Array.from({ length: report.batchSize }, (_, b) => ({ value: String(b), label: `b = ${b}` })), String(state.batchIndex));
   renderPair();
+  store.set({ file, report, pairs, selection: state });
 }
 
 function renderHeader(file: string, r: Report): void {
@@ -286,6 +304,7 @@ function selectPair(k: number): void {
   state = clampState({ ...state, pairIndex: k }, current.report, current.file);
   save();
   renderPair();
+  store.set({ selection: state });
 }
 
 function select(change: Partial<Pick<PanelState, 'stepIndex' | 'batchIndex'>>): void {
