@@ -57,7 +57,7 @@ export function initParams(
 
 function loadFile(src: Extract<DataSource, { kind: 'file' }>, spec: RunSpec, expected: number[], what: string): Float32Array {
   try {
-    const arr = readNpyFile(src.file);
+    const arr = readNpyFile(src.file, spec.maxMemoryMB * 2 ** 20);
     const ok = arr.shape.length === expected.length && arr.shape.every((d, i) => d === expected[i]);
     if (!ok) {
       throw new NpyFormatError(src.file, `${what} must have shape [${expected.join(', ')}], the file has [${arr.shape.join(', ')}]`);

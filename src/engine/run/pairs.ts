@@ -146,3 +146,20 @@ export function occurrenceGroups(pair: ResolvedPair): OccurrenceGroup[] {
   }
   return [...groups.values()];
 }
+
+/**
+ * An upper bound on a request's steps from its times alone, before any list is built: T when either end
+ * is relative to t (one Jacobian per step at most), else 1. Memory is checked against it first.
+ */
+/** The summed size of the tensors a reference names (a tuple's and `state`'s included); undefined if unknown. */
+export function refDim(graph: CellGraph, text: string): number | undefined {
+  const r = parseTensorRef(text);
+  if (isRefError(r)) return undefined;
+  const nodes = refNodes(r, graph, new Map(referableTensors(graph).map((n) => [n.name, n])));
+  return typeof nodes === 'string' ? undefined : nodes.reduce((s, n) => s + n.shape[0], 0);
+}
+
+export function maxOccurrences(request: JacobianRequest, T: number): number {
+  const refs = [parseTensorRef(request.of), parseTensorRef(request.wrt)];
+  return refs.some((r) => !isRefError(r) && r.time.kind === 'relative') ? T : 1;
+}
