@@ -194,7 +194,7 @@ function renderHeader(file: string, r: Report): void {
   E.fileName.title = file || r.config;
   const t = r.timings;
   const items: [string, string | HTMLElement, string?][] = [
-    ['cell', `${r.cell} · ${r.activation}`],
+    r.layers ? ['layers', r.layers.map((l) => `${l.name} ${l.cell}(${l.units})`).join(' → ')] : ['cell', `${r.cell} · ${r.activation}`],
     ['units', String(r.units)],
     ['input', String(r.inputDim)],
     ['T', String(r.timeSteps)],

@@ -58,11 +58,16 @@ function seriesLines(pair: PairReport): string[] {
   return lines;
 }
 
+/** `cell lstm · units 64 · …` for one cell; `layers l0 lstm(32) → l1 gru(24) · …` for a network. */
+function modelLine(report: Report): string {
+  if (report.layers) return `layers ${report.layers.map((l) => `${l.name} ${l.cell}(${l.units}, ${l.activation})`).join(' → ')} · inputDim ${report.inputDim} · `;
+  return `cell ${report.cell} · units ${report.units} · inputDim ${report.inputDim} · ` + (report.cell === 'custom' ? '' : `activation ${report.activation} · `);
+}
+
 export function formatReport(report: Report): string {
   const header =
     `RNN Jacobian Lab · ${report.config}\n` +
-    `cell ${report.cell} · units ${report.units} · inputDim ${report.inputDim} · ` +
-    (report.cell === 'custom' ? '' : `activation ${report.activation} · `) +
+    modelLine(report) +
     `T ${report.timeSteps} · batch ${report.batchSize} · seed ${report.seed}\n` +
     `backend ${report.backend} · method ${report.method} · ${report.timings.totalMs.toFixed(0)} ms`;
   return [header, ...report.jacobians.map((p) => pairTable(p, report.batchSize))].join('\n\n');
