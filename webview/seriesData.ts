@@ -6,8 +6,12 @@ import type { PairReport, Report } from '../src/engine/run/report';
 const meanOf = (xs: readonly number[] | undefined): number => (xs && xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 export interface GridCell {
-  /** ρ averaged over the batch; NaN where the pair was not requested or has no ρ. */
+  /**
+   * ρ averaged over the batch; for a non-square edge (a depth edge between layers of different widths, where
+   * ρ is undefined) the spectral norm ‖J‖₂ instead; NaN when neither was computed.
+   */
   rho: number;
+  norm: boolean;
   pairIndex: number;
 }
 
@@ -49,7 +53,8 @@ export function depthTimeGrid(report: Report): DepthTimeGrid | undefined {
   for (const f of found.filter((x) => x.state === state)) {
     for (const s of f.pair.steps) {
       const col = steps.indexOf(s.t);
-      if (col >= 0) grid[f.kind as 'time' | 'depth'][f.layer][col] = { rho: meanOf(s.spectralRadius), pairIndex: f.pairIndex };
+      const norm = f.pair.outDim !== f.pair.inDim;
+      if (col >= 0) grid[f.kind as 'time' | 'depth'][f.layer][col] = { rho: meanOf(norm ? s.spectralNorm : s.spectralRadius), norm, pairIndex: f.pairIndex };
     }
   }
   return grid;

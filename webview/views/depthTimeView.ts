@@ -35,7 +35,7 @@ export class DepthTimeView {
     this.grid = s.report ? depthTimeGrid(s.report) : undefined;
     this.view.card.hidden = !s.report?.layers;
     this.view.message.textContent = this.grid
-      ? `upper triangle: ∂l.${this.grid.state}@t/∂l.${this.grid.state}@t−1 · lower: ∂l.${this.grid.state}@t/∂(l−1).${this.grid.state}@t · blue ρ < 1, red ρ > 1 (ρ = ½ … 2) · empty: pair not requested`
+      ? `upper triangle: ∂l.${this.grid.state}@t/∂l.${this.grid.state}@t−1 · lower: ∂l.${this.grid.state}@t/∂(l−1).${this.grid.state}@t · blue ρ < 1, red ρ > 1 (ρ = ½ … 2; ‖J‖₂ for a depth edge between layers of different widths) · empty: pair not requested`
       : 'No layer-wise pairs: request L.h@t wrt L.h@t-1 and L.h@t wrt L′.h@t (the layer below) to see the grid.';
     this.draw();
   }
