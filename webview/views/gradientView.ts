@@ -5,30 +5,24 @@ import { formatNumber } from '../data';
 import { gradientSeries } from '../seriesData';
 import type { Snapshot } from '../store';
 import type { ThemeColors } from '../theme';
-import { canvasFor, viewCard, type ViewCard } from './viewCard';
+import { canvasFor, ThemedView, viewCard, type ViewCard } from './viewCard';
 
 type XY = { x: number; y: number };
 
-export class GradientView {
+export class GradientView extends ThemedView {
   readonly view: ViewCard;
   private readonly chart: Chart<'line', XY[]>;
-  private last: Snapshot | undefined;
 
   constructor(
-    private theme: ThemeColors,
+    theme: ThemeColors,
     onExport: (dataUrl: string) => void,
   ) {
+    super(theme);
     this.view = viewCard('Gradient propagation · ln‖∂s_T/∂s_t‖', 'gradient', () => onExport(this.chart.toBase64Image()));
     this.chart = new Chart(canvasFor(this.view.body), { type: 'line', data: { datasets: [] } });
   }
 
-  setTheme(theme: ThemeColors): void {
-    this.theme = theme;
-    if (this.last) this.update(this.last);
-  }
-
-  update(s: Snapshot): void {
-    this.last = s;
+  protected draw(s: Snapshot): void {
     const pair = s.report?.jacobians[s.selection.pairIndex];
     const g = pair ? gradientSeries(pair) : undefined;
     this.view.card.hidden = !s.report?.jacobians.some((p) => p.gradient);

@@ -6,34 +6,28 @@ import { formatNumber } from '../data';
 import { lyapunovSeries } from '../seriesData';
 import type { Snapshot } from '../store';
 import type { ThemeColors } from '../theme';
-import { canvasFor, viewCard, type ViewCard } from './viewCard';
+import { canvasFor, ThemedView, viewCard, type ViewCard } from './viewCard';
 
 type XY = { x: number; y: number };
 
-export class LyapunovView {
+export class LyapunovView extends ThemedView {
   readonly spectrumView: ViewCard;
   readonly convergenceView: ViewCard;
   private readonly spectrum: Chart<'line', XY[]>;
   private readonly convergence: Chart<'line', XY[]>;
-  private last: Snapshot | undefined;
 
   constructor(
-    private theme: ThemeColors,
+    theme: ThemeColors,
     onExport: (dataUrl: string, name: string) => void,
   ) {
+    super(theme);
     this.spectrumView = viewCard('Lyapunov spectrum · λ_i (ln/step)', 'lyapunov', () => onExport(this.spectrum.toBase64Image(), 'lyapunov'));
     this.convergenceView = viewCard('Lyapunov convergence · running λ_1…λ_4', 'lyapunov-convergence', () => onExport(this.convergence.toBase64Image(), 'lyapunov-convergence'));
     this.spectrum = new Chart(canvasFor(this.spectrumView.body), { type: 'line', data: { datasets: [] } });
     this.convergence = new Chart(canvasFor(this.convergenceView.body), { type: 'line', data: { datasets: [] } });
   }
 
-  setTheme(theme: ThemeColors): void {
-    this.theme = theme;
-    if (this.last) this.update(this.last);
-  }
-
-  update(s: Snapshot): void {
-    this.last = s;
+  protected draw(s: Snapshot): void {
     const pair = s.report?.jacobians[s.selection.pairIndex];
     const l = pair ? lyapunovSeries(pair) : undefined;
     const any = Boolean(s.report?.jacobians.some((p) => p.lyapunov));

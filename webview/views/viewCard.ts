@@ -1,5 +1,7 @@
 // The frame every panel view draws in: a card with its own title, an export button and a message line,
 // so that a view owns its DOM and says itself when it has nothing to show.
+import type { Snapshot } from '../store';
+import type { ThemeColors } from '../theme';
 import { makeButton } from '../toolkit';
 
 export interface ViewCard {
@@ -39,4 +41,23 @@ export function canvasFor(body: HTMLElement): HTMLCanvasElement {
   wrap.append(canvas);
   body.replaceChildren(wrap);
   return canvas;
+}
+
+/** A view that redraws from the last snapshot when the theme changes (its colours are read at draw time). */
+export abstract class ThemedView {
+  protected last: Snapshot | undefined;
+
+  constructor(protected theme: ThemeColors) {}
+
+  setTheme(theme: ThemeColors): void {
+    this.theme = theme;
+    if (this.last) this.update(this.last);
+  }
+
+  update(s: Snapshot): void {
+    this.last = s;
+    this.draw(s);
+  }
+
+  protected abstract draw(s: Snapshot): void;
 }

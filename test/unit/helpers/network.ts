@@ -29,33 +29,38 @@ export function networkSpec(run: Record<string, unknown>, layers: LayerConfig[],
   return { ...spec, layers: layerSpecs, jacobians: requests };
 }
 
-/** The reference layers with the engine's parameters, and its initial states and inputs, in float64. */
-export function engineNetwork(r: RunResult, layers: LayerConfig[]) {
+/** The engine's numbers read back from a result in float64: parameters, inputs x_t and initial states. */
+export function engineReader(r: RunResult) {
   const find = (name: string) => {
     const t = r.arrays.tensors.find((x) => x.name === name);
     if (!t) throw new Error(`no tensor ${name} in the result`);
     return t;
   };
-  const refs: RefLayer[] = layers.map((l, i) => {
-    const params: Params = {};
-    for (const t of r.arrays.tensors.filter((x) => x.kind === 'param' && x.name.startsWith(`l${i}/`))) {
-      params[t.name.slice(`l${i}/`.length)] = mat(t.shape[0], t.shape.length > 1 ? t.shape[1] : 1, t.data);
-    }
-    return refLayer(`l${i}`, l.cell, l.activation ?? 'tanh', l.recurrentActivation ?? 'sigmoid', params);
-  });
   const { timeSteps: T, batchSize: B } = r.report;
+  /** Parameters whose saved name starts with `prefix`, keyed by the rest of it. */
+  const params = (prefix = ''): Params => {
+    const out: Params = {};
+    for (const t of r.arrays.tensors.filter((x) => x.kind === 'param' && x.name.startsWith(prefix))) {
+      out[t.name.slice(prefix.length)] = mat(t.shape[0], t.shape.length > 1 ? t.shape[1] : 1, t.data);
+    }
+    return out;
+  };
   const x = find('x');
   const d = x.shape[2];
   const xs = (t: number, b: number): Vec => Float64Array.from(x.data.subarray(((t - 1) * B + b) * d, ((t - 1) * B + b + 1) * d));
-  const init = (b: number): Named =>
-    Object.fromEntries(
-      refs.flatMap((l) =>
-        l.ref.states.map((s) => {
-          const st = find(`${l.name}.${s}`);
-          const u = st.shape[2];
-          return [`${l.name}.${s}`, Float64Array.from(st.data.subarray(b * u, (b + 1) * u))];
-        }),
-      ),
-    );
-  return { refs, T, B, xs, init };
+  /** The initial value of a state for batch element b. */
+  const initial = (state: string, b: number): Vec => {
+    const st = find(state);
+    const u = st.shape[2];
+    return Float64Array.from(st.data.subarray(b * u, (b + 1) * u));
+  };
+  return { T, B, params, xs, initial };
+}
+
+/** The reference layers with the engine's parameters, and its initial states and inputs, in float64. */
+export function engineNetwork(r: RunResult, layers: LayerConfig[]) {
+  const read = engineReader(r);
+  const refs: RefLayer[] = layers.map((l, i) => refLayer(`l${i}`, l.cell, l.activation ?? 'tanh', l.recurrentActivation ?? 'sigmoid', read.params(`l${i}/`)));
+  const init = (b: number): Named => Object.fromEntries(refs.flatMap((l) => l.ref.states.map((s) => [`${l.name}.${s}`, read.initial(`${l.name}.${s}`, b)])));
+  return { refs, T: read.T, B: read.B, xs: read.xs, init };
 }
