@@ -2,7 +2,7 @@
 // unique layer names, defaults per layer's cell), every problem located; and the example runs end to end.
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import { analyzeFile, parseConfig, UserError } from '../../src/engine';
+import { analyze, analyzeFile, parseConfig, UserError } from '../../src/engine';
 import { repoRoot } from './helpers/repo';
 import { TEST_CONFIG } from './helpers/network';
 
@@ -43,6 +43,20 @@ describe('config: layers', () => {
       const hit = issues.find((i) => i.path === path);
       assert.ok(hit && pattern.test(hit.message), `${JSON.stringify(config)}: expected ${pattern} at ${path}, got ${JSON.stringify(issues)}`);
     }
+  });
+
+  it('a layer from a trained Keras model takes its Keras name and its weights; the layer above draws its own', async () => {
+    const model = join(repoRoot(), 'test/fixtures/models/lstm/model.json');
+    const config = { layers: [{ cell: 'lstm', units: 4, weights: { model, layer: 'lstm' } }, { cell: 'gru', units: 3 }], inputDim: 3, timeSteps: 2, jacobians: [{ of: 'l1.h@t', wrt: 'lstm.h@t' }] };
+    const spec = parseConfig(JSON.stringify(config), TEST_CONFIG);
+    assert.deepEqual(spec.layers!.map((l) => l.name), ['lstm', 'l1']);
+    const { readFileSync } = await import('node:fs');
+    const { decodeNpz } = await import('../../src/engine/params/npy');
+    const keras = decodeNpz(readFileSync(join(repoRoot(), 'test/fixtures/models/lstm/weights.npz')), 'weights.npz');
+    const r = await analyze(spec);
+    const saved = r.arrays.tensors.find((t) => t.name === 'lstm/recurrent_kernel')!;
+    assert.deepEqual([...saved.data], [...keras.get('recurrent_kernel')!.data], 'the loaded recurrent kernel, under its per-layer Keras name');
+    assert.ok(r.arrays.tensors.some((t) => t.name === 'l1/kernel'));
   });
 
   it('examples/two-layer.jacobian.json runs: every pair, the series and the layers in the report', async function () {

@@ -17,7 +17,7 @@ import type {
   RunSpec,
   WeightsSpec,
 } from './spec';
-import { isKeyedByState, isObject } from './tree';
+import { isKeyedByState, isObject, layerName } from './tree';
 
 type InitializerDefaults = Record<'kernel' | 'recurrentKernel' | 'bias', InitializerName>;
 
@@ -123,14 +123,14 @@ export interface RawConfig {
   maxMemoryMB?: number;
 }
 
-/** A stacked network's layers, each with its cell's defaults; layer i is named `l${i}` unless named. */
+/** A stacked network's layers, each with its cell's defaults and its name (tree.ts layerName). */
 function layerSpecs(layers: RawLayer[], configDir: string): LayerSpec[] {
   return layers.map((layer, i) => {
     const path = formatPath(['layers', i]);
     const d = CELL_DEFAULTS[layer.cell];
     const initializer = (role: keyof InitializerDefaults) => toInitializer(layer.initializers?.[role] ?? d.initializers[role]);
     return {
-      name: layer.name ?? `l${i}`,
+      name: layerName(layer, i),
       path,
       cell: layer.cell,
       units: layer.units,

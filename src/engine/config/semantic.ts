@@ -12,7 +12,7 @@ import { DISTRIBUTION_ARGUMENT_DEFAULTS } from './defaults';
 import type { ConfigDeps, CustomCellCheckResult } from './deps';
 import { formatPath, type ConfigLocator, type PathSegment } from './positions';
 import { didYouMean } from './suggest';
-import { dataSourceObjects, initializerObjects, isKeyedByState, isObject, namedFiles } from './tree';
+import { dataSourceObjects, initializerObjects, isKeyedByState, isObject, layerName, namedFiles } from './tree';
 
 export interface SemanticContext {
   data: unknown;
@@ -132,7 +132,7 @@ function referableNames(data: Record<string, unknown>, deps: ConfigDeps, custom:
       const cell = isObject(layer) && typeof layer.cell === 'string' && cells.includes(layer.cell) ? layer.cell : undefined;
       const own = cell && deps.tensorNames ? deps.tensorNames(cell) : undefined;
       if (!own) return undefined;
-      const name = isObject(layer) && typeof layer.name === 'string' ? layer.name : `l${i}`;
+      const name = layerName(layer, i);
       names.add(`${name}.state`);
       for (const n of own) if (n !== 'x') names.add(`${name}.${n}`);
     }
@@ -180,7 +180,7 @@ function layerNameIssues({ data, locator }: SemanticContext): SourceIssue[] {
   const seen = new Map<string, number>();
   const issues: SourceIssue[] = [];
   data.layers.forEach((layer, i) => {
-    const name = isObject(layer) && typeof layer.name === 'string' ? layer.name : `l${i}`;
+    const name = layerName(layer, i);
     const before = seen.get(name);
     if (before !== undefined) issues.push(locator.issueAt(formatPath(['layers', i, ...(isObject(layer) && 'name' in layer ? ['name'] : [])]), `layer name "${name}" is also layer ${before}'s; each layer needs its own name`));
     seen.set(name, i);

@@ -114,3 +114,15 @@ function inLayers<T>(data: Record<string, unknown>, find: (layer: Record<string,
   if (!Array.isArray(data.layers)) return [];
   return data.layers.flatMap((layer, i) => (isObject(layer) ? find(layer).map((x) => ({ ...x, segments: ['layers', i, ...x.segments] })) : []));
 }
+
+/**
+ * A layer's name, the qualifier of its tensors: its `name`, else the Keras layer its weights come from
+ * (`weights.layer` of a model), else `l` and its index.
+ */
+export function layerName(layer: unknown, index: number): string {
+  if (!isObject(layer)) return `l${index}`;
+  if (typeof layer.name === 'string') return layer.name;
+  const weights = layer.weights;
+  if (isObject(weights) && typeof weights.layer === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(weights.layer)) return weights.layer;
+  return `l${index}`;
+}
