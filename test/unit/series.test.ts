@@ -138,6 +138,27 @@ describe('series diagnostics in the CLI table, --json and --save', () => {
   });
 });
 
+describe('thin Householder QR (series/qr.ts) against ml-matrix', () => {
+  it('Q orthonormal, Q·R = A, |R_jj| equal to ml-matrix\'s, a zero column kept orthonormal', async () => {
+    const { thinQr } = await import('../../src/engine/series/qr');
+    const rng = new Rng(8, 'test:qr');
+    for (const [D, k, zeroCol] of [[7, 7, -1], [12, 5, -1], [9, 4, 2]]) {
+      const a = Float64Array.from({ length: D * k }, (_, i) => (i % k === zeroCol ? 0 : rng.normal()));
+      const { q, rAbsDiag } = thinQr(a, D, k);
+      const Q = Matrix.from1DArray(D, k, q);
+      const qtq = Q.transpose().mmul(Q);
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) assert.ok(Math.abs(qtq.get(i, j) - (i === j ? 1 : 0)) < 1e-12, `QᵀQ[${i},${j}] = ${qtq.get(i, j)}`);
+      const ref = new QrDecomposition(Matrix.from1DArray(D, k, a)).upperTriangularMatrix;
+      for (let j = 0; j < k; j++) assert.ok(Math.abs(rAbsDiag[j] - Math.abs(ref.get(j, j))) < 1e-12, `|R_${j}${j}|`);
+      // A = Q·R with R = Qᵀ·A upper triangular.
+      const R = Q.transpose().mmul(Matrix.from1DArray(D, k, a));
+      const back = Q.mmul(R);
+      for (let i = 0; i < D * k; i++) assert.ok(Math.abs(back.to1DArray()[i] - a[i]) < 1e-12);
+      for (let i = 1; i < k; i++) for (let j = 0; j < i; j++) assert.ok(Math.abs(R.get(i, j)) < 1e-12, 'R is upper triangular');
+    }
+  });
+});
+
 describe('Lyapunov theory overlays', () => {
   it('digamma at known points; Newman at large n tends to ½ln(nσ²)', async () => {
     const { digamma, newmanExponents } = await import('../../src/engine/series/theory');

@@ -1,12 +1,12 @@
 // Lyapunov exponents of the (joint) state transition by Benettin's method: k orthonormal directions are
 // carried by the per-step Jacobians, Q ← J_t·Q, and re-orthonormalised by a QR decomposition every m steps
-// (ml-matrix's Householder QR); the log|R_ii| are summed in float64. Q stays in float64 throughout: the
+// (Householder, qr.ts); the log|R_ii| are summed in float64. Q stays in float64 throughout: the
 // weakest directions shrink by e^(λ_1−λ_k) per step relative to the strongest, and in float32 they would
 // drown in the rounding of the strong ones within a few steps (J·Q costs D²k, small beside the Jacobians).
 // After a discarded transient, λ_i = Σ ln|R_ii| / steps, natural log per step. A zero pivot (a direction
 // the map annihilates) is counted and clamped to ln(1e-300) instead of −∞. The running estimate is kept at
 // up to CONVERGENCE_POINTS steps, so the user sees whether it has settled; the spread is over the batch.
-import { Matrix, QrDecomposition } from 'ml-matrix';
+import { thinQr } from './qr';
 import { Rng } from '../params/rng';
 
 export interface LyapunovOptions {
@@ -48,9 +48,8 @@ export interface LyapunovTheory {
 
 const CONVERGENCE_POINTS = 200;
 
-/** J·Q in float64, J the [D, D] row-major block of `data` at `offset`, Q [D, k]. */
-function multiply(data: Float32Array, offset: number, D: number, q: Matrix, k: number): Matrix {
-  const qd = q.to1DArray();
+/** J·Q in float64, J the [D, D] row-major block of `data` at `offset`, Q [D, k] row-major. */
+function multiply(data: Float32Array, offset: number, D: number, qd: Float64Array, k: number): Float64Array {
   const out = new Float64Array(D * k);
   for (let i = 0; i < D; i++) {
     const row = offset + i * D;
@@ -62,19 +61,17 @@ function multiply(data: Float32Array, offset: number, D: number, q: Matrix, k: n
       for (let c = 0; c < k; c++) out[oi + c] += a * qd[ql + c];
     }
   }
-  return Matrix.from1DArray(D, k, out);
+  return out;
 }
 const LOG_FLOOR = Math.log(1e-300);
 
 /** D×k with orthonormal columns, seeded: a generic start, so the directions reach the top-k subspace. */
-function randomOrthonormal(D: number, k: number, rng: Rng): Matrix {
-  const m = new Matrix(D, k);
-  for (let i = 0; i < D; i++) for (let j = 0; j < k; j++) m.set(i, j, rng.normal());
-  return new QrDecomposition(m).orthogonalMatrix;
+function randomOrthonormal(D: number, k: number, rng: Rng): Float64Array {
+  return thinQr(Float64Array.from({ length: D * k }, () => rng.normal()), D, k).q;
 }
 
 export class LyapunovAccumulator {
-  private q: Matrix[];
+  private q: Float64Array[];
   private readonly sums: Float64Array[];
   private sinceQr = 0;
   private counted = 0;
@@ -106,16 +103,15 @@ export class LyapunovAccumulator {
     this.sinceQr = 0;
     const counting = this.seen - block >= this.options.transient;
     this.q = this.q.map((q, b) => {
-      const qr = new QrDecomposition(q);
+      const qr = thinQr(q, this.D, k);
       if (counting) {
-        const r = qr.upperTriangularMatrix;
         for (let i = 0; i < k; i++) {
-          const pivot = Math.abs(r.get(i, i));
+          const pivot = qr.rAbsDiag[i];
           if (pivot === 0) this.zeroPivots++;
           this.sums[b][i] += pivot > 0 ? Math.max(Math.log(pivot), LOG_FLOOR) : LOG_FLOOR;
         }
       }
-      return qr.orthogonalMatrix;
+      return qr.q;
     });
     if (!counting) return;
     this.counted += block;
