@@ -62,8 +62,8 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
 export function plannedMemory(graph: CellGraph, spec: RunSpec, method: JacobianMethod): MemoryPart[] {
   const parts = baseParts(graph, spec);
   for (const request of spec.jacobians) {
-    const ofDim = refDim(graph, request.of);
-    const wrtDim = refDim(graph, request.wrt);
+    // Tuples and `state` are sized by their components.
+    const [ofDim, wrtDim] = [refDim(graph, request.of), refDim(graph, request.wrt)];
     if (ofDim === undefined || wrtDim === undefined) continue;
     parts.push(...stepParts(request, maxOccurrences(request, spec.timeSteps), ofDim, wrtDim, spec));
     const oneJacobian = spec.batchSize * ofDim * wrtDim * 4 * (method === 'structured' ? 6 : 2);

@@ -1,5 +1,5 @@
-// The one closeness check of engine arrays against float64 references.
-import { strict as assert } from 'node:assert';
+// Engine numbers against an independent float64 reference, checked one way by every test.
+import assert from 'node:assert/strict';
 import type { Mat } from '../reference/float64';
 
 export function maxAbs(xs: ArrayLike<number>): number {
@@ -8,23 +8,27 @@ export function maxAbs(xs: ArrayLike<number>): number {
   return m;
 }
 
-/** Asserts engine values at `offset` equal the reference matrix to tol · max|J|. */
-export function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: Mat, tol = 1e-5): void {
-  const size = ref.rows * ref.cols;
-  const scale = Math.max(maxAbs(ref.data), 1e-12);
+/**
+ * Asserts engine[offset …] equals the reference to tol · max|reference|. A NaN (an engine NaN, or a read past
+ * the end of the engine's array) fails: it is the worst error. A matrix reference names the (row, column).
+ */
+export function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: Mat | ArrayLike<number>, tol = 1e-5): void {
+  const data = 'data' in ref ? ref.data : ref;
+  const cols = 'cols' in ref ? ref.cols : data.length;
+  const scale = Math.max(maxAbs(data), 1e-12);
   let worst = 0;
   let at = -1;
-  for (let i = 0; i < size; i++) {
-    const e = Math.abs(engine[offset + i] - ref.data[i]);
-    // NaN (a NaN entry, or a read past the end of the engine's array) is the worst error: it fails below.
+  for (let i = 0; i < data.length; i++) {
+    const e = Math.abs(engine[offset + i] - data[i]);
     if (Number.isNaN(e)) {
       [worst, at] = [e, i];
       break;
     }
     if (e > worst) [worst, at] = [e, i];
   }
+  const where = 'cols' in ref ? `(${Math.floor(at / cols)}, ${at % cols})` : `entry ${at}`;
   assert.ok(
     worst <= tol * scale,
-    `${label}: max |engine − reference| = ${worst.toExponential(3)} at (${Math.floor(at / ref.cols)}, ${at % ref.cols}) > ${tol}·max|J| = ${(tol * scale).toExponential(3)}`,
+    `${label}: max |engine − reference| = ${worst.toExponential(3)} at ${where} (engine ${engine[offset + at]}, reference ${data[at]}) > ${tol}·max|ref| = ${(tol * scale).toExponential(3)}`,
   );
 }
