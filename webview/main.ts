@@ -14,6 +14,7 @@ import { buildCsv, StepTable } from './table';
 import { readTheme, watchTheme } from './theme';
 import { registerToolkit, setChecked, setDisabled, setDropdownChoices, setDropdownValue } from './toolkit';
 import { Store } from './store';
+import { circularLawRadius } from './seriesData';
 import { DepthTimeView } from './views/depthTimeView';
 import { GradientView } from './views/gradientView';
 import { LyapunovView } from './views/lyapunovView';
@@ -273,7 +274,8 @@ function renderSelection(): void {
   E.singularTitle.textContent = sv;
   E.singularTitle.title = 'Numerical rank: singular values above σ_max·max(m,n)·ε(float32)';
   const rho = pair.steps[k]?.spectralRadius?.[state.batchIndex];
-  E.eigenTitle.textContent = `Eigenvalues in ℂ · ${where}${rho !== undefined ? ` · ρ = ${formatNumber(rho, 4)}` : ''}`;
+  const disk = circularLawRadius(pair, k, state.batchIndex);
+  E.eigenTitle.textContent = `Eigenvalues in ℂ · ${where}${rho !== undefined ? ` · ρ = ${formatNumber(rho, 4)}` : ''}${disk !== undefined ? ` · circular law √(n·Var J) = ${formatNumber(disk, 3)}` : ''}`;
   table.select(k);
   timed('heatmap', drawMatrix);
 }

@@ -117,3 +117,13 @@ export function lyapunovSeries(pair: PairReport): LyapunovSeries | undefined {
     ],
   };
 }
+
+/**
+ * The circular law's radius for the eigenvalues of one Jacobian: an n×n matrix with i.i.d. entries of
+ * variance Var(J) has its eigenvalues in the disk of radius √(n·Var(J)) (n → ∞). For a square J that is
+ * √(varTimesFanIn), measured at this step and batch element; undefined for a non-square one.
+ */
+export function circularLawRadius(pair: PairReport, step: number, batch: number): number | undefined {
+  const v = pair.steps[step]?.varTimesFanIn[batch];
+  return pair.outDim === pair.inDim && v !== undefined && Number.isFinite(v) ? Math.sqrt(Math.max(v, 0)) : undefined;
+}

@@ -2,7 +2,7 @@
 // network run's pairs, the gradient curve and its fit line, the Lyapunov series with overlays and notes.
 import { strict as assert } from 'node:assert';
 import { analyze } from '../../src/engine';
-import { depthTimeGrid, gradientSeries, lyapunovSeries } from '../../webview/seriesData';
+import { circularLawRadius, depthTimeGrid, gradientSeries, lyapunovSeries } from '../../webview/seriesData';
 import { networkSpec } from './helpers/network';
 
 describe('webview: deep-network view data', () => {
@@ -34,6 +34,9 @@ describe('webview: deep-network view data', () => {
     assert.equal(l.spectrum.length, 4 + 4 + 3);
     assert.equal(l.newman.length, l.spectrum.length);
     assert.ok(l.convergence.length === 4 && l.convergence[0].points.length > 0);
+    const transition = report.jacobians[4];
+    assert.equal(circularLawRadius(transition, 2, 1), Math.sqrt(transition.steps[2].varTimesFanIn[1]));
+    assert.equal(circularLawRadius(report.jacobians[2], 0, 0), undefined, 'no disk for a non-square Jacobian');
     assert.ok(l.notes[0].startsWith('11 of 11 exponents · 5 steps after a transient of 1'), l.notes[0]);
   });
 
