@@ -33,6 +33,7 @@ import {
   waitForCodeLens,
   type VsCodeSession,
 } from './codeServer';
+import { deepNetworkViews } from './deepNetwork';
 
 /** dist/test/e2e/e2e.js → the repository root. */
 const REPO_ROOT = repoRoot();
@@ -343,6 +344,8 @@ async function userPath(): Promise<void> {
       const jacobian = manifest.files.find((f) => f.kind === 'jacobian');
       expect(jacobian && jacobian.shape.join('x') === '4x1x100x100', `the saved Jacobian has shape ${jacobian?.shape.join('x')}, expected 4x1x100x100`);
     });
+
+    await deepNetworkViews({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
 
     await test('start a long run and cancel it from the progress notification: no engine process after 1 s', async () => {
       // 2000 steps of 1024×1024 Jacobians and their spectra: minutes of work, within the memory limit

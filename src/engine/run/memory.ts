@@ -7,8 +7,7 @@ import type { DiagnosticName, JacobianMethod, JacobianRequest, RunSpec } from '.
 import { UserError } from '../errors';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { bytesPerOccurrence } from './jacobians';
-import { maxOccurrences, occurrenceGroups, type ResolvedPair } from './pairs';
-import { isRefError, parseTensorRef } from './tensorRef';
+import { maxOccurrences, occurrenceGroups, refDim, type ResolvedPair } from './pairs';
 
 export interface MemoryPart {
   what: string;
@@ -66,14 +65,10 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
  * (T for a pair relative to t). Requests naming unknown tensors are left to resolvePairs to report.
  */
 export function plannedMemory(graph: CellGraph, spec: RunSpec, method: JacobianMethod): MemoryPart[] {
-  const dims = new Map(referableTensors(graph).map((n) => [n.name, n.shape[0]]));
   const parts = baseParts(graph, spec);
-  const dimOf = (text: string) => {
-    const ref = parseTensorRef(text);
-    return isRefError(ref) ? undefined : dims.get(ref.name);
-  };
   for (const request of spec.jacobians) {
-    const [ofDim, wrtDim] = [dimOf(request.of), dimOf(request.wrt)];
+    // Tuples and `state` are sized by their components.
+    const [ofDim, wrtDim] = [refDim(graph, request.of), refDim(graph, request.wrt)];
     if (ofDim === undefined || wrtDim === undefined) continue;
     parts.push(...stepParts(request, maxOccurrences(request, spec.timeSteps), ofDim, wrtDim, spec));
     const oneJacobian = spec.batchSize * ofDim * wrtDim * 4 * (method === 'structured' ? 6 : 2);
