@@ -43,7 +43,19 @@ const PALETTE_NEW_CONFIG = 'RNN Jacobian Lab: New Jacobian Config…';
 
 export async function onboardingSession(kit: E2eKit): Promise<void> {
   console.log('\n  first run: a new user, an empty folder, the walkthrough, New Jacobian Config…');
-  const { test, poll } = kit;
+  const { poll } = kit;
+  let window: Page | undefined;
+  let failures = 0;
+  // A failing step leaves a screenshot of the window beside the others, to see what the user would have seen.
+  const test = (title: string, body: () => Promise<void>) =>
+    kit.test(title, async () => {
+      try {
+        await body();
+      } catch (error) {
+        await window?.screenshot({ path: join(shots, `failure-${++failures}.png`) }).catch(() => undefined);
+        throw error;
+      }
+    });
   const expect: E2eKit['expect'] = kit.expect;
   const workspace = makeTempDir('jl-e2e-empty-');
   const shots = join(kit.resultsDir, 'onboarding');
@@ -52,6 +64,7 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
   try {
     session = await launchVsCode({ vsixPath: kit.vsix, workspaceDir: workspace });
     const { page } = session;
+    window = page;
     const shot = (name: string, target: Page | Locator = page) => screenshotFor(kit, target, name, shots);
 
     /** The panel's file, state and step column once it shows a finished run of `file` with `rows` steps. */
@@ -81,7 +94,11 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
     };
 
     const opened = await test('Welcome: Open Walkthrough… lists "Get Started with RNN Jacobian Lab" and opens it on its five steps', async () => {
-      await runCommand(page, 'Welcome: Open Walkthrough...');
+      // The command opens a second quick pick (of walkthroughs) in the same widget: wait for its empty input.
+      await page.keyboard.press('F1');
+      await pickQuickItem(page, 'Welcome: Open Walkthrough...', '>Welcome: Open Walkthrough...', 30_000, false);
+      const input = page.locator('.quick-input-widget input');
+      await poll('the walkthrough picker', async () => ((await input.inputValue()) === '' ? true : undefined), 30_000);
       await pickQuickItem(page, WALKTHROUGH_TITLE, 'RNN Jacobian');
       await walkthrough.waitFor({ state: 'visible' });
       const titles = await walkthrough.locator('.getting-started-step .step-title').allInnerTexts();
