@@ -88,7 +88,7 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
     const walkthrough = page.locator('.gettingStartedContainer');
     const step = (title: string) => walkthrough.locator('.getting-started-step').filter({ hasText: title }).first();
     const stepButton = async (stepTitle: string, button: string) => {
-      await page.locator('.tabs-container .tab', { hasText: WALKTHROUGH_TITLE }).first().click();
+      await page.locator('.tabs-container .tab', { hasText: 'Walkthrough: RNN Jacobian Lab' }).first().click();
       await step(stepTitle).locator('.step-title').first().click();
       await step(stepTitle).getByRole('button', { name: button }).first().click();
     };
