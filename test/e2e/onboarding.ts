@@ -15,6 +15,7 @@ import {
   acceptFileDialog,
   editorTypeAndSave,
   findWebviewFrame,
+  focusWorkbench,
   launchVsCode,
   makeTempDir,
   pickQuickItem,
@@ -95,6 +96,7 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
 
     const opened = await test('Welcome: Open Walkthrough… lists "Get Started with RNN Jacobian Lab" and opens it on its five steps', async () => {
       // The command opens a second quick pick (of walkthroughs) in the same widget: wait for its empty input.
+      await focusWorkbench(page);
       await page.keyboard.press('F1');
       await pickQuickItem(page, 'Welcome: Open Walkthrough...', '>Welcome: Open Walkthrough...', 30_000, false);
       const input = page.locator('.quick-input-widget input');
@@ -125,8 +127,12 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
       expect(column.every((v) => Math.abs(v - 0.5) <= 0.1), `var·fan_in per step ${JSON.stringify(column)}`);
       const frame = await findWebviewFrame(page, '[data-testid="backend"]');
       expect(/wasm/.test((await frame.textContent('[data-testid="backend"]')) ?? ''), 'a new user without tfjs-node computes on wasm');
-      await settle(frame);
-      await shot('analyze');
+      await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
+      await waitForCodeLens(page, /Analyze RNN Jacobian/, 30_000);
+      await tall(page, 1250, async () => {
+        await settle(frame);
+        await shot('analyze');
+      });
     });
 
     const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: /var·fan_in|RNN Jacobian/ }).first();
@@ -144,7 +150,10 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
         expect(Math.abs(shown - mean) <= 0.006, `the status bar says "${text}"; the panel's mean var·fan_in is ${mean}`);
         await statusItem.click();
         await page.locator('.tabs-container .tab.active', { hasText: /RNN Jacobian Lab: seed-relu/ }).first().waitFor();
-        await shot('panel', panelGroup(page));
+        await tall(page, 1700, async () => {
+          await settle(frame);
+          await shot('panel', panelGroup(page));
+        });
       });
 
       await test('step 4: activation linear + save reruns it: ≈ 1.0 in the panel, and the status bar follows', async () => {
@@ -157,17 +166,26 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
         }, kit.runTimeoutMs, 250);
         expect(column.length === 4, 'four steps');
         await poll('the status bar to say ≈ 1', async () => (/var·fan_in (0\.9|1\.0|1\.1)/.test(await statusItem.innerText()) ? true : undefined), 30_000);
-        await settle(await findWebviewFrame(page, '[data-testid="step-row"]'));
-        await shot('linear', panelGroup(page));
+        await tall(page, 1250, async () => {
+          await settle(await findWebviewFrame(page, '[data-testid="step-row"]'));
+          await shot('linear', panelGroup(page));
+        });
+        await page.locator('.tabs-container .tab', { hasText: 'Walkthrough: RNN Jacobian Lab' }).first().click();
         await poll('step 4 to be checked off', async () =>
-          (await step('Change the activation and save').locator('.codicon-pass-filled').count()) > 0 || undefined, 30_000);
+          (await step('Change the activation and save').locator('.codicon-getting-started-step-checked, .codicon-pass-filled').count()) > 0 || undefined, 30_000);
       });
     }
 
     await test('the last step\'s "New Jacobian Config…" → LSTM → lstm.jacobian.json opens, "Analyze" shows it in the panel', async () => {
+      const templates = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'LSTM' }).first();
       await stepButton('Write a config for your own network', 'New Jacobian Config…');
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'LSTM' }).first().waitFor();
-      await shot('new-config');
+      await templates.waitFor();
+      await shot('new-config', page.locator('.quick-input-widget'));
+      // A screenshot can take the focus from the quick pick, which then closes: open it again for the pick.
+      if (!(await templates.isVisible())) {
+        await stepButton('Write a config for your own network', 'New Jacobian Config…');
+        await templates.waitFor();
+      }
       await pickQuickItem(page, 'LSTM', 'LSTM', 30_000, false);
       await acceptFileDialog(page, 'lstm.jacobian.json');
       await runNewConfig(kit, page, workspace, 'lstm.jacobian.json', panelResult);
@@ -184,7 +202,11 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
     ];
     for (const [label, file, pick] of others) {
       await test(`${PALETTE_NEW_CONFIG} → ${label} writes ${file}, which runs clean`, async () => {
-        await runCommand(page, PALETTE_NEW_CONFIG);
+        // The palette and the command's quick pick share one widget, which may never close in between.
+        await focusWorkbench(page);
+        await page.keyboard.press('F1');
+        await pickQuickItem(page, PALETTE_NEW_CONFIG, `>${PALETTE_NEW_CONFIG}`, 30_000, false);
+        await page.locator('.quick-input-widget input[placeholder="Pick a cell to start from"]').waitFor();
         await pickQuickItem(page, label, label, 30_000, false);
         if (pick) await pickQuickItem(page, pick, pick, 30_000, false);
         await acceptFileDialog(page, file);
@@ -227,6 +249,16 @@ async function runNewConfig(kit: E2eKit, page: Page, workspace: string, file: st
 /** The editor group that shows the panel. */
 function panelGroup(page: Page): Locator {
   return page.locator('.editor-group-container').filter({ has: page.locator('.tab.active', { hasText: /RNN Jacobian Lab:/ }) }).first();
+}
+
+/** Runs `body` in a window `height` pixels tall (so the panel shows its charts below the heatmap), then 900 again. */
+async function tall(page: Page, height: number, body: () => Promise<void>): Promise<void> {
+  await page.setViewportSize({ width: 1400, height });
+  try {
+    await body();
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 900 });
+  }
 }
 
 /** Two animation frames: the charts have painted. */
