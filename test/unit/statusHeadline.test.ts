@@ -8,7 +8,7 @@ import { statusHeadline } from '../../src/extension/headline';
 describe('statusHeadline: the status bar item of the active config', () => {
   let report: Report;
   before(async () => {
-    report = (await analyzeText(templateText('lstm', { schema: 'x' }), '/tmp/status-headline.jacobian.json', { backend: 'cpu', keepJacobiansMB: 0 })).report;
+    report = (await analyzeText(templateText('lstm', { schema: 'x' }), '/tmp/status-headline.jacobian.json', { keepJacobiansMB: 0 })).report;
   });
 
   const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
