@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { TEMPLATES, templateText, type TemplateInfo, type TemplateOptions } from '../engine/config/templates';
 import { formatIssue, UserError } from '../engine/errors';
-import { inspectModel, type RecurrentLayer } from '../engine/params/inspect';
+import { inspectModel, MODEL_FILES, type RecurrentLayer } from '../engine/params/inspect';
 import { CONFIG_SUFFIX } from './configLocations';
 
 /** Where a config's `$schema` points: a copy of the extension's schema in the workspace's .vscode folder. */
@@ -133,7 +133,7 @@ interface ModelItem extends vscode.QuickPickItem {
 
 /** The workspace's loadable model layers, and Browse…; then the layer's model file and the layer. */
 async function pickModel(folder: vscode.Uri): Promise<ModelChoice | undefined> {
-  const found = await vscode.workspace.findFiles('**/model.json', '**/node_modules/**', 50);
+  const found = await vscode.workspace.findFiles(MODEL_FILES.glob, '**/node_modules/**', 50);
   const items: ModelItem[] = found
     .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
     .flatMap((uri) => modelItems(uri.fsPath, vscode.workspace.asRelativePath(uri)));
@@ -146,10 +146,10 @@ async function pickModel(folder: vscode.Uri): Promise<ModelChoice | undefined> {
   }
   if (picked.choice) return picked.choice;
   const files = await vscode.window.showOpenDialog({
-    title: 'Pick a TensorFlow.js model.json',
+    title: `Pick a ${MODEL_FILES.label}`,
     defaultUri: folder,
     canSelectMany: false,
-    filters: { 'TensorFlow.js LayersModel': ['json'] },
+    filters: { [MODEL_FILES.label]: MODEL_FILES.extensions },
   });
   if (!files?.length) return undefined;
   const layers = modelItems(files[0].fsPath, basename(files[0].fsPath));

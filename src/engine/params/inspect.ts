@@ -34,6 +34,9 @@ export interface ModelInspection {
   allLayers: { name: string; className: string }[];
 }
 
+/** The model files inspectModel reads, for finding them in a workspace and for a file dialog's filter. */
+export const MODEL_FILES = { glob: '**/model.json', extensions: ['json'], label: 'TensorFlow.js LayersModel (model.json)' };
+
 /** Reads a model file and lists its recurrent layers; a file that is not a model is a UserError naming it. */
 export function inspectModel(file: string): ModelInspection {
   if (/\.json$/i.test(file)) return inspectTfjsLayersModel(file, readJson(file));
