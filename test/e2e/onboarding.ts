@@ -105,6 +105,11 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
       await walkthrough.waitFor({ state: 'visible' });
       const titles = await walkthrough.locator('.getting-started-step .step-title').allInnerTexts();
       expect(titles.length === 5, `the walkthrough shows ${titles.length} steps: ${JSON.stringify(titles)}`);
+      // The step's image is the screenshot from media/, loaded (a missing file has naturalWidth 0).
+      const image = walkthrough.locator('img[alt^="The seed example"]').first();
+      await image.waitFor();
+      await poll('the step image to load', async () => ((await image.evaluate((img) => (img as HTMLImageElement).naturalWidth)) > 0 ? true : undefined), 30_000);
+      await page.screenshot({ path: join(shots, 'walkthrough.png') });
     });
     if (!opened) return;
 
