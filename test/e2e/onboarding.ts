@@ -186,11 +186,12 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
       await stepButton('Write a config for your own network', 'New Jacobian Config…');
       await templates.waitFor();
       await shot('new-config', page.locator('.quick-input-widget'));
-      // A screenshot can take the focus from the quick pick, which then closes: open it again for the pick.
-      if (!(await templates.isVisible())) {
-        await stepButton('Write a config for your own network', 'New Jacobian Config…');
-        await templates.waitFor();
-      }
+      // A screenshot can take the focus from the quick pick, which then closes a moment later: close it now and
+      // open it again for the pick.
+      await page.keyboard.press('Escape');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+      await stepButton('Write a config for your own network', 'New Jacobian Config…');
+      await templates.waitFor();
       await pickQuickItem(page, 'LSTM', 'LSTM', 30_000, false);
       await acceptFileDialog(page, 'lstm.jacobian.json');
       await runNewConfig(kit, page, workspace, 'lstm.jacobian.json', panelResult);
