@@ -66,7 +66,7 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
     session = await launchVsCode({ vsixPath: kit.vsix, workspaceDir: workspace });
     const { page } = session;
     window = page;
-    const shot = (name: string, target: Page | Locator = page) => screenshotFor(kit, target, name, shots);
+    const shot = (name: string, target: Shot = page) => screenshotFor(kit, page, target, name, shots);
 
     /** The panel's file, state and step column once it shows a finished run of `file` with `rows` steps. */
     const panelResult = async (file: string, rows: number): Promise<number[]> => {
@@ -123,7 +123,8 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
       const schema = join(workspace, String(config.$schema));
       expect(existsSync(schema), `its $schema ${String(config.$schema)} does not resolve (${schema})`);
       await waitForCodeLens(page, /Analyze RNN Jacobian/, 60_000);
-      await shot('seed-config', page.locator('.part.editor'));
+      // The walkthrough shows its images about 450 px wide: the top left of the editor, where the text stays legible.
+      await shot('seed-config', { clip: await cropOf([page.locator('.part.editor')], 640, 600) });
     });
 
     const analyzed = await test('step 2 "Analyze the Seed Example" opens the panel with var·fan_in 0.5 ± 0.1 per step, on wasm', async () => {
@@ -136,7 +137,8 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
       await waitForCodeLens(page, /Analyze RNN Jacobian/, 30_000);
       await tall(page, 1250, async () => {
         await settle(frame);
-        await shot('analyze');
+        await shot('../screenshot');
+        await shot('analyze', { clip: await cropOf([panelGroup(page).locator('.title').first(), frame.locator('article.heatmap-card')]) });
       });
     });
 
@@ -157,7 +159,7 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
         await page.locator('.tabs-container .tab.active', { hasText: /RNN Jacobian Lab: seed-relu/ }).first().waitFor();
         await tall(page, 1700, async () => {
           await settle(frame);
-          await shot('panel', panelGroup(page));
+          await shot('panel', { clip: await cropOf([frame.locator('article.chart-card').nth(0), frame.locator('article.chart-card').nth(1)]) });
         });
       });
 
@@ -172,8 +174,9 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
         expect(column.length === 4, 'four steps');
         await poll('the status bar to say ≈ 1', async () => (/var·fan_in (0\.9|1\.0|1\.1)/.test(await statusItem.innerText()) ? true : undefined), 30_000);
         await tall(page, 1250, async () => {
-          await settle(await findWebviewFrame(page, '[data-testid="step-row"]'));
-          await shot('linear', panelGroup(page));
+          const linear = await findWebviewFrame(page, '[data-testid="step-row"]');
+          await settle(linear);
+          await shot('linear', { clip: await cropOf([linear.locator('h1.title'), linear.locator('article.chart-card').nth(0), linear.locator('article.chart-card').nth(1)]) });
         });
         await page.locator('.tabs-container .tab', { hasText: 'Walkthrough: RNN Jacobian Lab' }).first().click();
         await poll('step 4 to be checked off', async () =>
@@ -272,10 +275,35 @@ async function settle(frame: Frame): Promise<void> {
   await frame.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
 }
 
-/** A PNG into test-results/onboarding/, and into media/walkthrough/ when RNN_JACOBIAN_WRITE_MEDIA=1. */
-async function screenshotFor(kit: E2eKit, target: Page | Locator, name: string, dir: string): Promise<void> {
+type Box = { x: number; y: number; width: number; height: number };
+/** The whole window, an element, or a region of the window. */
+type Shot = Page | Locator | { clip: Box };
+
+/**
+ * The box around `parts` (elements of the page or of a webview: their boxes are in window coordinates), cut to
+ * `maxWidth` × `maxHeight` from its top left.
+ */
+async function cropOf(parts: Locator[], maxWidth = Infinity, maxHeight = Infinity): Promise<Box> {
+  const boxes = await Promise.all(parts.map(async (part) => {
+    const box = await part.first().boundingBox();
+    if (!box) throw new Error(`${part.toString()} is not on the screen`);
+    return box;
+  }));
+  const x = Math.min(...boxes.map((b) => b.x));
+  const y = Math.min(...boxes.map((b) => b.y));
+  const width = Math.min(maxWidth, Math.max(...boxes.map((b) => b.x + b.width)) - x);
+  const height = Math.min(maxHeight, Math.max(...boxes.map((b) => b.y + b.height)) - y);
+  return { x, y, width, height };
+}
+
+/**
+ * A PNG into test-results/onboarding/, and into media/walkthrough/ when RNN_JACOBIAN_WRITE_MEDIA=1 (the README's
+ * screenshot is `../screenshot`, i.e. media/screenshot.png).
+ */
+async function screenshotFor(kit: E2eKit, page: Page, target: Shot, name: string, dir: string): Promise<void> {
   const file = join(dir, `${name}.png`);
-  await target.screenshot({ path: file });
+  if ('clip' in target) await page.screenshot({ path: file, clip: target.clip });
+  else await target.screenshot({ path: file });
   if (process.env.RNN_JACOBIAN_WRITE_MEDIA === '1') {
     const media = join(kit.repoRoot, 'media', 'walkthrough');
     mkdirSync(media, { recursive: true });
