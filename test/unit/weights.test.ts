@@ -9,13 +9,15 @@ import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { UserError, type SourceIssue } from '../../src/engine/errors';
-import { parseConfig } from '../../src/engine/config/validate';
+import { parseRunConfig as parseConfig } from '../../src/engine/runConfig';
 import { decodeNpy, decodeNpz, encodeNpy, type NpyArray } from '../../src/engine/params/npy';
 import { weightsFiles } from '../../src/engine/params/weights';
 import { forEachBackend } from './helpers/backends';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, identityMat, mat, matMul, subMatrix, type Mat } from './reference/float64';
 import { repoRoot } from './helpers/repo';
+import { npyWithDescr } from './helpers/npy';
+import { assertClose } from './helpers/close';
 
 
 const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
@@ -57,20 +59,6 @@ const tensor = (r: RunResult, name: string) => {
   assert.ok(t, `no tensor ${name}`);
   return t;
 };
-
-function maxAbs(xs: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]));
-  return m;
-}
-
-function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: ArrayLike<number>, tol: number): void {
-  const scale = Math.max(maxAbs(ref), 1e-12);
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(engine[offset + i] - ref[i]);
-    assert.ok(e <= tol * scale, `${label}: entry ${i}: ${engine[offset + i]} vs ${ref[i]} (|Δ| ${e.toExponential(2)} > ${tol}·${scale.toExponential(2)})`);
-  }
-}
 
 /** The loaded parameters are Keras's arrays, bit for bit. */
 function assertKerasWeights(r: RunResult, model: string): void {
@@ -232,17 +220,6 @@ async function onlyIssue(config: Json): Promise<{ text: string; issue: SourceIss
 /** The issue underlines exactly `value` (a JSON value as it appears in the text). */
 function assertUnderlines(text: string, issue: SourceIssue, value: string): void {
   assert.equal(text.slice(issue.offset, issue.offset + issue.length), value, issue.message);
-}
-
-function npyWithDescr(descr: string, shape: number[], bytes: Uint8Array): Uint8Array {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + bytes.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-  out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(bytes, 10 + header.length);
-  return out;
 }
 
 describe('trained weights: errors say what differs, at the weights key', () => {
