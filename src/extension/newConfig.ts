@@ -20,7 +20,9 @@ export function registerNewConfig(context: vscode.ExtensionContext, analyze: Ana
     vscode.commands.registerCommand('rnnJacobian.newConfig', async (target?: unknown) => {
       const picked = await vscode.window.showQuickPick(
         TEMPLATES.map((t) => ({ label: t.label, detail: t.detail, template: t })),
-        { title: 'New Jacobian Config', placeHolder: 'Pick a cell to start from', matchOnDetail: true },
+        // ignoreFocusOut: started from the walkthrough, the page takes the focus back as it marks the step done,
+        // which would close a plain quick pick under the user's cursor.
+        { title: 'New Jacobian Config', placeHolder: 'Pick a cell to start from', matchOnDetail: true, ignoreFocusOut: true },
       );
       if (!picked) return undefined;
       const folder = await targetFolder(context, target);
@@ -43,6 +45,7 @@ export async function createConfig(context: vscode.ExtensionContext, template: T
     prompt: `File name in ${folder.fsPath}`,
     value: uniqueName(folder.fsPath, model ? `${model.layer.name}-trained${CONFIG_SUFFIX}` : template.fileName),
     validateInput: (value) => fileNameProblem(folder.fsPath, value),
+    ignoreFocusOut: true,
   });
   if (!name) return undefined;
   const uri = vscode.Uri.joinPath(folder, name);
@@ -138,7 +141,7 @@ async function pickModel(folder: vscode.Uri): Promise<ModelChoice | undefined> {
     .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
     .flatMap((uri) => modelItems(uri.fsPath, vscode.workspace.asRelativePath(uri)));
   items.push({ label: '$(folder-opened) Browse…', detail: 'A model.json that tensorflowjs_converter wrote from Keras (its .bin files beside it)', browse: true });
-  const picked = await vscode.window.showQuickPick(items, { title: 'New Jacobian Config: from a trained model', placeHolder: 'Pick the recurrent layer to analyze' });
+  const picked = await vscode.window.showQuickPick(items, { title: 'New Jacobian Config: from a trained model', placeHolder: 'Pick the recurrent layer to analyze', ignoreFocusOut: true });
   if (!picked) return undefined;
   if (picked.problem) {
     void vscode.window.showErrorMessage(`RNN Jacobian Lab: ${picked.problem}`);
@@ -159,7 +162,7 @@ async function pickModel(folder: vscode.Uri): Promise<ModelChoice | undefined> {
     return undefined;
   }
   if (usable.length === 1) return usable[0].choice;
-  const layer = await vscode.window.showQuickPick(layers, { title: 'New Jacobian Config: which layer?' });
+  const layer = await vscode.window.showQuickPick(layers, { title: 'New Jacobian Config: which layer?', ignoreFocusOut: true });
   if (layer?.problem) void vscode.window.showErrorMessage(`RNN Jacobian Lab: ${layer.problem}`);
   return layer?.choice;
 }
