@@ -176,7 +176,7 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
         await tall(page, 1250, async () => {
           const linear = await findWebviewFrame(page, '[data-testid="step-row"]');
           await settle(linear);
-          await shot('linear', { clip: await cropOf([linear.locator('h1.title'), linear.locator('article.chart-card').nth(0), linear.locator('article.chart-card').nth(1)]) });
+          await shot('linear', { clip: await cropOf([linear.locator('article.chart-card').nth(0), linear.locator('article.chart-card').nth(1)]) });
         });
         await page.locator('.tabs-container .tab', { hasText: 'Walkthrough: RNN Jacobian Lab' }).first().click();
         await poll('step 4 to be checked off', async () =>
