@@ -7,7 +7,7 @@
 //      process left, and screenshots of the panel in a dark and a light theme (into test-results/).
 //
 //   npm run test:e2e                         # package, then both sessions
-//   node dist/test/e2e/e2e.js [--host-only | --ui-only]
+//   node dist/test/e2e/e2e.js [--host-only | --ui-only | --onboarding-only]   (session 3, test/e2e/onboarding.ts: the first run)
 //
 // Prints a mocha-like summary ending with `N passed, N failed`, and exits non-zero on any failure, including a
 // missing code-server (bash scripts/setup-code-server.sh) or VSIX: nothing is skipped silently.
@@ -34,6 +34,7 @@ import {
   type VsCodeSession,
 } from './codeServer';
 import { deepNetworkViews } from './deepNetwork';
+import { onboardingSession } from './onboarding';
 
 /** dist/test/e2e/e2e.js → the repository root. */
 const REPO_ROOT = repoRoot();
@@ -421,8 +422,15 @@ async function main(): Promise<void> {
   if (!existsSync(VSIX)) {
     fail('the VSIX exists', `${VSIX} is missing: run \`npm run package\` first`);
   } else {
-    if (!uiOnly) await hostSuite();
-    if (!hostOnly) await userPath();
+    const onboardingOnly = process.argv.includes('--onboarding-only');
+    if (!uiOnly && !onboardingOnly) await hostSuite();
+    if (!hostOnly && !onboardingOnly) await userPath();
+    if (!hostOnly) {
+      await onboardingSession({
+        repoRoot: REPO_ROOT, vsix: VSIX, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS,
+        test, fail, expect, poll, varTimesFanInColumn, engineProcesses,
+      });
+    }
   }
   if (existsSync(RESULTS_DIR)) {
     const shots = readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.png'));
