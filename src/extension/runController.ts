@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
-import type { BackendPreference, HostToWebview, Progress, ProgressStage, RunOptions, RunView } from '../protocol/messages';
+import type { BackendPreference, HostToWebview, Progress, RunOptions, RunView } from '../protocol/messages';
+import { overallFraction } from '../protocol/progress';
 import { rootSpan, spanOfPath } from './configLocations';
 import type { EngineClient, EngineOutcome } from './engineClient';
 import { runSummary } from './headline';
@@ -50,8 +51,6 @@ export interface PanelSink {
   show(file: string): void;
   post(message: HostToWebview): void;
 }
-
-const STAGES: ProgressStage[] = ['validate', 'build', 'rollout', 'jacobians', 'diagnostics', 'save'];
 
 export class RunController implements vscode.Disposable {
   private readonly states = new Map<string, FileRunState>();
@@ -316,14 +315,4 @@ export function runOptions(uri: vscode.Uri, text: string): RunOptions {
     maxMemoryMB: typeof limit === 'number' && limit > 0 ? limit : undefined,
     keepJacobiansMB: KEEP_JACOBIANS_MB,
   };
-}
-
-function overallFraction(progress: Progress): number {
-  const index = Math.max(0, STAGES.indexOf(progress.stage));
-  const within = progress.total > 0 ? Math.min(1, progress.step / progress.total) : 0;
-  // validate/build/save are quick; the bar follows the three stages that take time.
-  const weights: Record<ProgressStage, number> = { validate: 0.02, build: 0.03, rollout: 0.25, jacobians: 0.5, diagnostics: 0.18, save: 0.02 };
-  let before = 0;
-  for (let i = 0; i < index; i++) before += weights[STAGES[i]];
-  return Math.min(1, before + weights[progress.stage] * within);
 }

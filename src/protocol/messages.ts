@@ -4,6 +4,7 @@
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
 import type { BackendPreference } from '../engine/backend/backend';
 import type { PairArrays, Report } from '../engine/run/report';
+import type { Progress } from './progress';
 
 export type { BackendPreference };
 
@@ -16,14 +17,7 @@ export interface RunView {
   pairs: PairArrays[];
 }
 
-export type ProgressStage = 'validate' | 'build' | 'rollout' | 'jacobians' | 'diagnostics' | 'save';
-
-export interface Progress {
-  stage: ProgressStage;
-  /** Steps done in this stage, out of `total`. */
-  step: number;
-  total: number;
-}
+export type { Progress, ProgressStage } from './progress';
 
 export interface RunOptions {
   backend: BackendPreference;

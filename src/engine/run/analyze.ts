@@ -49,6 +49,7 @@ export function parseRunConfig(text: string, file: string): RunSpec {
 }
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
+  options.onProgress?.({ stage: 'validate', step: 0, total: 1 });
   return analyze(parseRunConfig(text, file), options);
 }
 
