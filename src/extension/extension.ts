@@ -8,6 +8,7 @@ import { isConfigPath } from './configLocations';
 import { CONFIG_SELECTOR, JacobianCodeLensProvider } from './codeLens';
 import { DataFileWatcher } from './dataWatcher';
 import { EngineClient } from './engineClient';
+import type { BackendPreference } from '../protocol/messages';
 import { JacobianPanel, registerPanelSerializer } from './panel';
 import { RunController, type FileRunState, type RunFinished, type RunTrigger } from './runController';
 import { startTestSuiteIfRequested } from './testHook';
@@ -32,7 +33,10 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
   const diagnostics = vscode.languages.createDiagnosticCollection('rnnJacobian');
   // A machine-scoped setting: a workspace can never point the engine at native code of its choosing.
   const tfjsNodePath = () => vscode.workspace.getConfiguration('rnnJacobian').get<string>('tfjsNodePath')?.trim() || undefined;
-  engine = new EngineClient(join(context.extensionPath, 'dist', 'engineWorker.js'), log, tfjsNodePath);
+  engine = new EngineClient(join(context.extensionPath, 'dist', 'engineWorker.js'), log, {
+    tfjsNodePath,
+    warmBackend: () => vscode.workspace.getConfiguration('rnnJacobian').get<BackendPreference>('backend', 'auto'),
+  });
   const controller = new RunController(engine, diagnostics, log);
   const analyze = (uri: vscode.Uri, trigger: RunTrigger, reveal: boolean) => controller.analyze(uri, trigger, reveal);
   const panel = new JacobianPanel(context.extensionUri, controller, log, analyze);
@@ -81,6 +85,10 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
       if (finished.text) dataWatcher.update(finished.file, finished.text);
     }),
     controller.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'rnnJacobian.running', controller.running)),
+    // A crash during a run is shown once, as that run's failure; one while idle is shown here, once.
+    engine.onDidCrash((crash) => {
+      if (!crash.duringRun) void vscode.window.showErrorMessage(`RNN Jacobian Lab: the engine process exited unexpectedly (${crash.how}); a new one was started.`, 'Show Log').then((c) => c && log.show(true));
+    }),
   );
 
   startTestSuiteIfRequested((line) => log.info(line));

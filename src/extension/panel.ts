@@ -4,7 +4,8 @@
 // After a window reload the serializer revives the panel from that same state and reruns its config.
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
-import type { ExportKind, HostToWebview, PanelState, WebviewToHost } from '../protocol/messages';
+import { isWebviewToHost, type ExportKind, type HostToWebview, type PanelState, type WebviewToHost } from '../protocol/messages';
+import { describeRejected } from '../protocol/guards';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { PanelSink, RunController, RunTrigger } from './runController';
 
@@ -76,7 +77,10 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
     if (file) panel.title = panelTitle(file);
     panel.webview.html = panelHtml(panel.webview, this.extensionUri, makeNonce());
     const subscriptions: vscode.Disposable[] = [
-      panel.webview.onDidReceiveMessage((message: WebviewToHost) => void this.onMessage(message)),
+      panel.webview.onDidReceiveMessage((message: unknown) => {
+        if (isWebviewToHost(message)) void this.onMessage(message);
+        else this.log.warn(`panel: dropped a malformed ${describeRejected(message)}`);
+      }),
       panel.onDidChangeViewState(() => {
         // Without retainContextWhenHidden a hidden webview is unloaded; it says 'ready' again when shown.
         if (!panel.visible) this.webviewReady = false;

@@ -1,6 +1,6 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
 import * as fs from 'node:fs';
-import { initBackend, type BackendPreference } from '../backend/backend';
+import { selectBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
 import { buildCell, builtinTensorNames } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
@@ -17,6 +17,7 @@ import { resolvePairs, type ResolvedPair } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
 import { rollout, type Trajectory } from './rollout';
 import { expectedVarTimesFanIn } from './theory';
+import { estimateFlops } from './work';
 
 export interface AnalyzeOptions {
   backend?: BackendPreference;
@@ -62,8 +63,6 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const log = options.log ?? (() => {});
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
-  const backend = await initBackend(options.backend ?? 'auto');
-  log(`backend: ${backend}`);
   const method = options.method ?? spec.method;
   const maxMemoryMB = options.maxMemoryMB ?? spec.maxMemoryMB;
   const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
@@ -75,6 +74,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
+  const { name: backend, reason } = await selectBackend(options.backend ?? 'auto', estimateFlops(graph, spec, pairs, method));
+  log(reason);
 
   const params = initParams(graph, spec);
   const states0 = initialStates(graph, spec);
@@ -139,6 +140,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         batchSize: spec.batchSize,
         seed: spec.seed,
         backend,
+        backendReason: reason,
         method: pairMethod,
         diagnostics: spec.diagnostics,
         timings: { buildMs, rolloutMs, jacobianMs, diagnosticsMs: spectralMs, totalMs },
