@@ -161,6 +161,8 @@ function clearResult(file: string): void {
 
 function showResult(file: string, report: Report, pairs: PairArrays[]): void {
   current = { file, report, pairs };
+  // When the result arrived (epoch ms): the e2e measures save → panel with it.
+  document.body.dataset.resultAt = String(Date.now());
   sharedLimits.clear();
   state = clampState(state, report, file);
   save();

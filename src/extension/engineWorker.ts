@@ -11,6 +11,7 @@
 import { analyzeText, saveRun, CancelledError, UserError, type RunResult } from '../engine';
 import { selectBackend } from '../engine/backend/backend';
 import { describeRejected } from '../protocol/guards';
+import { exportFailureMessage } from './writeErrors';
 import { isHostToEngine, type EngineToHost, type HostToEngine } from '../protocol/messages';
 
 if (!process.send) {
@@ -91,8 +92,8 @@ function save(message: Extract<HostToEngine, { type: 'save' }>): void {
     const manifest = saveRun(lastResult.result, dir);
     send({ type: 'saved', requestId, runId, dir, files: [...manifest.files.map((f) => f.file), 'manifest.json'] });
   } catch (error) {
-    // A UserError (a folder holding other files, a read-only folder) carries a message meant for the user as it is.
-    send({ type: 'saveFailed', requestId, runId, message: error instanceof Error ? error.message : String(error) });
+    // saveRun stages into a sibling folder and removes it on failure: nothing half-written is left to mention.
+    send({ type: 'saveFailed', requestId, runId, message: exportFailureMessage('the .npy files', dir, error) });
   }
 }
 

@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { isWebviewToHost, type ExportKind, type HostToWebview, type PanelState, type WebviewToHost } from '../protocol/messages';
 import { describeRejected } from '../protocol/guards';
+import { writeFileAtomic } from '../engine/run/save';
+import { exportFailureMessage } from './writeErrors';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { PanelSink, RunController, RunTrigger } from './runController';
 
@@ -166,7 +168,16 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
   }
 
   private async write(what: ExportKind, target: vscode.Uri, bytes: Uint8Array): Promise<void> {
-    await vscode.workspace.fs.writeFile(target, bytes);
+    // A temp file renamed into place, removed on failure: a full disk never leaves a truncated export.
+    if (target.scheme === 'file') {
+      try {
+        writeFileAtomic(target.fsPath, bytes);
+      } catch (error) {
+        throw new Error(exportFailureMessage(what.toUpperCase(), target.fsPath, error));
+      }
+    } else {
+      await vscode.workspace.fs.writeFile(target, bytes);
+    }
     this.log.info(`exported ${what} to ${target.fsPath} (${bytes.byteLength} bytes)`);
     this.post({ type: 'exported', what, path: target.fsPath });
   }

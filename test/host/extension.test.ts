@@ -2,6 +2,7 @@
 // run-on-save, cancel). The numbers themselves are the engine's unit tests' business; here the engine runs for
 // real only so that the wiring is exercised end to end. Configs live in a temp folder, outside any workspace.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,6 +40,13 @@ function npyFloat32(shape: number[], value: (i: number) => number): Buffer {
   const data = Buffer.alloc(count * 4);
   for (let i = 0; i < count; i++) data.writeFloatLE(value(i), i * 4);
   return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
+}
+
+/** Engine processes started by this extension host (its children running engineWorker.js). */
+function engineChildren(): number[] {
+  const result = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'engineWorker\\.js'], { encoding: 'utf8' });
+  if (result.error) throw new Error(`pgrep could not run: ${result.error.message}`);
+  return result.stdout.split('\n').filter(Boolean).map(Number);
 }
 
 function alive(pid: number): boolean {
@@ -273,7 +281,18 @@ suite('RNN Jacobian Lab in the extension host', function () {
     }
   });
 
-  test('Cancel ends the engine process within 1 s and leaves none behind', async () => {
+  test('one warm engine process serves consecutive runs (same pid)', async () => {
+    const { uri } = await config(seedText);
+    const first = await api.analyze(uri, 'command', false);
+    const second = await api.analyze(uri, 'command', false);
+    const third = await api.analyze(uri, 'save', false);
+    assert.deepEqual([first, second, third].map((f) => f.outcome), ['result', 'result', 'result']);
+    assert.ok(first.pid !== undefined && alive(first.pid));
+    assert.deepEqual([second.pid, third.pid], [first.pid, first.pid], 'a run did not reuse the warm engine process');
+    assert.deepEqual(engineChildren(), [first.pid], 'the extension host has other engine processes');
+  });
+
+  test('Cancel ends the run\'s engine process within 1 s; a fresh one is started in the background, never two at once', async () => {
     const { uri } = await config(longRunning(seedText));
     let pid: number | undefined;
     const started = api.onDidStartRun((_runId, enginePid) => (pid = enginePid));
@@ -283,15 +302,36 @@ suite('RNN Jacobian Lab in the extension host', function () {
     // Let it get into the computation, so that the kill lands mid-kernel and not during start-up.
     await new Promise((r) => setTimeout(r, 1500));
     assert.ok(api.running, 'the long run ended before it could be cancelled; make it longer');
-    const cancelledAt = Date.now();
-    await vscode.commands.executeCommand('rnnJacobian.cancel');
-    await until(`engine pid ${pid} to exit`, () => !alive(pid!), 1000, 10);
-    const exitMs = Date.now() - cancelledAt;
-    const finished = await finishedPromise;
-    assert.equal(finished.outcome, 'cancelled');
-    assert.equal(finished.cancelReason, 'user');
-    assert.equal(api.enginePid, undefined, 'an engine process is still held');
-    assert.ok(exitMs <= 1000, `the engine process took ${exitMs} ms to exit`);
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, engineChildren().length)), 10);
+    try {
+      const cancelledAt = Date.now();
+      await vscode.commands.executeCommand('rnnJacobian.cancel');
+      await until(`engine pid ${pid} to exit`, () => !alive(pid!), 1000, 10);
+      const exitMs = Date.now() - cancelledAt;
+      const finished = await finishedPromise;
+      assert.equal(finished.outcome, 'cancelled');
+      assert.equal(finished.cancelReason, 'user');
+      assert.ok(exitMs <= 1000, `the engine process took ${exitMs} ms to exit`);
+      const fresh = await until('a fresh engine process', () => api.enginePid !== undefined && api.enginePid !== pid && api.enginePid, 10_000);
+      assert.deepEqual(engineChildren(), [fresh]);
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(most, 1, `${most} engine processes at once`);
+  });
+
+  test('a killed engine process is restarted in the background and the next run uses it', async () => {
+    const { uri } = await config(seedText);
+    const before = await api.analyze(uri, 'command', false);
+    assert.equal(before.outcome, 'result');
+    const pid = before.pid!;
+    process.kill(pid, 'SIGKILL');
+    const fresh = await until('a restarted engine process', () => api.enginePid !== undefined && api.enginePid !== pid && api.enginePid, 15_000);
+    const after = await api.analyze(uri, 'command', false);
+    assert.equal(after.outcome, 'result');
+    assert.equal(after.pid, fresh, 'the run after the crash did not use the restarted process');
+    assert.deepEqual(engineChildren(), [fresh]);
   });
 
   test('a save while a run is going cancels it and starts a new one', async () => {
