@@ -125,7 +125,7 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
 
   await test('a save storm (50 saves in ~5 s: valid, invalid, too large): the panel and Problems end on the last text, never two engine processes, no unhandled rejection', async () => {
     await ctx.focusTextEditor(page, basename(seedPath));
-    const kinds = ['tooLarge', 'valid', 'invalid'] as const;
+    const kinds = ['valid', 'invalid', 'tooLarge'] as const;
     const texts = Array.from({ length: 50 }, (_, i) => {
       const kind = kinds[(i + 2) % 3];
       if (kind === 'valid') return edit(seedText, ['seed'], 1000 + i);

@@ -314,7 +314,9 @@ suite('RNN Jacobian Lab in the extension host', function () {
       assert.equal(finished.cancelReason, 'user');
       assert.ok(exitMs <= 1000, `the engine process took ${exitMs} ms to exit`);
       const fresh = await until('a fresh engine process', () => api.enginePid !== undefined && api.enginePid !== pid && api.enginePid, 10_000);
-      assert.deepEqual(engineChildren(), [fresh]);
+      const now = engineChildren();
+      most = Math.max(most, now.length);
+      assert.deepEqual(now, [fresh]);
     } finally {
       clearInterval(sampler);
     }

@@ -20,14 +20,16 @@ export interface BackendChoice {
 }
 
 /**
- * Measured on the project's reference machine (bench: `npm run bench -- backends`): the one-off cost of
- * loading each backend into a fresh process, and its sustained rate on the engine's float32 work (matmuls and
- * the element-wise products of structured Jacobians). Only their ratios matter for the choice.
+ * The one-off cost of loading each backend into a fresh process, and its rate on the engine's float32 work
+ * (matmuls and the element-wise products of structured Jacobians), measured with the CLI on W2 (seed relu, n 512,
+ * T 64, batch 4: ~0.67 GFLOP by estimateFlops) and W1 (BENCHMARKS.md, "Backend choice"). Only their ratios
+ * matter. With these, a fresh process takes cpu below ~50 MFLOP, wasm up to ~1.8 GFLOP and tensorflow above;
+ * a process that has tensorflow loaded already (the extension's warm engine) keeps it.
  */
 export const BACKEND_COSTS: Record<BackendName, { loadMs: number; gflops: number }> = {
-  cpu: { loadMs: 10, gflops: 0.6 },
+  cpu: { loadMs: 15, gflops: 0.8 },
   wasm: { loadMs: 60, gflops: 3 },
-  tensorflow: { loadMs: 550, gflops: 12 },
+  tensorflow: { loadMs: 450, gflops: 9 },
 };
 
 const loaded = new Set<BackendName>();
@@ -108,10 +110,18 @@ async function activate(name: BackendName): Promise<boolean> {
   return ok;
 }
 
-/** Estimated milliseconds for `flops` of engine work on `name`, counting its load when it is not loaded yet. */
-export function estimatedMs(name: BackendName, flops: number): number {
+/** Estimated milliseconds for `flops` of engine work on `name`, counting its load unless it is in `loadedNow`. */
+export function estimatedMs(name: BackendName, flops: number, loadedNow: ReadonlySet<BackendName> = loaded): number {
   const cost = BACKEND_COSTS[name];
-  return (loaded.has(name) ? 0 : cost.loadMs) + flops / (cost.gflops * 1e6);
+  return (loadedNow.has(name) ? 0 : cost.loadMs) + flops / (cost.gflops * 1e6);
+}
+
+/** The backends in the order `auto` tries them for `flops` of work (Infinity: unknown, fastest rate first). */
+export function rankBackends(flops: number, loadedNow: ReadonlySet<BackendName> = loaded): BackendName[] {
+  const names = Object.keys(BACKEND_COSTS) as BackendName[];
+  return Number.isFinite(flops)
+    ? names.sort((a, b) => estimatedMs(a, flops, loadedNow) - estimatedMs(b, flops, loadedNow))
+    : names.sort((a, b) => BACKEND_COSTS[b].gflops - BACKEND_COSTS[a].gflops);
 }
 
 function unavailable(name: BackendName): BackendUnavailableError {
@@ -134,10 +144,7 @@ export async function selectBackend(preference: BackendPreference, flops = Infin
     if (!(await activate(preference))) throw unavailable(preference);
     return { name: preference, reason: `backend ${preference}: asked for` };
   }
-  const names = Object.keys(BACKEND_COSTS) as BackendName[];
-  const ranked = Number.isFinite(flops)
-    ? names.sort((a, b) => estimatedMs(a, flops) - estimatedMs(b, flops))
-    : names.sort((a, b) => BACKEND_COSTS[b].gflops - BACKEND_COSTS[a].gflops);
+  const ranked = rankBackends(flops);
   const estimate = (n: BackendName) => `${n} ${formatMs(estimatedMs(n, flops))}${loaded.has(n) ? '' : ' incl. load'}`;
   const why = Number.isFinite(flops)
     ? `~${formatFlops(flops)} of tensor work; estimated ${ranked.map(estimate).join(', ')}`
