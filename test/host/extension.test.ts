@@ -2,7 +2,6 @@
 // run-on-save, cancel). The numbers themselves are the engine's unit tests' business; here the engine runs for
 // real only so that the wiring is exercised end to end. Configs live in a temp folder, outside any workspace.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import * as vscode from 'vscode';
 import { applyEdits, findNodeAtLocation, modify, parseTree, type JSONPath } from 'jsonc-parser/lib/esm/main';
 import type { RnnJacobianApi } from '../../src/extension/extension';
 import type { RunFinished } from '../../src/extension/runController';
+import { alive, engineChildren } from '../unit/helpers/processes';
 
 const EXTENSION_ID = 'rnn-jacobian-lab.rnn-jacobian-lab';
 /** dist/test/host/<this>.js → the repository root, where examples/ lives. */
@@ -42,21 +42,7 @@ function npyFloat32(shape: number[], value: (i: number) => number): Buffer {
   return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
 }
 
-/** Engine processes started by this extension host (its children running engineWorker.js). */
-function engineChildren(): number[] {
-  const result = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'engineWorker\\.js'], { encoding: 'utf8' });
-  if (result.error) throw new Error(`pgrep could not run: ${result.error.message}`);
-  return result.stdout.split('\n').filter(Boolean).map(Number);
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient, type EngineCrash, type EngineLog } from '../../src/extension/engineClient';
 import { isEngineToHost, type EngineToHost } from '../../src/protocol/messages';
+import { alive, engineChildren } from './helpers/processes';
 import { repoRoot } from './helpers/repo';
 
 const WORKER = join(repoRoot(), 'dist', 'engineWorker.js');
@@ -18,20 +19,7 @@ const seed = (extra: Record<string, unknown> = {}) =>
 const LONG = seed({ units: 512, timeSteps: 4000, diagnostics: ['varTimesFanIn', 'spectralNorm'] });
 const OPTIONS = { backend: 'cpu', keepJacobiansMB: 0 } as const;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** Engine processes that are children of this test process. */
-function engineChildren(): number[] {
-  const r = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'engineWorker'], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
-}
 
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
