@@ -71,7 +71,11 @@ function cliColumn(workspace: string, text: string): number[] {
  */
 function sampleEngineProcesses(extensionsDir: string): { stop(): Promise<number> } {
   const pattern = `${extensionsDir}.*dist/engineWorker\\.js`;
-  const sampler = spawn('bash', ['-c', 'while :; do pgrep -fc -- "$0"; sleep 0.02; done', pattern], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The loop ends by itself when this process is gone (kill -0 on its parent), and is unref'd: a failing test that
+  // never calls stop() cannot keep the runner (and the e2e lock) alive.
+  const sampler = spawn('bash', ['-c', 'while kill -0 $PPID 2>/dev/null; do pgrep -fc -- "$0"; sleep 0.02; done', pattern], { stdio: ['ignore', 'pipe', 'ignore'] });
+  sampler.unref();
+  (sampler.stdout as unknown as { unref?: () => void }).unref?.();
   let most = 0;
   let buffered = '';
   sampler.stdout.on('data', (chunk: Buffer) => {
@@ -80,10 +84,12 @@ function sampleEngineProcesses(extensionsDir: string): { stop(): Promise<number>
     buffered = lines.pop() ?? '';
     for (const line of lines) most = Math.max(most, Number(line) || 0);
   });
+  const exited = new Promise((r) => sampler.once('exit', r));
   return {
+    /** Ends the sampling (again: a no-op) and returns the most processes seen. */
     stop: async () => {
       sampler.kill();
-      await new Promise((r) => sampler.once('exit', r));
+      await exited;
       return most;
     },
   };
@@ -141,6 +147,14 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
     const last = texts[texts.length - 1];
     ctx.expect(kinds[(texts.length - 1 + 2) % 3] === 'valid', 'the storm must end on a valid text');
     const sampler = sampleEngineProcesses(extensionsDir);
+    try {
+      await stormAndCheck(texts, last, sampler);
+    } finally {
+      await sampler.stop();
+    }
+  });
+
+  async function stormAndCheck(texts: string[], last: string, sampler: { stop(): Promise<number> }): Promise<void> {
     const t0 = Date.now();
     let lastSavedAt = 0;
     for (let i = 0; i < texts.length; i++) {
@@ -178,7 +192,7 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
     const dropped = logs.split('\n').filter((l) => /dropped a malformed/.test(l));
     ctx.expect(dropped.length === 0, `messages between the processes were malformed:\n${dropped.slice(0, 10).join('\n')}`);
     await typeAndSave(seedText);
-  });
+  }
 
   await test('Export into a read-only folder and onto a full disk: a clear message, nothing half-written', async () => {
     const cases = [
