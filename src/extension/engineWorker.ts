@@ -28,6 +28,8 @@ let lastResult: { runId: number; result: RunResult } | undefined;
 let current: { runId: number; abort: AbortController } | undefined;
 /** Warming up and runs go one after the other: a run that arrives while the backend loads waits for it. */
 let queue: Promise<void> = Promise.resolve();
+/** Runs received and not started yet. */
+let waitingRuns = 0;
 
 /**
  * A small run of every stage, done a few times: loads the backend, compiles the validator, and lets V8 optimise the
@@ -46,7 +48,10 @@ async function warm(message: Extract<HostToEngine, { type: 'warm' }>): Promise<v
     // With `auto` the backend a warm process holds is the fastest that loads: its load is paid now, while
     // nobody waits, so later runs find it loaded (cost 0) and auto keeps it.
     const choice = await selectBackend(message.backend);
-    for (let i = 0; i < WARM_UP_RUNS; i++) await analyzeText(WARM_UP_CONFIG, 'warm-up.jacobian.json', { backend: choice.name, keepJacobiansMB: 0 });
+    // A run waiting behind the warm-up goes first: the optimisation is for later runs, not worth a wait now.
+    for (let i = 0; i < WARM_UP_RUNS && waitingRuns === 0; i++) {
+      await analyzeText(WARM_UP_CONFIG, 'warm-up.jacobian.json', { backend: choice.name, keepJacobiansMB: 0 });
+    }
     send({ type: 'warmed', requestId: message.requestId, backend: choice.name, reason: choice.reason, ms: performance.now() - t0 });
   } catch (error) {
     // A backend that does not load is the first run's error to report, with its config's name on it.
@@ -115,7 +120,11 @@ process.on('message', (raw: unknown) => {
     case 'run':
       // Supersedes a run going at once; starts after a warm-up still loading the backend.
       current?.abort.abort();
-      queue = queue.then(() => run(message));
+      waitingRuns++;
+      queue = queue.then(() => {
+        waitingRuns--;
+        return run(message);
+      });
       break;
     case 'save':
       queue = queue.then(() => save(message));
