@@ -138,10 +138,12 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
     // engine, → its result is logged by the host, → the panel has it.
     const logs = session.server.vscodeLogs().split('\n');
     const stamp = (line: string | undefined) => (line ? Date.parse(line.slice(0, 23).replace(' ', 'T') + 'Z') : NaN);
+    const doneLines = logs.map((l, i) => ({ l, i })).filter(({ l }) => /\(save\): backend/.test(l)).slice(-savedAts.length);
     const parts = savedAts.map((savedAt, k) => {
-      const done = logs.filter((l) => /\(save\): backend/.test(l)).slice(-savedAts.length)[k];
+      const { l: done, i: doneAt } = doneLines[k] ?? { l: undefined, i: -1 };
       const runId = /run (\d+) /.exec(done ?? '')?.[1];
-      const sent = logs.find((l) => new RegExp(`run ${runId}: engine pid`).test(l));
+      // Run ids start again after a window reload: the last "sent" line of this id before the result.
+      const sent = logs.slice(0, doneAt).reverse().find((l) => new RegExp(`run ${runId}: engine pid`).test(l));
       return [stamp(sent) - savedAt, stamp(done) - stamp(sent), savedAt + latencies[k] - stamp(done)];
     });
     const column = (i: number) => median(parts.map((p) => p[i]));
@@ -224,8 +226,11 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
         c.prepare(dir);
         const before = readdirSync(dir).sort();
         await openFile(page, `export-${c.name}/${c.name}.jacobian.json`);
+        const clickedAt = Date.now();
         await clickCodeLens(page, /Analyze RNN Jacobian/, 60_000, true);
-        await poll(`the panel to show ${basename(config)}`, async () => {
+        // Its result, not only its name: the export buttons are enabled by a result.
+        await poll(`the panel to show the result of ${basename(config)}`, async () => {
+          if ((await resultStamp(page)) <= clickedAt) return undefined;
           const frame = await findWebviewFrame(page, '[data-testid="step-row"]', 5_000);
           return (await frame.textContent('body'))?.includes(basename(config)) ? true : undefined;
         }, 120_000, 200);

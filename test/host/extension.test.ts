@@ -315,6 +315,43 @@ suite('RNN Jacobian Lab in the extension host', function () {
     assert.deepEqual(engineChildren(), [fresh]);
   });
 
+  test('a save storm: 50 saves in 5 s (valid, invalid, too large) end on the last text, never two engine processes, no unhandled rejection', async () => {
+    const { uri, document } = await config(seedText);
+    await vscode.window.showTextDocument(document);
+    const texts = Array.from({ length: 50 }, (_, i) =>
+      [edit(seedText, ['seed'], 2000 + i), edit(seedText, ['activation'], 'relux'), edit(seedText, ['units'], 50_000)][(i + 2) % 3]);
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, engineChildren().length)), 10);
+    const finished: RunFinished[] = [];
+    const listener = api.onDidFinishRun((f) => f.file === uri.fsPath && finished.push(f));
+    try {
+      const t0 = Date.now();
+      for (let i = 0; i < texts.length; i++) {
+        await replaceText(document, texts[i]);
+        assert.ok(await document.save(), `save ${i} failed`);
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i + 1) * 100 - Date.now())));
+      }
+      const stormMs = Date.now() - t0;
+      const last = await until('the run of the last text', () => finished.find((f) => f.text === texts[texts.length - 1] && f.outcome !== 'cancelled'), 120_000);
+      await new Promise((r) => setTimeout(r, 500));
+      console.log(`      (host storm: 50 saves in ${stormMs} ms, ${finished.length} runs finished, ${finished.filter((f) => f.outcome === 'cancelled').length} superseded; at most ${most} engine process(es))`);
+      assert.equal(last.outcome, 'result');
+      const state = api.state(uri.fsPath)!;
+      assert.equal(state.lastGood?.result.report.seed, 2049, 'the kept result is not the last text\'s');
+      assert.equal(state.issues, undefined, 'the config is still marked invalid');
+      assert.equal(vscode.languages.getDiagnostics(uri).length, 0, 'Problems still holds an entry for the config');
+      assert.deepEqual(rejections, [], 'unhandled rejections during the storm');
+    } finally {
+      clearInterval(sampler);
+      listener.dispose();
+      process.off('unhandledRejection', onRejection);
+    }
+    assert.ok(most <= 1, `${most} engine processes at once`);
+  });
+
   test('a save while a run is going cancels it and starts a new one', async () => {
     const { uri, document } = await config(longRunning(seedText));
     let firstPid: number | undefined;
