@@ -74,12 +74,10 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
     }),
     vscode.commands.registerCommand('rnnJacobian.showLog', () => log.show(true)),
 
-    vscode.workspace.onDidSaveTextDocument((document) => {
-      if (document.uri.scheme !== 'file' || !isConfigPath(document.uri.fsPath)) return;
-      if (!runOnSaveEnabled(document.uri)) return;
-      // A run still going is superseded inside analyze(): its process is killed and this one starts.
-      void analyze(document.uri, 'save', false);
-    }),
+    // The run starts as the save begins, on the text being saved; a run still going is superseded (its process is
+    // killed and this one starts). The did-save reruns only if a save participant changed the text.
+    vscode.workspace.onWillSaveTextDocument((event) => runsOnSave(event.document) && controller.saveStarting(event.document)),
+    vscode.workspace.onDidSaveTextDocument((document) => runsOnSave(document) && controller.saved(document)),
     vscode.workspace.onDidDeleteFiles((event) => event.files.forEach((uri) => diagnostics.delete(uri))),
     controller.onDidFinishRun((finished) => {
       if (finished.text) dataWatcher.update(finished.file, finished.text);
@@ -117,6 +115,10 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
 export async function deactivate(): Promise<void> {
   await engine?.dispose();
   engine = undefined;
+}
+
+function runsOnSave(document: vscode.TextDocument): boolean {
+  return document.uri.scheme === 'file' && isConfigPath(document.uri.fsPath) && runOnSaveEnabled(document.uri);
 }
 
 function runOnSaveEnabled(uri: vscode.Uri): boolean {
