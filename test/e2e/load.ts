@@ -100,6 +100,15 @@ function mount(dir: string, options: string): void {
   if (r.status !== 0) throw new Error(`cannot mount a tmpfs (${options}) at ${dir}: ${r.stderr.trim() || r.error?.message}; the e2e runs as root`);
 }
 
+/**
+ * Puts the keyboard focus into the seed config's editor: quick open brings its editor to the front of a visible
+ * group wherever the earlier tests (a maximised group, a revived panel) left it.
+ */
+async function focusConfigEditor(ctx: LoadContext): Promise<void> {
+  await openFile(ctx.session.page, ctx.seedPath);
+  await ctx.focusTextEditor(ctx.session.page, basename(ctx.seedPath));
+}
+
 export async function loadTests(ctx: LoadContext): Promise<void> {
   const { test, poll, session, workspace, seedPath, seedText } = ctx;
   const { page, extensionsDir } = session;
@@ -118,7 +127,7 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
   }
 
   await test('save → panel, warm: the time from a save to the updated panel (printed)', async () => {
-    await ctx.focusTextEditor(page, basename(seedPath));
+    await focusConfigEditor(ctx);
     const latencies: number[] = [];
     const savedAts: number[] = [];
     for (let i = 0; i < 6; i++) {
@@ -151,7 +160,7 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
   });
 
   await test('a save storm (50 saves in ~5 s: valid, invalid, too large): the panel and Problems end on the last text, never two engine processes, no unhandled rejection', async () => {
-    await ctx.focusTextEditor(page, basename(seedPath));
+    await focusConfigEditor(ctx);
     const kinds = ['valid', 'invalid', 'tooLarge'] as const;
     const texts = Array.from({ length: 50 }, (_, i) => {
       const kind = kinds[(i + 2) % 3];
