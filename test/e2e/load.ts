@@ -105,8 +105,13 @@ function mount(dir: string, options: string): void {
  * group wherever the earlier tests (a maximised group, a revived panel) left it.
  */
 async function focusConfigEditor(ctx: LoadContext): Promise<void> {
-  await openFile(ctx.session.page, ctx.seedPath);
-  await ctx.focusTextEditor(ctx.session.page, basename(ctx.seedPath));
+  const page = ctx.session.page;
+  const tab = page.locator('.tabs-container .tab .label-name', { hasText: basename(ctx.seedPath) }).filter({ visible: true });
+  // A maximised panel group (the screenshots maximise it; a reload can restore that) hides the config's group.
+  if ((await tab.count()) === 0) await runCommand(page, 'View: Toggle Maximize Editor Group');
+  if ((await tab.count()) === 0) await openFile(page, ctx.seedPath);
+  else await tab.first().click();
+  await ctx.focusTextEditor(page, basename(ctx.seedPath));
 }
 
 export async function loadTests(ctx: LoadContext): Promise<void> {
@@ -263,6 +268,6 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    await openFile(page, seedPath);
+    await focusConfigEditor(ctx).catch(() => undefined);
   });
 }
