@@ -56,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
     // Whole Jacobians are kept only when they will be saved or when spectra need them.
     keepJacobiansMB: values.save ? Infinity : 0,
   });
+  // Which backend and why goes to stderr: stdout stays the table.
+  if (!values.quiet && result.report.backendReason) console.error(result.report.backendReason);
   if (!values.quiet) console.log(formatReport(result.report));
   if (values.save) {
     const manifest = saveRun(result, values.save);

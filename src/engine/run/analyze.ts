@@ -1,5 +1,5 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
-import { initBackend, type BackendPreference } from '../backend/backend';
+import { selectBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseRunConfig, readConfigFile } from '../runConfig';
@@ -17,6 +17,7 @@ import { resolvePairs, type ResolvedPair } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
 import { rollout, type Trajectory } from './rollout';
 import { expectedVarTimesFanIn, variancePolicy } from './theory';
+import { estimateFlops } from './work';
 
 export interface AnalyzeOptions {
   backend?: BackendPreference;
@@ -40,6 +41,7 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
 export { parseRunConfig };
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
+  options.onProgress?.({ stage: 'validate', step: 0, total: 1 });
   return analyze(parseRunConfig(text, file), options);
 }
 
@@ -52,8 +54,6 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const log = options.log ?? (() => {});
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
-  const backend = await initBackend(options.backend ?? 'auto');
-  log(`backend: ${backend}`);
   const method = options.method ?? spec.method;
   const maxMemoryMB = options.maxMemoryMB ?? spec.maxMemoryMB;
   const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
@@ -68,6 +68,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
+  const { name: backend, reason } = await selectBackend(options.backend ?? 'auto', estimateFlops(graph, spec, pairs, method));
+  log(reason);
 
   const { params, trained } = initNetworkParams(network, spec);
   const states0 = initialStates(graph, spec);
@@ -136,6 +138,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         batchSize: spec.batchSize,
         seed: spec.seed,
         backend,
+        backendReason: reason,
         method: pairMethod,
         diagnostics: spec.diagnostics,
         ...(spec.layers ? { layers: spec.layers.map((l, i) => ({ name: l.name, cell: l.cell, units: l.units, inputDim: network.specs[i].inputDim, activation: l.activation })) } : {}),

@@ -69,6 +69,8 @@ export interface Report {
   batchSize: number;
   seed: number;
   backend: string;
+  /** Why this backend: asked for, or auto's estimate of the run's work on each. */
+  backendReason?: string;
   method: JacobianMethod;
   diagnostics: DiagnosticName[];
   /** The layers of a stacked network, bottom first; absent for one cell. */
