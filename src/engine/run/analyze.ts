@@ -4,18 +4,15 @@ import { tf, type Tensor } from '../backend/tf';
 import { buildCell } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseRunConfig, readConfigFile } from '../runConfig';
-import { throwIfAborted } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
 import { initialStates, initParams, inputSeries } from './data';
-import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
-import { computeJacobians } from './jacobians';
 import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
-import { resolvePairs, type ResolvedPair } from './pairs';
-import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
+import { pairDiagnostics } from './pairDiagnostics';
+import { resolvePairs } from './pairs';
+import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult } from './report';
 import { rollout, type Trajectory } from './rollout';
-import { expectedVarTimesFanIn } from './theory';
 
 export interface AnalyzeOptions {
   backend?: BackendPreference;
@@ -100,11 +97,12 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length, 0);
     let doneBefore = 0;
     for (const pair of pairs) {
-      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, params, {
+      const r = await pairDiagnostics(spec, graph, pair, traj, paramTensors, params, {
         method: pairMethod,
         keep,
         chunkBytes,
         signal: options.signal,
+        log,
         onChunk: (done) => progress({ stage: 'jacobians', step: doneBefore + done, total: totalOcc }),
       });
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
@@ -141,105 +139,6 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     traj?.dispose();
     paramTensors.forEach((p) => p.dispose());
   }
-}
-
-interface PairRunOptions {
-  method: JacobianMethod;
-  keep: boolean;
-  chunkBytes: number;
-  signal?: AbortSignal;
-  onChunk: (done: number) => void;
-}
-
-async function pairJacobians(
-  spec: RunSpec,
-  graph: CellGraph,
-  pair: ResolvedPair,
-  traj: Trajectory,
-  paramTensors: ReadonlyMap<string, Tensor>,
-  params: ReadonlyMap<string, Float32Array>,
-  options: PairRunOptions,
-): Promise<{ report: PairReport; arrays: PairArrays; spectralMs: number }> {
-  const B = spec.batchSize;
-  const steps = pair.occurrences.length;
-  const [out, inn] = [pair.ofDim, pair.wrtDim];
-  const matrix = out * inn;
-  const want = {
-    eigen: out === inn && (spec.diagnostics.includes('spectralRadius') || spec.diagnostics.includes('eigenvalues')),
-    singular: spec.diagnostics.includes('spectralNorm') || spec.diagnostics.includes('singularValues'),
-  };
-  const k = Math.min(out, inn);
-  const arrays: PairArrays = {
-    ...(options.keep ? { jacobians: new Float32Array(steps * B * matrix) } : {}),
-    ...(want.singular ? { singularValues: new Float32Array(steps * B * k) } : {}),
-    ...(want.eigen ? { eigenvaluesRe: new Float32Array(steps * B * out), eigenvaluesIm: new Float32Array(steps * B * out) } : {}),
-  };
-  const stats: StepStats[] = pair.occurrences.map((o) => ({
-    t: o.t,
-    mean: new Array<number>(B),
-    varTimesFanIn: new Array<number>(B),
-    frobenius: new Array<number>(B),
-    ...(want.singular ? { spectralNorm: new Array<number>(B) } : {}),
-    ...(want.eigen ? { spectralRadius: new Array<number>(B) } : {}),
-  }));
-  let spectralMs = 0;
-  await computeJacobians(
-    graph,
-    pair,
-    traj,
-    paramTensors,
-    {
-      method: options.method,
-      dense: options.keep || want.eigen || want.singular,
-      chunkBytes: options.chunkBytes,
-      signal: options.signal,
-      onChunk: options.onChunk,
-    },
-    (chunk) => {
-      const { moments: m, data } = chunk;
-      const spectralStart = performance.now();
-      chunk.indices.forEach((occ, c) => {
-        for (let b = 0; b < B; b++) {
-          const row = c * B + b;
-          const s = stats[occ];
-          s.mean[b] = m.mean[row];
-          s.varTimesFanIn[b] = m.variance[row] * inn;
-          s.frobenius[b] = m.frobenius[row];
-          const target = occ * B + b;
-          if (data && arrays.jacobians) arrays.jacobians.set(data.subarray(row * matrix, (row + 1) * matrix), target * matrix);
-          if (data && (want.eigen || want.singular)) {
-            throwIfAborted(options.signal);
-            const sp = spectrumOf(data, row * matrix, out, inn, want);
-            if (sp.singularValues) {
-              s.spectralNorm![b] = spectralNorm(sp);
-              arrays.singularValues!.set(sp.singularValues, target * k);
-            }
-            if (sp.eigenRe) {
-              s.spectralRadius![b] = spectralRadius(sp);
-              arrays.eigenvaluesRe!.set(sp.eigenRe, target * out);
-              arrays.eigenvaluesIm!.set(sp.eigenIm!, target * out);
-            }
-          }
-        }
-      });
-      spectralMs += performance.now() - spectralStart;
-    },
-  );
-  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, params);
-  return {
-    report: {
-      of: pair.request.of,
-      wrt: pair.request.wrt,
-      path: pair.request.path,
-      outDim: out,
-      inDim: inn,
-      method: options.method,
-      expected,
-      steps: stats,
-    },
-    arrays,
-    spectralMs,
-  };
 }
 
 function trajectoryArrays(graph: CellGraph, traj: Trajectory, params: ReadonlyMap<string, Float32Array>): NamedArray[] {
