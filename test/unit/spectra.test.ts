@@ -3,7 +3,7 @@
 // and hard matrices through the batched operator, where a value that did not converge must come from
 // the dense method and say so.
 import { strict as assert } from 'node:assert';
-import { analyzeText } from '../../src/engine';
+import { analyzeText, spectrumAt } from '../../src/engine';
 import type { TensorContainer } from '@tensorflow/tfjs-core';
 import { tf, type Tensor2D } from '../../src/engine/backend/tf';
 import { spectralRadii } from '../../src/engine/spectra/arnoldi';
@@ -227,5 +227,28 @@ forEachBackend('matrix-free spectra of hard matrices: right, or handed to the de
       close(norms!.values[k], denseSpectralNorm(dense, k * n * n, n, n), 2e-6, `‖J‖₂ row ${k}`);
       if (radii!.converged[k]) close(radii!.values[k], denseSpectralRadius(dense, k * n * n, n), REL, `ρ row ${k}`);
     }
+  });
+});
+
+forEachBackend('whole spectra on demand: one kept Jacobian, the same numbers as a run that lists them', () => {
+  it('spectrumAt(result, pair, step, b) equals singularValues / eigenvalues computed for every matrix', async () => {
+    const config = { cell: 'lstm', units: 12, inputDim: 3, timeSteps: 3, batchSize: 2, seed: 4, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }, { of: 'h@t', wrt: 'x@t' }] };
+    const all = await analyzeText(JSON.stringify({ ...config, diagnostics: ['singularValues', 'eigenvalues'] }), '/tmp/at.jacobian.json', { keepJacobiansMB: Infinity });
+    const lean = await analyzeText(JSON.stringify({ ...config, diagnostics: ['spectralNorm'] }), '/tmp/at.jacobian.json', { keepJacobiansMB: Infinity });
+    assert.equal(lean.arrays.pairs[0].singularValues, undefined, 'whole spectra are not computed unless listed');
+    all.report.jacobians.forEach((pair, p) => {
+      const k = Math.min(pair.outDim, pair.inDim);
+      for (let step = 0; step < 3; step++) {
+        for (let b = 0; b < 2; b++) {
+          const s = spectrumAt(lean, p, step, b);
+          const at = step * 2 + b;
+          assert.deepEqual(Float32Array.from(s.singularValues!), all.arrays.pairs[p].singularValues!.subarray(at * k, (at + 1) * k));
+          if (pair.outDim === pair.inDim) assert.deepEqual(Float32Array.from(s.eigenRe!), all.arrays.pairs[p].eigenvaluesRe!.subarray(at * k, (at + 1) * k));
+          else assert.equal(s.eigenRe, undefined);
+        }
+      }
+    });
+    const dropped = await analyzeText(JSON.stringify({ ...config, diagnostics: ['spectralNorm'] }), '/tmp/at.jacobian.json', { keepJacobiansMB: 0 });
+    assert.throws(() => spectrumAt(dropped, 0, 0, 0), /were not kept/);
   });
 });

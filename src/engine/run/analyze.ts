@@ -9,6 +9,7 @@ import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
 import { initialStates, initParams, inputSeries } from './data';
 import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
+import type { SpectraMethod } from '../spectra/extremes';
 import { pairDiagnostics } from './pairDiagnostics';
 import { resolvePairs } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult } from './report';
@@ -24,6 +25,8 @@ export interface AnalyzeOptions {
   keepJacobiansMB?: number;
   /** Working memory of one chunk of Jacobians. */
   chunkMB?: number;
+  /** How spectralNorm / spectralRadius are computed; `auto` (default) picks by size (spectra/extremes.ts). */
+  spectra?: 'auto' | SpectraMethod;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   log?: (line: string) => void;
@@ -102,6 +105,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         keep,
         chunkBytes,
         signal: options.signal,
+        spectra: options.spectra ?? 'auto',
         log,
         onChunk: (done) => progress({ stage: 'jacobians', step: doneBefore + done, total: totalOcc }),
       });

@@ -10,7 +10,7 @@ import { throwIfAborted } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { DEFAULT_KRYLOV } from '../spectra/krylov';
 import { operatorOf } from '../spectra/operator';
-import { spectraMethodFor, withDenseFallback, type PerMatrix } from '../spectra/extremes';
+import { spectraMethodFor, withDenseFallback, type PerMatrix, type SpectraMethod } from '../spectra/extremes';
 import { spectrumOf, type MatrixSpectrum } from './diagnostics';
 import { computeJacobians } from './jacobians';
 import type { ResolvedPair } from './pairs';
@@ -24,6 +24,7 @@ export interface PairRunOptions {
   chunkBytes: number;
   signal?: AbortSignal;
   onChunk: (done: number) => void;
+  spectra?: 'auto' | SpectraMethod;
   log?: (line: string) => void;
 }
 
@@ -35,14 +36,14 @@ const union = (needs: (SpectrumNeed | undefined)[]): { singular: boolean; eigen:
 });
 
 /** Which diagnostics of a pair are computed, and how. */
-function plan(spec: RunSpec, out: number, inn: number) {
+function plan(spec: RunSpec, out: number, inn: number, forced: 'auto' | SpectraMethod) {
   const listed = DIAGNOSTIC_DEFS.filter(
     (d) => (d.always || spec.diagnostics.includes(d.name)) && (!d.squareOnly || out === inn),
   ) as Def[];
   const scalars = listed.filter((d) => d.scalar);
   const arrayDefs = listed.filter((d) => d.arrays);
   const whole = union(arrayDefs.map((d) => d.arrays!.spectrum));
-  const choice = spectraMethodFor(Math.min(out, inn));
+  const choice = forced === 'auto' ? spectraMethodFor(Math.min(out, inn)) : { method: forced, reason: `--spectra ${forced}` };
   // Matrix-free unless n is small, or the whole decomposition is computed anyway for an array diagnostic.
   const coveredByWhole = (need: SpectrumNeed | undefined) => (!need?.singular || whole.singular) && (!need?.eigen || whole.eigen);
   const viaOperator = scalars.filter(
@@ -83,7 +84,7 @@ export async function pairDiagnostics(
   const steps = pair.occurrences.length;
   const [out, inn] = [pair.ofDim, pair.wrtDim];
   const matrix = out * inn;
-  const p = plan(spec, out, inn);
+  const p = plan(spec, out, inn, options.spectra ?? 'auto');
   const hasSpectrum = p.spectrum.singular || p.spectrum.eigen;
   const arrays: PairArrays = options.keep ? { jacobians: new Float32Array(steps * B * matrix) } : {};
   for (const d of p.arrayDefs) Object.assign(arrays, d.arrays!.allocate(steps * B, out, inn));
