@@ -77,103 +77,104 @@ export interface TopRitz {
   im: number;
   /** |e_mᵀ·y| / ‖y‖ of its right eigenvector y: the residual is h_{m+1,m} times this. */
   lastComponent: number;
-  /** Eigenvalue condition number within the Krylov space, ‖w‖‖y‖/|wᵀy| (w: Hᵀ·w = λ·w). */
+  /** Eigenvalue condition number within the Krylov space, ‖w‖‖y‖/|wᵀy| (w: Gᵀ·w = λ·w). */
   kappa: number;
-  /** Coefficients (in the Krylov basis) of the restart vector: Re + Im of the `keep` dominant Ritz vectors. */
-  restart: Float64Array;
+  /**
+   * An orthonormal real basis (m-vectors, float64) of the invariant subspace of the `keep` dominant Ritz values
+   * (a conjugate pair contributes its real and imaginary parts), for a thick restart.
+   */
+  keepBasis(keep: number): Float64Array[];
 }
 
-/**
- * LU with partial pivoting of the complex upper Hessenberg matrix H − σI: only rows k and k+1 can swap,
- * so it costs O(m²). Solves with it (right eigenvectors) and with its transpose (left eigenvectors).
- */
-class ShiftedHessenbergLU {
-  private readonly ure: Float64Array;
-  private readonly uim: Float64Array;
-  private readonly lre: Float64Array;
-  private readonly lim: Float64Array;
-  private readonly swapped: Uint8Array;
+/** LU with partial pivoting of the complex m×m matrix G − σI; solves with it and with its transpose. */
+class ShiftedLU {
+  private readonly re: Float64Array;
+  private readonly im: Float64Array;
+  private readonly perm: Int32Array;
 
   constructor(
-    h: Float64Array,
+    g: Float64Array,
     private readonly m: number,
     sre: number,
     sim: number,
   ) {
-    const [ure, uim] = [Float64Array.from(h), new Float64Array(m * m)];
+    const [re, im] = [Float64Array.from(g), new Float64Array(m * m)];
     let norm = 0;
-    for (const x of h) norm = Math.max(norm, Math.abs(x));
+    for (const x of g) norm = Math.max(norm, Math.abs(x));
     for (let i = 0; i < m; i++) {
-      ure[i * m + i] -= sre;
-      uim[i * m + i] -= sim;
+      re[i * m + i] -= sre;
+      im[i * m + i] -= sim;
     }
-    // A zero pivot becomes ε·‖H‖: at an eigenvalue that is what inverse iteration wants.
+    // A zero pivot becomes ε·‖G‖: at an eigenvalue that is what inverse iteration wants.
     const tiny = Math.max(Number.EPSILON * norm, Number.MIN_VALUE);
-    this.lre = new Float64Array(m);
-    this.lim = new Float64Array(m);
-    this.swapped = new Uint8Array(m);
-    for (let k = 0; k < m - 1; k++) {
-      const [a, b] = [k * m + k, (k + 1) * m + k];
-      if (Math.hypot(ure[b], uim[b]) > Math.hypot(ure[a], uim[a])) {
-        this.swapped[k] = 1;
-        for (let j = k; j < m; j++) {
-          [ure[k * m + j], ure[(k + 1) * m + j]] = [ure[(k + 1) * m + j], ure[k * m + j]];
-          [uim[k * m + j], uim[(k + 1) * m + j]] = [uim[(k + 1) * m + j], uim[k * m + j]];
+    const perm = Int32Array.from({ length: m }, (_, i) => i);
+    for (let k = 0; k < m; k++) {
+      let p = k;
+      for (let i = k + 1; i < m; i++) if (Math.hypot(re[i * m + k], im[i * m + k]) > Math.hypot(re[p * m + k], im[p * m + k])) p = i;
+      if (p !== k) {
+        [perm[k], perm[p]] = [perm[p], perm[k]];
+        for (let j = 0; j < m; j++) {
+          [re[k * m + j], re[p * m + j]] = [re[p * m + j], re[k * m + j]];
+          [im[k * m + j], im[p * m + j]] = [im[p * m + j], im[k * m + j]];
         }
       }
-      if (Math.hypot(ure[a], uim[a]) < tiny) [ure[a], uim[a]] = [tiny, 0];
-      const [lr, li] = cdiv(ure[b], uim[b], ure[a], uim[a]);
-      [this.lre[k], this.lim[k]] = [lr, li];
-      for (let j = k; j < m; j++) {
-        ure[(k + 1) * m + j] -= lr * ure[k * m + j] - li * uim[k * m + j];
-        uim[(k + 1) * m + j] -= lr * uim[k * m + j] + li * ure[k * m + j];
+      if (Math.hypot(re[k * m + k], im[k * m + k]) < tiny) [re[k * m + k], im[k * m + k]] = [tiny, 0];
+      for (let i = k + 1; i < m; i++) {
+        const [lr, li] = cdiv(re[i * m + k], im[i * m + k], re[k * m + k], im[k * m + k]);
+        [re[i * m + k], im[i * m + k]] = [lr, li];
+        if (lr === 0 && li === 0) continue;
+        for (let j = k + 1; j < m; j++) {
+          re[i * m + j] -= lr * re[k * m + j] - li * im[k * m + j];
+          im[i * m + j] -= lr * im[k * m + j] + li * re[k * m + j];
+        }
       }
     }
-    const last = (m - 1) * m + m - 1;
-    if (Math.hypot(ure[last], uim[last]) < tiny) [ure[last], uim[last]] = [tiny, 0];
-    [this.ure, this.uim] = [ure, uim];
+    [this.re, this.im, this.perm] = [re, im, perm];
   }
 
-  /** x with (H − σI)·x = b (b overwritten). */
-  solve(bre: Float64Array, bim: Float64Array): void {
-    const { m, ure, uim } = this;
-    for (let k = 0; k < m - 1; k++) {
-      if (this.swapped[k]) {
-        [bre[k], bre[k + 1]] = [bre[k + 1], bre[k]];
-        [bim[k], bim[k + 1]] = [bim[k + 1], bim[k]];
+  /** x with (G − σI)·x = b. */
+  solve(bre: Float64Array, bim: Float64Array): { re: Float64Array; im: Float64Array } {
+    const { m, re, im, perm } = this;
+    const xr = Float64Array.from(perm, (p) => bre[p]);
+    const xi = Float64Array.from(perm, (p) => bim[p]);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < i; j++) {
+        xr[i] -= re[i * m + j] * xr[j] - im[i * m + j] * xi[j];
+        xi[i] -= re[i * m + j] * xi[j] + im[i * m + j] * xr[j];
       }
-      bre[k + 1] -= this.lre[k] * bre[k] - this.lim[k] * bim[k];
-      bim[k + 1] -= this.lre[k] * bim[k] + this.lim[k] * bre[k];
     }
     for (let i = m - 1; i >= 0; i--) {
-      let [r, s] = [bre[i], bim[i]];
       for (let j = i + 1; j < m; j++) {
-        r -= ure[i * m + j] * bre[j] - uim[i * m + j] * bim[j];
-        s -= ure[i * m + j] * bim[j] + uim[i * m + j] * bre[j];
+        xr[i] -= re[i * m + j] * xr[j] - im[i * m + j] * xi[j];
+        xi[i] -= re[i * m + j] * xi[j] + im[i * m + j] * xr[j];
       }
-      [bre[i], bim[i]] = cdiv(r, s, ure[i * m + i], uim[i * m + i]);
+      [xr[i], xi[i]] = cdiv(xr[i], xi[i], re[i * m + i], im[i * m + i]);
     }
+    return { re: xr, im: xi };
   }
 
-  /** x with (H − σI)ᵀ·x = b (b overwritten): Uᵀ·z = b, then the eliminations transposed, in reverse. */
-  solveTransposed(bre: Float64Array, bim: Float64Array): void {
-    const { m, ure, uim } = this;
+  /** x with (G − σI)ᵀ·x = b: P·A = L·U, so Aᵀ = Uᵀ·Lᵀ·P; solve Uᵀ, then Lᵀ, then undo P. */
+  solveTransposed(bre: Float64Array, bim: Float64Array): { re: Float64Array; im: Float64Array } {
+    const { m, re, im, perm } = this;
+    const zr = Float64Array.from(bre);
+    const zi = Float64Array.from(bim);
     for (let i = 0; i < m; i++) {
-      let [r, s] = [bre[i], bim[i]];
       for (let j = 0; j < i; j++) {
-        r -= ure[j * m + i] * bre[j] - uim[j * m + i] * bim[j];
-        s -= ure[j * m + i] * bim[j] + uim[j * m + i] * bre[j];
+        zr[i] -= re[j * m + i] * zr[j] - im[j * m + i] * zi[j];
+        zi[i] -= re[j * m + i] * zi[j] + im[j * m + i] * zr[j];
       }
-      [bre[i], bim[i]] = cdiv(r, s, ure[i * m + i], uim[i * m + i]);
+      [zr[i], zi[i]] = cdiv(zr[i], zi[i], re[i * m + i], im[i * m + i]);
     }
-    for (let k = m - 2; k >= 0; k--) {
-      bre[k] -= this.lre[k] * bre[k + 1] - this.lim[k] * bim[k + 1];
-      bim[k] -= this.lre[k] * bim[k + 1] + this.lim[k] * bre[k + 1];
-      if (this.swapped[k]) {
-        [bre[k], bre[k + 1]] = [bre[k + 1], bre[k]];
-        [bim[k], bim[k + 1]] = [bim[k + 1], bim[k]];
+    for (let i = m - 1; i >= 0; i--) {
+      for (let j = i + 1; j < m; j++) {
+        zr[i] -= re[j * m + i] * zr[j] - im[j * m + i] * zi[j];
+        zi[i] -= re[j * m + i] * zi[j] + im[j * m + i] * zr[j];
       }
     }
+    const xr = new Float64Array(m);
+    const xi = new Float64Array(m);
+    perm.forEach((p, k) => ([xr[p], xi[p]] = [zr[k], zi[k]]));
+    return { re: xr, im: xi };
   }
 }
 
@@ -182,54 +183,77 @@ function cdiv(ar: number, ai: number, br: number, bi: number): [number, number] 
   return [(ar * br + ai * bi) / d, (ai * br - ar * bi) / d];
 }
 
-/** Unit eigenvector for an accurate eigenvalue, by inverse iteration (`transposed`: of Hᵀ). */
-function inverseIteration(lu: ShiftedHessenbergLU, m: number, transposed: boolean): { re: Float64Array; im: Float64Array } {
-  // A start with no special structure: equal components would be orthogonal to some eigenvectors of symmetric H.
-  let re = Float64Array.from({ length: m }, (_, i) => 1 + ((i * 7919) % 13) / 13);
-  let im = new Float64Array(m);
+/** Unit eigenvector for an accurate eigenvalue, by inverse iteration (`transposed`: of Gᵀ). */
+function inverseIteration(lu: ShiftedLU, m: number, transposed: boolean): { re: Float64Array; im: Float64Array } {
+  // A start with no special structure: equal components would be orthogonal to some eigenvectors of symmetric G.
+  let v: { re: Float64Array; im: Float64Array } = { re: Float64Array.from({ length: m }, (_, i) => 1 + ((i * 7919) % 13) / 13), im: new Float64Array(m) };
   for (let sweep = 0; sweep < 2; sweep++) {
-    if (transposed) lu.solveTransposed(re, im);
-    else lu.solve(re, im);
+    v = transposed ? lu.solveTransposed(v.re, v.im) : lu.solve(v.re, v.im);
     let norm = 0;
-    for (let i = 0; i < m; i++) norm += re[i] * re[i] + im[i] * im[i];
+    for (let i = 0; i < m; i++) norm += v.re[i] ** 2 + v.im[i] ** 2;
     norm = Math.sqrt(norm);
-    re = re.map((x) => x / norm);
-    im = im.map((x) => x / norm);
+    v = { re: v.re.map((x) => x / norm), im: v.im.map((x) => x / norm) };
   }
-  return { re, im };
+  return v;
 }
 
-/** The Ritz value of largest modulus of an m×m Hessenberg matrix (row-major), with what Arnoldi needs. */
-export function topRitz(h: Float64Array, m: number, keep: number): TopRitz | undefined {
+/** Modified Gram–Schmidt in float64; a vector that is (nearly) in the span of the others is dropped. */
+function orthonormalBasis(vectors: Float64Array[]): Float64Array[] {
+  const basis: Float64Array[] = [];
+  for (const v of vectors) {
+    const x = Float64Array.from(v);
+    const before = Math.hypot(...x);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of basis) {
+        const dot = q.reduce((s, qi, i) => s + qi * x[i], 0);
+        for (let i = 0; i < x.length; i++) x[i] -= dot * q[i];
+      }
+    }
+    const norm = Math.hypot(...x);
+    if (norm > 1e-8 * before) basis.push(x.map((xi) => xi / norm));
+  }
+  return basis;
+}
+
+/**
+ * The Ritz value of largest modulus of the m×m projected matrix G (row-major: Hessenberg after a plain
+ * Arnoldi cycle, with one full row after a thick restart), with what Arnoldi needs to judge it, and (only if
+ * asked, when it has not converged) what a thick restart keeps.
+ */
+export function topRitz(g: Float64Array, m: number): TopRitz | undefined {
   let values;
   try {
-    values = eigenvalues(h, 0, m);
+    values = eigenvalues(g, 0, m);
   } catch {
     return undefined; // the QR iteration did not converge: Arnoldi restarts, then the dense method decides
   }
   const { re, im } = values; // sorted by decreasing modulus
   if (![...re, ...im].every(Number.isFinite)) return undefined;
-  const vectors: { re: Float64Array; im: Float64Array }[] = [];
-  // One member of each conjugate pair (the other has the same real part and the opposite imaginary part).
-  for (let j = 0; j < Math.min(keep, m); j++) {
-    if (im[j] < 0 && j > 0 && im[j - 1] === -im[j]) continue;
-    vectors.push(inverseIteration(new ShiftedHessenbergLU(h, m, re[j], im[j]), m, false));
-  }
-  const y = vectors[0];
-  const w = inverseIteration(new ShiftedHessenbergLU(h, m, re[0], im[0]), m, true);
+  // One factorisation of G − θI gives both the right (G·y = θy) and the left (Gᵀ·w = θw) eigenvector.
+  const lu = new ShiftedLU(g, m, re[0], im[0]);
+  const y = inverseIteration(lu, m, false);
+  const w = inverseIteration(lu, m, true);
   let [dotRe, dotIm] = [0, 0];
   for (let i = 0; i < m; i++) {
     dotRe += w.re[i] * y.re[i] - w.im[i] * y.im[i];
     dotIm += w.re[i] * y.im[i] + w.im[i] * y.re[i];
   }
   const kappa = 1 / Math.hypot(dotRe, dotIm); // both unit vectors
-  const restart = new Float64Array(m);
-  for (const v of vectors) for (let i = 0; i < m; i++) restart[i] += v.re[i] + v.im[i];
   return {
     re: re[0],
     im: im[0],
     lastComponent: Math.hypot(y.re[m - 1], y.im[m - 1]),
     kappa: Number.isFinite(kappa) ? kappa : Infinity,
-    restart,
+    keepBasis: (keep) => {
+      const kept: Float64Array[] = [y.re, ...(im[0] !== 0 ? [y.im] : [])];
+      for (let j = 1; j < Math.min(keep, m); j++) {
+        // One member of each conjugate pair: its real and imaginary parts span the pair's invariant subspace.
+        if (im[j] < 0 && im[j - 1] === -im[j]) continue;
+        const v = inverseIteration(new ShiftedLU(g, m, re[j], im[j]), m, false);
+        kept.push(v.re);
+        if (im[j] !== 0) kept.push(v.im);
+      }
+      return orthonormalBasis(kept);
+    },
   };
 }
