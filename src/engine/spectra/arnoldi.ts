@@ -19,8 +19,15 @@ import { topRitz } from './small';
 
 /** A norm below this fraction of the largest Hessenberg entry seen counts as zero (an invariant subspace). */
 const NEGLIGIBLE = 1e-6;
-/** Measured (bench W6, cpu time of the ρ-only run): 30 5.6 s, 40 5.8 s, 50 7.0 s, 60 6.0 s, 80 6.5 s. */
+/**
+ * Krylov dimension: n/10, at least 40. The eigenvalues at the rim of a random-like Jacobian's spectrum crowd
+ * as n grows, so the space must too (unrestarted Arnoldi needs ~100 products at n 512, ~200 at n 2048); the
+ * small float64 problems then cost ~m³ per matrix against ~m·n² on the backend. Measured at n 512 (bench W6,
+ * cpu time of the ρ-only run): m 30 5.6 s, 40 5.8 s, 50 7.0 s, 60 6.0 s, 80 6.5 s; at n 2048, m 40 needed
+ * 510 products per matrix and left 7 of 16 to the dense method.
+ */
 export const KRYLOV_DIMENSION = 40;
+const krylovDimension = (n: number) => Math.min(n, Math.max(KRYLOV_DIMENSION, Math.ceil(n / 10)));
 /** Dominant Ritz values whose invariant subspace a restart keeps. */
 const RESTART_KEEP = 6;
 /**
@@ -39,7 +46,9 @@ export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFA
   const t = tf();
   const [N, n] = [op.rows, op.in];
   const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
-  const m = Math.min(n, KRYLOV_DIMENSION);
+  const m = krylovDimension(n);
+  // At least four cycles' worth of products before the dense method takes over.
+  const budget = Math.max(options.maxProducts, 4 * m);
   // A thick restart keeps P vectors (RESTART_KEEP Ritz values; a conjugate pair at the edge adds one), zero-padded
   // per row; with a Krylov space too small to add anything after them there is no restart.
   const P = m > RESTART_KEEP + 3 ? RESTART_KEEP + 1 : 0;
@@ -90,7 +99,7 @@ export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFA
       }
       // (A row whose small eigenproblem failed stops here, unconverged: the dense method takes it.)
     }
-    const more = stay.length > 0 && P > 0 && result.products[active[stay[0]]] + (m - P) <= options.maxProducts;
+    const more = stay.length > 0 && P > 0 && result.products[active[stay[0]]] + (m - P) <= budget;
     const old = V;
     if (more) {
       ({ V, prefilled } = thickRestart(stay.length === R ? V : keepRows(V, stay), h, stay, kept, m, P));
