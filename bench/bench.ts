@@ -24,6 +24,7 @@ import { bytesPerOccurrence, computeJacobians } from '../src/engine/run/jacobian
 import { resolvePairs, type ResolvedPair } from '../src/engine/run/pairs';
 import { rollout, type Trajectory } from '../src/engine/run/rollout';
 import { benchN2048, benchS1, benchW6 } from './spectra';
+import { table } from './table';
 
 // ---------------------------------------------------------------------------------------------------
 // Command line
@@ -653,12 +654,6 @@ async function profileWorkload(id: string): Promise<void> {
 const started = performance.now();
 function log(line: string): void {
   console.error(`  [${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { analyzeText } from '../src/engine';
 import type { Report } from '../src/engine/run/report';
 import { DENSE_MAX_N } from '../src/engine/spectra/extremes';
+import { table } from './table';
 
 const repo = path.resolve(__dirname, '../..');
 const cli = path.join(repo, 'dist/cli.js');
@@ -31,12 +32,6 @@ function maxRel(a: Report, b: Report, key: 'spectralNorm' | 'spectralRadius'): n
     }),
   );
   return worst;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 export async function benchS1(backend: string): Promise<void> {
