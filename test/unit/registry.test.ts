@@ -24,6 +24,10 @@ describe('diagnostics registry', () => {
         assert.ok(sc.fromMoments || sc.fromSpectrum, `${d.name}: no way to compute it`);
         if (sc.matrixFree) assert.ok(sc.fromSpectrum && sc.spectrum, `${d.name}: matrix-free without a dense fallback`);
       }
+      if (d.arrays) {
+        const arrays = Object.values(d.arrays.allocate(3, 5, 4)) as Float32Array[];
+        assert.equal(arrays.reduce((s, a) => s + a.length, 0), 3 * d.arrays.floatsPerMatrix(5, 4), `${d.name}: floatsPerMatrix is what allocate allocates`);
+      }
       assert.ok(d.panel.label.length > 0, `${d.name}: panel label`);
       assert.equal(d.needs, 'jacobian');
     }

@@ -14,12 +14,12 @@ import { operatorOf } from '../../src/engine/spectra/operator';
 import { topTridiagonal } from '../../src/engine/spectra/small';
 import { Rng } from '../../src/engine/params/rng';
 import { forEachBackend } from './helpers/backends';
+import { assertClose } from './helpers/close';
 import { denseSpectralNorm, denseSpectralRadius } from './reference/spectra';
 
 /** The issue's target: matrix-free values agree with float64 dense ones to 1e-4 relative. */
 const REL = 1e-4;
-const close = (got: number, want: number, rel: number, what: string) =>
-  assert.ok(Math.abs(got - want) <= rel * Math.max(Math.abs(want), 1e-30), `${what}: ${got} vs ${want} (rel ${Math.abs(got - want) / Math.abs(want)})`);
+const close = (got: number, want: number, rel: number, what: string) => assertClose(what, [got], 0, [want], rel);
 
 describe('topTridiagonal: largest eigenpair of a symmetric tridiagonal matrix', () => {
   it('the Toeplitz tridiagonal (2, −1): λ_max = 2 + 2cos(π/(k+1)), eigenvector sin(jkπ/(k+1)) pattern', () => {

@@ -34,6 +34,8 @@ export interface ScalarComputation {
 /** Whole arrays per Jacobian (RunArrays), written from the dense decomposition. */
 export interface ArrayComputation {
   spectrum: SpectrumNeed;
+  /** Floats kept per Jacobian of shape out×in (for the memory estimate). */
+  floatsPerMatrix: (out: number, inn: number) => number;
   /** Allocates the pair's arrays for `matrices` Jacobians of shape out×in. */
   allocate: (matrices: number, out: number, inn: number) => Partial<PairArrays>;
   /** Writes matrix `target`'s values. */

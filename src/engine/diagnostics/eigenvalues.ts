@@ -8,6 +8,7 @@ export const eigenvalues = defineDiagnostic({
   squareOnly: true,
   arrays: {
     spectrum: { eigen: true },
+    floatsPerMatrix: (out) => 2 * out,
     allocate: (matrices, out) => ({ eigenvaluesRe: new Float32Array(matrices * out), eigenvaluesIm: new Float32Array(matrices * out) }),
     write: (s, arrays, target, out) => {
       arrays.eigenvaluesRe!.set(s.eigenRe!, target * out);

@@ -7,6 +7,7 @@ export const singularValues = defineDiagnostic({
   default: false,
   arrays: {
     spectrum: { singular: true },
+    floatsPerMatrix: (out, inn) => Math.min(out, inn),
     allocate: (matrices, out, inn) => ({ singularValues: new Float32Array(matrices * Math.min(out, inn)) }),
     write: (s, arrays, target, out, inn) => arrays.singularValues!.set(s.singularValues!, target * Math.min(out, inn)),
   },

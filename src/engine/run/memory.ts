@@ -4,6 +4,7 @@
 // `timeSteps` of 10⁹ is refused here, not by V8 running out of heap); estimateMemory runs once the
 // pairs are resolved, with their exact step counts and whether whole Jacobians are kept.
 import type { DiagnosticName, JacobianMethod, JacobianRequest, RunSpec } from '../config/spec';
+import { diagnosticDef } from '../diagnostics';
 import { UserError } from '../errors';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { bytesPerOccurrence } from './jacobians';
@@ -27,11 +28,13 @@ function stepRecordBytes(B: number): number {
   return 256 + statistics * (32 + 8 * B) + statistics * B * 48;
 }
 
-/** Singular values and eigenvalues kept per step and sequence when the diagnostics ask for them. */
+/** Whole spectra kept per step and sequence: the registry's array diagnostics that are listed. */
 function spectraBytes(steps: number, B: number, ofDim: number, wrtDim: number, diagnostics: readonly DiagnosticName[]): number {
-  const singular = diagnostics.includes('spectralNorm') || diagnostics.includes('singularValues');
-  const eigen = ofDim === wrtDim && (diagnostics.includes('spectralRadius') || diagnostics.includes('eigenvalues'));
-  return steps * B * 4 * ((singular ? Math.min(ofDim, wrtDim) : 0) + (eigen ? 2 * ofDim : 0));
+  const floats = diagnostics
+    .map(diagnosticDef)
+    .filter((d) => d.arrays && (!d.squareOnly || ofDim === wrtDim))
+    .reduce((sum, d) => sum + d.arrays!.floatsPerMatrix(ofDim, wrtDim), 0);
+  return steps * B * 4 * floats;
 }
 
 /** Parameters and the trajectory: known from the cell's shapes and the spec, whatever the pairs. */
