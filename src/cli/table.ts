@@ -18,7 +18,7 @@ function spectraLine(pair: PairReport): string {
     const k = sp[name];
     if (!k) return [];
     const fallbacks = k.denseFallbacks.length ? `, ${k.denseFallbacks.length} by the dense method (not converged)` : '';
-    return [`${diagnosticDef(name).cli!.header} ${k.products.min}–${k.products.max} products (tol ${k.tol})${fallbacks}`];
+    return [`${diagnosticDef(name).cli!.header} ${k.products.min}–${k.products.max} products (tol ${k.tol.toExponential(0)})${fallbacks}`];
   });
   return `spectra ${sp.method}: ${parts.length ? parts.join('; ') : sp.reason}`;
 }
