@@ -18,7 +18,8 @@ describe('diagnostics registry', () => {
 
   it('every entry says how it is computed, reported and shown', () => {
     for (const d of DIAGNOSTIC_DEFS) {
-      assert.ok(!!d.scalar !== !!d.arrays, `${d.name}: exactly one of scalar / arrays`);
+      assert.equal([d.scalar, d.arrays, d.series].filter(Boolean).length, 1, `${d.name}: exactly one of scalar / arrays / series`);
+      assert.equal(d.needs, d.series ? 'series' : 'jacobian', `${d.name}: needs`);
       const sc = d.scalar;
       if (sc) {
         assert.ok(sc.fromMoments || sc.fromSpectrum, `${d.name}: no way to compute it`);
@@ -29,7 +30,6 @@ describe('diagnostics registry', () => {
         assert.equal(arrays.reduce((s, a) => s + a.length, 0), 3 * d.arrays.floatsPerMatrix(5, 4), `${d.name}: floatsPerMatrix is what allocate allocates`);
       }
       assert.ok(d.panel.label.length > 0, `${d.name}: panel label`);
-      assert.equal(d.needs, 'jacobian');
     }
     assert.equal(new Set(DIAGNOSTIC_NAMES).size, DIAGNOSTIC_NAMES.length, 'names are unique');
   });
@@ -50,6 +50,9 @@ describe('diagnostics registry', () => {
         for (const key of Object.keys(d.arrays!.allocate(1, 6, 6))) {
           assert.equal(arrays[key] !== undefined, d.name === name, `arrays.${key} with diagnostics [${name}]`);
         }
+      }
+      for (const d of DIAGNOSTIC_DEFS.filter((x) => x.series)) {
+        assert.equal(pair[d.series!.report] !== undefined, d.name === name, `PairReport.${d.series!.report} with diagnostics [${name}]`);
       }
       const table = formatReport(r.report);
       const def = DIAGNOSTIC_DEFS.find((d) => d.name === name)!;

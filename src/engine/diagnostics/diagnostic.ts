@@ -9,10 +9,15 @@ import type { KrylovOptions, KrylovResult } from '../spectra/krylov';
 import type { PairArrays } from '../run/report';
 
 /**
- * What a diagnostic reads. Today every diagnostic reads each Jacobian of a pair on its own
- * ('jacobian'); diagnostics over a pair's whole series or over the trajectory declare their own kind.
+ * What a diagnostic reads: each Jacobian of a pair on its own ('jacobian'), or the whole series of a state
+ * transition pair S@t wrt S@t-1 ('series': products along the trajectory, computed by series/run.ts).
  */
-export type DiagnosticNeed = 'jacobian';
+export type DiagnosticNeed = 'jacobian' | 'series';
+
+/** A diagnostic of a transition pair's whole series (series/run.ts computes it), reported as PairReport[report]. */
+export interface SeriesComputation {
+  report: 'gradient' | 'lyapunov';
+}
 
 /** Which dense float64 decompositions a diagnostic reads (computed once per matrix for all that ask). */
 export interface SpectrumNeed {
@@ -56,10 +61,11 @@ export interface DiagnosticDef<N extends string = string> {
   squareOnly?: boolean;
   scalar?: ScalarComputation;
   arrays?: ArrayComputation;
+  series?: SeriesComputation;
   /** A column of the CLI's table (absent: --json and --save only). */
   cli?: { header: string };
   /** Where the panel draws it. */
-  panel: { view: 'variance' | 'spectral' | 'singularValues' | 'eigenvalues'; label: string };
+  panel: { view: 'variance' | 'spectral' | 'singularValues' | 'eigenvalues' | 'gradient' | 'lyapunov'; label: string };
 }
 
 /** Keeps the literal name type, so the registry yields the DiagnosticName union. */

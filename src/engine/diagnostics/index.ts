@@ -4,13 +4,17 @@
 import type { DiagnosticDef } from './diagnostic';
 import { eigenvalues } from './eigenvalues';
 import { frobenius } from './frobenius';
+import { gradientPropagation } from './gradientPropagation';
+import { lyapunov } from './lyapunov';
 import { mean } from './mean';
 import { singularValues } from './singularValues';
 import { spectralNorm } from './spectralNorm';
 import { spectralRadius } from './spectralRadius';
 import { varTimesFanIn } from './varTimesFanIn';
 
-export const DIAGNOSTIC_DEFS = [mean, varTimesFanIn, frobenius, spectralNorm, spectralRadius, singularValues, eigenvalues] as const;
+export const DIAGNOSTIC_DEFS = [
+  mean, varTimesFanIn, frobenius, spectralNorm, spectralRadius, singularValues, eigenvalues, gradientPropagation, lyapunov,
+] as const;
 
 export type DiagnosticName = (typeof DIAGNOSTIC_DEFS)[number]['name'];
 

@@ -8,8 +8,7 @@ import { diagnosticDef } from '../diagnostics';
 import { UserError } from '../errors';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { bytesPerOccurrence } from './jacobians';
-import { maxOccurrences, occurrenceGroups, type ResolvedPair } from './pairs';
-import { isRefError, parseTensorRef } from './tensorRef';
+import { maxOccurrences, occurrenceGroups, refDim, type ResolvedPair } from './pairs';
 
 export interface MemoryPart {
   what: string;
@@ -28,13 +27,16 @@ function stepRecordBytes(B: number): number {
   return 256 + statistics * (32 + 8 * B) + statistics * B * 48;
 }
 
-/** Whole spectra kept per step and sequence: the registry's array diagnostics that are listed. */
+/**
+ * Whole spectra kept per step and sequence (the registry's array diagnostics that are listed), and the work of
+ * one dense decomposition wherever one can happen (whole spectra, small n, or a Krylov fallback): ml-matrix
+ * holds the matrix in float64 with about three more of its size.
+ */
 function spectraBytes(steps: number, B: number, ofDim: number, wrtDim: number, diagnostics: readonly DiagnosticName[]): number {
-  const floats = diagnostics
-    .map(diagnosticDef)
-    .filter((d) => d.arrays && (!d.squareOnly || ofDim === wrtDim))
-    .reduce((sum, d) => sum + d.arrays!.floatsPerMatrix(ofDim, wrtDim), 0);
-  return steps * B * 4 * floats;
+  const defs = diagnostics.map(diagnosticDef).filter((d) => !d.squareOnly || ofDim === wrtDim);
+  const floats = defs.filter((d) => d.arrays).reduce((sum, d) => sum + d.arrays!.floatsPerMatrix(ofDim, wrtDim), 0);
+  const decomposes = defs.some((d) => d.arrays || d.scalar?.spectrum);
+  return steps * B * 4 * floats + (decomposes ? 4 * ofDim * wrtDim * 8 : 0);
 }
 
 /** Parameters and the trajectory: known from the cell's shapes and the spec, whatever the pairs. */
@@ -53,7 +55,7 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
   const B = spec.batchSize;
   const name = `${request.of} wrt ${request.wrt}`;
   return [
-    { what: `per-step records of ${name} (${steps} steps)`, bytes: steps * stepRecordBytes(B), path: 'timeSteps' },
+    { what: `per-step records of ${name} (${steps} step${steps === 1 ? '' : 's'})`, bytes: steps * stepRecordBytes(B), path: 'timeSteps' },
     { what: `spectra of ${name}`, bytes: spectraBytes(steps, B, ofDim, wrtDim, spec.diagnostics), path: 'diagnostics' },
   ];
 }
@@ -64,14 +66,10 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
  * (T for a pair relative to t). Requests naming unknown tensors are left to resolvePairs to report.
  */
 export function plannedMemory(graph: CellGraph, spec: RunSpec, method: JacobianMethod): MemoryPart[] {
-  const dims = new Map(referableTensors(graph).map((n) => [n.name, n.shape[0]]));
   const parts = baseParts(graph, spec);
-  const dimOf = (text: string) => {
-    const ref = parseTensorRef(text);
-    return isRefError(ref) ? undefined : dims.get(ref.name);
-  };
   for (const request of spec.jacobians) {
-    const [ofDim, wrtDim] = [dimOf(request.of), dimOf(request.wrt)];
+    // Tuples and `state` are sized by their components.
+    const [ofDim, wrtDim] = [refDim(graph, request.of), refDim(graph, request.wrt)];
     if (ofDim === undefined || wrtDim === undefined) continue;
     parts.push(...stepParts(request, maxOccurrences(request, spec.timeSteps), ofDim, wrtDim, spec));
     const oneJacobian = spec.batchSize * ofDim * wrtDim * 4 * (method === 'structured' ? 6 : 2);

@@ -77,7 +77,7 @@ export async function pairDiagnostics(
   pair: ResolvedPair,
   traj: Trajectory,
   paramTensors: ReadonlyMap<string, Tensor>,
-  params: ReadonlyMap<string, Float32Array>,
+  trained: ReadonlySet<string>,
   options: PairRunOptions,
 ): Promise<{ report: PairReport; arrays: PairArrays; spectralMs: number }> {
   const B = spec.batchSize;
@@ -166,7 +166,7 @@ export async function pairDiagnostics(
       outDim: out,
       inDim: inn,
       method: options.method,
-      expected: expectedVarTimesFanIn(spec, graph, pair, traj, params),
+      expected: expectedVarTimesFanIn(spec, graph, pair, traj, paramTensors, trained),
       steps: stats,
       ...spectraReport(p, measuredChunks, (row, chunk) => ({ t: stats[chunkSteps[chunk][Math.floor(row / B)]].t, b: row % B })),
     },
