@@ -3,7 +3,7 @@
 // Node's 'advanced' IPC serialization and webview postMessage carry as binary (structured clone).
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
 import type { BackendPreference } from '../engine/backend/backend';
-import type { LayerSummary, PairArrays, PairReport, Report, RunTimings, StepStats } from '../engine/run/report';
+import type { KrylovSummary, LayerSummary, PairArrays, PairReport, Report, RunTimings, SpectraReport, StepStats } from '../engine/run/report';
 import type { GradientCurve } from '../engine/series/propagation';
 import type { LyapunovSpectrum, LyapunovTheory } from '../engine/series/lyapunov';
 import type { Progress } from './progress';
@@ -133,12 +133,22 @@ const isLyapunovSpectrum = shape<LyapunovSpectrum>({
 
 const isLayerSummary = shape<LayerSummary>({ name: isString, cell: isString, units: isCount, inputDim: isCount, activation: isString });
 
+const isKrylovSummary = shape<KrylovSummary>({
+  tol: isNumber, products: shape<KrylovSummary['products']>({ min: isNumber, mean: isNumber, max: isNumber }),
+  denseFallbacks: arrayOf(shape<KrylovSummary['denseFallbacks'][number]>({ t: isNumber, b: isCount })),
+});
+
+const isSpectraReport = shape<SpectraReport>({
+  method: oneOf('matrix-free', 'dense'), reason: isString,
+  spectralNorm: optional(isKrylovSummary), spectralRadius: optional(isKrylovSummary),
+});
+
 const isPairReport = shape<PairReport>({
   of: isString, wrt: isString, path: isString, outDim: isCount, inDim: isCount, method: isString as Guard<PairReport['method']>,
   fallbackReason: optional(isString),
   expected: nullable(shape<NonNullable<PairReport['expected']>>({ varTimesFanIn: isNumber, formula: isString })),
   steps: arrayOf(isStepStats),
-  gradient: optional(isGradientCurve), lyapunov: optional(isLyapunovSpectrum),
+  gradient: optional(isGradientCurve), lyapunov: optional(isLyapunovSpectrum), spectra: optional(isSpectraReport),
 });
 
 export const isReport: Guard<Report> = shape<Report>({

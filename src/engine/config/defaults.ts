@@ -18,6 +18,7 @@ import type {
   WeightsSpec,
 } from './spec';
 import { isKeyedByState, isObject, layerName } from './tree';
+import { DEFAULT_DIAGNOSTICS } from '../diagnostics';
 
 type InitializerDefaults = Record<'kernel' | 'recurrentKernel' | 'bias', InitializerName>;
 
@@ -59,7 +60,7 @@ export const DEFAULTS = {
   timeSteps: 10,
   batchSize: 1,
   jacobians: [{ of: 'h@t', wrt: 'h@t-1' }],
-  diagnostics: ['mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius'] as DiagnosticName[],
+  diagnostics: DEFAULT_DIAGNOSTICS,
   method: 'structured' as JacobianMethod,
   maxMemoryMB: 4096,
 } as const;

@@ -36,12 +36,9 @@ export type DataSource =
   | { kind: 'distribution'; distribution: DistributionName; mean: number; stddev: number; minval: number; maxval: number; value: number }
   | { kind: 'file'; file: string /* absolute path */; configPath: string /* JSON path of the key naming it */ };
 
-export const DIAGNOSTICS = [
-  'mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius', 'singularValues', 'eigenvalues',
-  // Series of a state transition pair (S@t wrt S@t-1): ‖∂s_T/∂s_t‖ for every t, and the Lyapunov spectrum.
-  'gradientPropagation', 'lyapunov',
-] as const;
-export type DiagnosticName = (typeof DIAGNOSTICS)[number];
+// The diagnostics registry (src/engine/diagnostics) declares the names.
+export { DIAGNOSTIC_NAMES as DIAGNOSTICS, type DiagnosticName } from '../diagnostics';
+import type { DiagnosticName } from '../diagnostics';
 
 export type JacobianMethod = 'structured' | 'autodiff';
 
