@@ -8,6 +8,7 @@ import { parseTree, printParseErrorCode, visit, type Node, type ParseError } fro
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import schemaJson from '../../../schemas/jacobian-config.schema.json';
+import { resolveAutoCell } from '../params/formats/autoCell';
 import { UserError, type SourceIssue } from '../errors';
 import { isRefError, parseTensorRef } from '../run/tensorRef';
 import { buildCustomCell, customTensorNames, reporterFor } from '../cells/custom/build';
@@ -105,6 +106,9 @@ export function parseConfig(configText: string, file: string, options: ParseConf
   if (syntaxErrors.length > 0 || !root) throw new UserError('config', syntaxIssues(text, locator));
 
   const data = nodeValue(root);
+  // "cell": "auto" becomes the model file's cell, sizes and settings before anything else is checked.
+  const autoProblems = resolveAutoCell(data, locator, dirname(configFile));
+  if (autoProblems.length > 0) throw new UserError('config', autoProblems);
   const schemaProblems = schemaIssues(data, locator);
   const custom = customCellIssues(data, locator, schemaProblems);
   const issues = [
@@ -449,6 +453,8 @@ const ALTERNATIVE_WORDS: Record<string, string> = {
   '#/definitions/weightsModel': 'a model {"model": "model.json", "layer": ...}',
   '#/definitions/weightsNpz': 'an .npz {"npz": "weights.npz"}',
   '#/definitions/weightsFiles': 'files {"files": {"kernel": "kernel.npy", ...}}',
+  '#/definitions/weightsTorch': 'a PyTorch state dict {"torch": "model.pt", "prefix": ...}',
+  '#/definitions/weightsKeras': 'a Keras file {"keras": "model.keras", "layer": ...}',
 };
 
 function alternativesOf(ref: string): string[] {
@@ -783,7 +789,7 @@ function weightFiles(data: unknown): { segments: PathSegment[]; file: string }[]
   const weights = isObject(data) ? data.weights : undefined;
   if (!isObject(weights)) return [];
   const out: { segments: PathSegment[]; file: string }[] = [];
-  for (const key of ['model', 'npz'] as const) {
+  for (const key of ['model', 'npz', 'torch', 'keras'] as const) {
     if (typeof weights[key] === 'string' && weights[key] !== '') out.push({ segments: ['weights', key], file: weights[key] as string });
   }
   if (isObject(weights.files)) {
@@ -799,7 +805,12 @@ function weightFiles(data: unknown): { segments: PathSegment[]; file: string }[]
 
 type RawDataSource = { file: string } | ({ distribution?: DistributionName } & Partial<typeof DISTRIBUTION_ARGUMENT_DEFAULTS>);
 
-type RawWeights = { model: string; layer?: string } | { npz: string } | { files: Record<string, string> };
+type RawWeights =
+  | { model: string; layer?: string }
+  | { npz: string }
+  | { files: Record<string, string> }
+  | { torch: string; prefix?: string }
+  | { keras: string; layer?: string };
 
 interface RawConfig {
   cell: CellName;
@@ -885,6 +896,12 @@ function weightsSpec(raw: RawWeights, configDir: string): WeightsSpec {
     return { kind: 'model', file: resolve(configDir, raw.model), ...(raw.layer !== undefined ? { layer: raw.layer } : {}), path: 'weights.model', layerPath: raw.layer !== undefined ? 'weights.layer' : 'weights.model' };
   }
   if ('npz' in raw) return { kind: 'npz', file: resolve(configDir, raw.npz), path: 'weights.npz' };
+  if ('torch' in raw) {
+    return { kind: 'torch', file: resolve(configDir, raw.torch), ...(raw.prefix !== undefined ? { prefix: raw.prefix } : {}), path: 'weights.torch', prefixPath: raw.prefix !== undefined ? 'weights.prefix' : 'weights.torch' };
+  }
+  if ('keras' in raw) {
+    return { kind: 'keras', file: resolve(configDir, raw.keras), ...(raw.layer !== undefined ? { layer: raw.layer } : {}), path: 'weights.keras', layerPath: raw.layer !== undefined ? 'weights.layer' : 'weights.keras' };
+  }
   return {
     kind: 'files',
     files: Object.entries(raw.files).map(([param, file]) => ({ param, file: resolve(configDir, file), path: formatPath(['weights', 'files', param]) })),

@@ -5,6 +5,7 @@ import { tf, type Tensor } from '../backend/tf';
 import { buildCell, builtinTensorNames } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseConfig } from '../config/validate';
+import { loadWeightReaders, loadWeightReadersFor } from '../params/weights';
 import { fileIssue, throwIfAborted, UserError } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
@@ -49,6 +50,7 @@ export function parseRunConfig(text: string, file: string): RunSpec {
 }
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
+  await loadWeightReadersFor(text); // "cell": "auto" reads the weights file while the config is parsed
   return analyze(parseRunConfig(text, file), options);
 }
 
@@ -61,6 +63,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const log = options.log ?? (() => {});
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
+  await loadWeightReaders(spec.weights);
   const backend = await initBackend(options.backend ?? 'auto');
   log(`backend: ${backend}`);
   const method = options.method ?? spec.method;
