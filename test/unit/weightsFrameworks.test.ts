@@ -1,0 +1,149 @@
+// Trained weights from PyTorch and Keras 3 files, made by the frameworks themselves (test/fixtures/models/
+// make_framework_models.py): the loaded weights equal the framework's (in Keras's layout, mapped by numpy in
+// the script), and the engine's states and Jacobians equal the framework's own rollout and autograd /
+// GradientTape Jacobians, saved beside each model, to 1e-5·max|J| — on every backend.
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeText, type RunResult } from '../../src/engine';
+import { decodeNpy, type NpyArray } from '../../src/engine/params/npy';
+import { forEachBackend } from './helpers/backends';
+import { repoRoot } from './helpers/repo';
+
+const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
+const T = 5;
+const B = 2;
+
+interface Meta {
+  cell: 'simple_rnn' | 'lstm' | 'gru';
+  units: number;
+  inputDim: number;
+  activation: string;
+  weights: Record<string, string>;
+}
+
+type Json = Record<string, unknown>;
+
+const npy = (file: string): NpyArray => decodeNpy(readFileSync(file), file);
+
+function fixture(framework: string, name: string): { dir: string; meta: Meta } {
+  const dir = join(MODELS, framework, name);
+  return { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta };
+}
+
+/** Every pair the reference holds: J_<of>_<wrt>.npy at each step, and J_hT_h0.npy. */
+function pairsOf(cell: Meta['cell']): { of: string; wrt: string; ref: string }[] {
+  const out = [
+    { of: 'h@t', wrt: 'h@t-1', ref: 'J_h_h' },
+    { of: 'h@t', wrt: 'x@t', ref: 'J_h_x' },
+    { of: 'h@T', wrt: 'h@0', ref: 'J_hT_h0' },
+  ];
+  if (cell === 'lstm') out.push({ of: 'c@t', wrt: 'c@t-1', ref: 'J_c_c' }, { of: 'c@t', wrt: 'h@t-1', ref: 'J_c_h' }, { of: 'h@t', wrt: 'c@t-1', ref: 'J_h_c' });
+  return out;
+}
+
+/** A config replaying the fixture's reference: its inputs, initial states and weights (file made absolute). */
+function replay(dir: string, meta: Meta, weights: Json, extra: Json = {}): Json {
+  const ref = join(dir, 'reference');
+  const states = meta.cell === 'lstm' ? { h: { file: join(ref, 'h0.npy') }, c: { file: join(ref, 'c0.npy') } } : { h: { file: join(ref, 'h0.npy') } };
+  return {
+    cell: meta.cell,
+    units: meta.units,
+    inputDim: meta.inputDim,
+    activation: meta.activation,
+    timeSteps: T,
+    batchSize: B,
+    weights,
+    inputs: { file: join(ref, 'x.npy') },
+    initialState: states,
+    jacobians: pairsOf(meta.cell).map(({ of, wrt }) => ({ of, wrt })),
+    diagnostics: ['mean', 'frobenius'],
+    ...extra,
+  };
+}
+
+function absoluteWeights(dir: string, weights: Record<string, string>, file?: string): Json {
+  const key = 'torch' in weights ? 'torch' : 'keras';
+  return { ...weights, [key]: join(dir, file ?? weights[key]!) };
+}
+
+async function run(config: Json): Promise<RunResult> {
+  return analyzeText(JSON.stringify(config, null, 2), join(tmpdir(), 'frameworks.jacobian.json'), { keepJacobiansMB: Infinity });
+}
+
+function tensor(r: RunResult, name: string) {
+  const t = r.arrays.tensors.find((x) => x.name === name);
+  assert.ok(t, `no tensor ${name}`);
+  return t;
+}
+
+function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: ArrayLike<number>, tol: number): void {
+  let scale = 1e-12;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]!));
+  for (let i = 0; i < ref.length; i++) {
+    const e = Math.abs(engine[offset + i]! - ref[i]!);
+    assert.ok(e <= tol * scale, `${label}: entry ${i}: ${engine[offset + i]} vs ${ref[i]} (|Δ| ${e.toExponential(2)} > ${tol}·${scale.toExponential(2)})`);
+  }
+  assert.ok(engine.length >= offset + ref.length, `${label}: the engine has ${engine.length - offset} values, the reference ${ref.length}`);
+}
+
+/** Weights, states and Jacobians against the framework's own, saved beside the model. */
+function assertMatchesFramework(r: RunResult, dir: string, meta: Meta): void {
+  const ref = join(dir, 'reference');
+  for (const name of ['kernel', 'recurrent_kernel', 'bias']) {
+    const want = npy(join(ref, `${name}.npy`));
+    const got = tensor(r, name);
+    assert.deepEqual(got.shape, want.shape, `${name} shape`);
+    assert.deepEqual([...got.data], [...want.data], `${name}: the loaded weights are the framework's, bit for bit`);
+  }
+  const size = B * meta.units;
+  for (const s of meta.cell === 'lstm' ? ['h', 'c'] : ['h']) {
+    const engine = tensor(r, s);
+    assert.deepEqual([...engine.data.subarray(0, size)], [...npy(join(ref, `${s}0.npy`)).data], `${s}@0`);
+    assertClose(`${s}@1..${T} vs the framework`, engine.data, size, npy(join(ref, `${s}.npy`)).data, 1e-5);
+  }
+  pairsOf(meta.cell).forEach((pair, i) => {
+    const want = npy(join(ref, `${pair.ref}.npy`));
+    const got = r.arrays.pairs[i]!.jacobians!;
+    assert.equal(got.length, want.data.length, `${pair.of} wrt ${pair.wrt}: size`);
+    assertClose(`${pair.of} wrt ${pair.wrt} vs the framework's autograd`, got, 0, want.data, 1e-5);
+  });
+}
+
+const frameworkModels = (framework: string) => readdirSync(join(MODELS, framework)).sort();
+
+forEachBackend('trained weights from PyTorch and Keras 3 files: the frameworks\' own states and Jacobians', () => {
+  for (const name of frameworkModels('torch')) {
+    it(`PyTorch ${name}`, async () => {
+      const { dir, meta } = fixture('torch', name);
+      assertMatchesFramework(await run(replay(dir, meta, absoluteWeights(dir, meta.weights))), dir, meta);
+    });
+  }
+  for (const name of frameworkModels('keras3')) {
+    it(`Keras 3 ${name} (.keras)`, async () => {
+      const { dir, meta } = fixture('keras3', name);
+      assertMatchesFramework(await run(replay(dir, meta, absoluteWeights(dir, meta.weights))), dir, meta);
+    });
+  }
+  for (const file of ['model.weights.h5', 'model.h5']) {
+    it(`Keras 3 lstm (${file})`, async () => {
+      const { dir, meta } = fixture('keras3', 'lstm');
+      assertMatchesFramework(await run(replay(dir, meta, absoluteWeights(dir, meta.weights, file))), dir, meta);
+    });
+  }
+  it('"cell": "auto" takes cell, units and inputDim from the file (PyTorch GRU, Keras 3 LSTM)', async () => {
+    for (const [framework, name] of [['torch', 'gru'], ['keras3', 'lstm']] as const) {
+      const { dir, meta } = fixture(framework, name);
+      const config = replay(dir, meta, absoluteWeights(dir, meta.weights), { cell: 'auto' });
+      delete config.units;
+      delete config.inputDim;
+      delete config.activation;
+      const r = await run(config);
+      assert.equal(r.report.cell, meta.cell);
+      assert.equal(r.report.units, meta.units);
+      assert.equal(r.report.inputDim, meta.inputDim);
+      assertMatchesFramework(r, dir, meta);
+    }
+  });
+});
