@@ -16,6 +16,7 @@ import { forEachBackend } from './helpers/backends';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, identityMat, mat, matMul, subMatrix, type Mat } from './reference/float64';
 import { repoRoot } from './helpers/repo';
+import { onlyIssue, userIssues } from './helpers/issues';
 
 
 const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
@@ -211,23 +212,6 @@ forEachBackend('trained weights from a Keras model (tensorflowjs_converter)', ()
 
 // ---------------------------------------------------------------------------------------------------
 // Errors, located at the weights key.
-
-async function userIssues(config: Json): Promise<{ text: string; issues: SourceIssue[] }> {
-  const text = JSON.stringify(config, null, 2);
-  try {
-    await analyzeText(text, join(tmpdir(), 'weights-errors.jacobian.json'));
-  } catch (e) {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    return { text, issues: e.issues };
-  }
-  assert.fail('expected the run to fail');
-}
-
-async function onlyIssue(config: Json): Promise<{ text: string; issue: SourceIssue }> {
-  const { text, issues } = await userIssues(config);
-  assert.equal(issues.length, 1, issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
-  return { text, issue: issues[0] };
-}
 
 /** The issue underlines exactly `value` (a JSON value as it appears in the text). */
 function assertUnderlines(text: string, issue: SourceIssue, value: string): void {

@@ -323,7 +323,12 @@ class Unpickler {
           // BINPERSID
           const id = this.pop();
           if (!this.options.persistentLoad) this.fail('BINPERSID (a persistent reference) is not allowed here');
-          this.stack.push(this.options.persistentLoad(id));
+          try {
+            this.stack.push(this.options.persistentLoad(id));
+          } catch (e) {
+            if (e instanceof PickleError) throw e;
+            this.fail((e as Error).message);
+          }
           break;
         }
         default:

@@ -138,8 +138,9 @@ export function formatsOfKey(key: WeightsConfigKey): WeightFormat[] {
 /** Reads a model file named by `key` (torch or keras): its format checked, its layers read. */
 export function readModelFile(file: string, key: WeightsConfigKey): KerasModel {
   const bytes = readWeightsFile(file);
-  const format = detectFormat(bytes, file);
   const allowed = formatsOfKey(key);
+  // Nothing recognised (a truncated zip loses its directory): the key's own reader says what is wrong.
+  const format = detectFormat(bytes, file) ?? allowed[0];
   if (!format || !allowed.includes(format) || !format.read) {
     const found = format ? `it is a ${format.title} file (load it with "${format.configKey}")` : 'its contents are none of the formats read';
     throw new WeightsFileError(file, `"${key}" reads ${allowed.map((f) => f.title).join(' or ')}, but ${found}`);

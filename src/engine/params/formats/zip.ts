@@ -90,8 +90,14 @@ export class ZipArchive {
       const length = ex.u16(e + 2, 'extra field length');
       if (id === 0x0001) {
         let f = e + 4;
-        if (size === 0xffffffff) (size = ex.u64(f, 'zip64 size')), (f += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = ex.u64(f, 'zip64 compressed size')), (f += 8);
+        if (size === 0xffffffff) {
+          size = ex.u64(f, 'zip64 size');
+          f += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = ex.u64(f, 'zip64 compressed size');
+          f += 8;
+        }
         if (localOffset === 0xffffffff) localOffset = ex.u64(f, 'zip64 offset');
       }
       e += 4 + length;
