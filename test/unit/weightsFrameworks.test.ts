@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { decodeNpy, type NpyArray } from '../../src/engine/params/npy';
+import { WeightsFileError } from '../../src/engine/params/formats/binary';
+import type { LayerSummary } from '../../src/engine/params/formats/layer';
+import { inspectWeightsFile } from '../../src/engine/params/weights';
 import { forEachBackend } from './helpers/backends';
 import { repoRoot } from './helpers/repo';
 
@@ -146,4 +149,38 @@ forEachBackend('trained weights from PyTorch and Keras 3 files: the frameworks\'
       assertMatchesFramework(r, dir, meta);
     }
   });
+});
+
+describe('trained weights: inspectWeightsFile (for "New Jacobian Config… from a trained model") and the examples', () => {
+  const cases: [string, string, string, Partial<LayerSummary>][] = [
+    ['torch/lstm/model.pt', 'torch', 'torch', { name: 'encoder.rnn', className: 'nn.LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
+    ['torch/gru_cell/model.safetensors', 'safetensors', 'torch', { name: 'cell', className: 'nn.GRUCell', cell: 'gru', units: 4, inputDim: 3 }],
+    ['keras3/gru/model.keras', 'keras', 'keras', { name: 'gru', className: 'GRU', cell: 'gru', units: 4, inputDim: 3, activation: 'tanh', recurrentActivation: 'sigmoid', useBias: true }],
+    ['keras3/lstm/model.weights.h5', 'keras-h5', 'keras', { name: 'lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
+    ['keras3/lstm/model.h5', 'keras-h5', 'keras', { name: 'lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
+    ['lstm/model.json', 'tfjs', 'model', { name: 'lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
+  ];
+  for (const [file, format, configKey, layer] of cases) {
+    it(`${file}: ${format}, loaded with "${configKey}", one recurrent layer`, async () => {
+      const summary = await inspectWeightsFile(join(MODELS, file));
+      assert.equal(summary.format, format);
+      assert.equal(summary.configKey, configKey);
+      assert.equal(summary.layers.length, 1);
+      for (const [key, value] of Object.entries(layer)) assert.equal(summary.layers[0]![key as keyof LayerSummary], value, key);
+    });
+  }
+
+  it('a file of no known format is a WeightsFileError naming it', async () => {
+    await assert.rejects(inspectWeightsFile(join(MODELS, 'make_framework_models.py')), (e: Error) => e instanceof WeightsFileError && /is not a weights file of a known format/.test(e.message));
+  });
+
+  for (const [example, cell] of [['torch-lstm-trained', 'lstm'], ['keras-gru-trained', 'gru']]) {
+    it(`examples/${example}.jacobian.json runs on its trained model`, async () => {
+      const file = join(repoRoot(), 'examples', `${example}.jacobian.json`);
+      const r = await analyzeText(readFileSync(file, 'utf8'), file);
+      assert.equal(r.report.cell, cell);
+      assert.equal(r.report.units, 8);
+      assert.equal(r.report.jacobians.length, 3);
+    });
+  }
 });

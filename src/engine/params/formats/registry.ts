@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { readWeightsFile, WeightsFileError } from './binary';
 import { hdf5Module, loadHdf5, looksLikeHdf5, type H5Module } from './hdf5';
 import { readKerasArchive, readKerasHdf5, type KerasModel } from './keras';
-import { layerCell, layersOf, summarize, type LayerSummary, type ModelLayer } from './layer';
+import { layerCell, layerInputDim, layersOf, summarize, type LayerSummary, type ModelLayer } from './layer';
 import { parseModelJson } from './tfjs';
 import { looksLikeSafetensors, looksLikeZip, readStateDict } from './torch';
 import { torchModule, torchModulePrefixes } from './torchModules';
@@ -61,8 +61,16 @@ function torchModel(bytes: Uint8Array, file: string): KerasModel {
 
 /** A model.json's layers; its weights are decoded by tfjs.ts's loader, so only the topology is read here. */
 function tfjsModel(_bytes: Uint8Array, file: string): KerasModel {
-  const layers = layersOf(parseModelJson(file).modelTopology);
-  return { layers, recurrent: layers.filter((l) => layerCell(l) !== undefined).map((info) => ({ info, weights: new Map() })) };
+  const model = parseModelJson(file);
+  const layers = layersOf(model.modelTopology);
+  const entries = (model.weightsManifest ?? []).flatMap((g) => g.weights);
+  const recurrent = layers.filter((l) => layerCell(l) !== undefined).map((info) => {
+    // A Sequential's input size sits on its InputLayer; the layer's kernel [inputDim, gates·units] says it too.
+    const kernel = entries.find((e) => e.name.split('/').includes(info.name) && e.name.endsWith('/kernel'));
+    const config = kernel && layerInputDim(info) === undefined ? { ...info.config, batch_input_shape: [null, null, kernel.shape[0]] } : info.config;
+    return { info: { ...info, config }, weights: new Map() };
+  });
+  return { layers, recurrent };
 }
 
 export const WEIGHT_FORMATS: readonly WeightFormat[] = [
