@@ -155,9 +155,9 @@ describe('trained weights: inspectWeightsFile (for "New Jacobian Config… from 
   const cases: [string, string, string, Partial<LayerSummary>][] = [
     ['torch/lstm/model.pt', 'torch', 'torch', { name: 'encoder.rnn', className: 'nn.LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
     ['torch/gru_cell/model.safetensors', 'safetensors', 'torch', { name: 'cell', className: 'nn.GRUCell', cell: 'gru', units: 4, inputDim: 3 }],
-    ['keras3/gru/model.keras', 'keras', 'keras', { name: 'gru', className: 'GRU', cell: 'gru', units: 4, inputDim: 3, activation: 'tanh', recurrentActivation: 'sigmoid', useBias: true }],
-    ['keras3/lstm/model.weights.h5', 'keras-h5', 'keras', { name: 'lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
-    ['keras3/lstm/model.h5', 'keras-h5', 'keras', { name: 'lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
+    ['keras3/gru/model.keras', 'keras', 'keras', { name: 'rec_gru', className: 'GRU', cell: 'gru', units: 4, inputDim: 3, activation: 'tanh', recurrentActivation: 'sigmoid', useBias: true }],
+    ['keras3/lstm/model.weights.h5', 'keras-h5', 'keras', { name: 'rec_lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
+    ['keras3/lstm/model.h5', 'keras-h5', 'keras', { name: 'rec_lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
     ['lstm/model.json', 'tfjs', 'model', { name: 'lstm', className: 'LSTM', cell: 'lstm', units: 4, inputDim: 3 }],
   ];
   for (const [file, format, configKey, layer] of cases) {

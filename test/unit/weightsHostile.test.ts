@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { zipSync } from 'fflate';
 import { WeightsFileError } from '../../src/engine/params/formats/binary';
 import { readStateDict } from '../../src/engine/params/formats/torch';
 import { ZipArchive } from '../../src/engine/params/formats/zip';
@@ -100,6 +101,17 @@ describe('trained weights: broken and hostile files are clear errors at the weig
 
   it('an HDF5 file that is not a Keras one', async () => {
     await refused({ keras: join(MODELS, 'hostile', 'not_keras.h5') }, 'weights.keras', /is an HDF5 file but not a Keras one.*measurements/);
+  });
+
+  it('a Keras 3 layer with hard_sigmoid (relu6(x + 3)/6 there, Keras 2\'s 0.2·x + 0.5 here) is refused, not silently changed', async () => {
+    const original = readFileSync(join(MODELS, 'keras3', 'gru', 'model.keras'));
+    const zip = new ZipArchive(original, (p) => assert.fail(p));
+    const files = Object.fromEntries([...zip.members.values()].map((m) => [m.name, zip.read(m).slice()]));
+    const configText = Buffer.from(files['config.json']!).toString('utf8');
+    assert.match(configText, /"recurrent_activation": "sigmoid"/);
+    files['config.json'] = Buffer.from(configText.replace('"recurrent_activation": "sigmoid"', '"recurrent_activation": "hard_sigmoid"'));
+    const file = write('hard.keras', zipSync(files));
+    await refused({ keras: file, layer: 'rec_gru' }, 'weights.layer', /recurrent_activation hard_sigmoid, which Keras 3 computes as relu6\(x \+ 3\)\/6/, { cell: 'gru', recurrentActivation: 'hard_sigmoid' });
   });
 
   it('NaN weights: the entry named', async () => {

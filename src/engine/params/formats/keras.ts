@@ -39,7 +39,7 @@ export function readKerasArchive(bytes: Uint8Array, file: string, h5: H5Module):
     if (e instanceof WeightsFileError) throw e;
     fail(`its config.json is not JSON (${(e as Error).message})`);
   }
-  const layers = layersOf(config);
+  const layers = layersOf(config).map((l) => ({ ...l, keras3: true }));
   const weights = zip.read(weightsMember!);
   return readHdf5(weights, file, h5, (root) => ({ layers, recurrent: keras3Layers(root, layers, weights.length, fail) }));
 }
@@ -51,16 +51,33 @@ export function readKerasHdf5(bytes: Uint8Array, file: string, h5: H5Module): Ke
   };
   return readHdf5(bytes, file, h5, (root) => {
     const modelConfig = attribute(root, 'model_config');
-    if (typeof modelConfig === 'string') return legacyModel(root, JSON.parse(modelConfig) as unknown, bytes.length, fail);
+    const version = attribute(root, 'keras_version') ?? attribute(child(root, 'model_weights') ?? root, 'keras_version');
+    if (typeof modelConfig === 'string') {
+      const model = legacyModel(root, parseJson(modelConfig, fail), bytes.length, fail);
+      return typeof version === 'string' && version.startsWith('3.') ? markKeras3(model) : model;
+    }
     const keys = root.keys();
     if (keys.includes('layers')) {
       const recurrent = keras3Layers(root, undefined, bytes.length, fail);
-      return { layers: recurrent.map((l) => l.info), recurrent };
+      return markKeras3({ layers: recurrent.map((l) => l.info), recurrent });
     }
     const group = keys.includes('model_weights') ? (root.get('model_weights') as H5Group) : root;
     if (Array.isArray(attribute(group, 'layer_names'))) return legacyModel(root, undefined, bytes.length, fail);
     return fail(`is an HDF5 file but not a Keras one: it has no model_config, no layers group (Keras 3 .weights.h5) and no model_weights (Keras 2 .h5); its top level holds ${keys.slice(0, 8).join(', ') || 'nothing'}`);
   });
+}
+
+function markKeras3(model: KerasModel): KerasModel {
+  for (const l of [...model.layers, ...model.recurrent.map((r) => r.info)]) l.keras3 = true;
+  return model;
+}
+
+function parseJson(text: string, fail: (p: string) => never): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return fail(`its model_config attribute is not JSON (${(e as Error).message})`);
+  }
 }
 
 function readHdf5<T>(bytes: Uint8Array, file: string, h5: H5Module, body: (root: H5Group) => T): T {
@@ -98,13 +115,19 @@ function datasetArray(e: H5Entity | undefined, fileBytes: number, what: string, 
   return { dtype, shape: [...shape], values: () => data };
 }
 
-/** Keras 3 saving: each layer's group is layers/<name> (nested models: layers/<model>/layers/<name>). */
+/**
+ * Keras 3 saving names each layer's group after its class, numbered (layers/lstm, layers/dense_1; nested models:
+ * layers/<model>/layers/…); the layer's own name is the `name` attribute of the group's `vars`. By that name.
+ */
 function layerGroups(root: H5Group, depth = 0, out = new Map<string, H5Group>()): Map<string, H5Group> {
   const layers = child(root, 'layers');
   if (!isGroup(layers) || depth > 8) return out;
-  for (const name of layers.keys()) {
-    const group = child(layers, name);
+  for (const key of layers.keys()) {
+    const group = child(layers, key);
     if (!isGroup(group)) continue;
+    const vars = child(group, 'vars');
+    const own = isGroup(vars) ? attribute(vars, 'name') : undefined;
+    const name = typeof own === 'string' && own !== '' ? own : key;
     if (!out.has(name)) out.set(name, group);
     layerGroups(group, depth + 1, out);
   }
@@ -149,7 +172,8 @@ function inferredInfo(name: string, cellName: unknown, weights: Map<string, Lazy
       units,
       use_bias: bias !== undefined,
       batch_input_shape: [null, null, kernel.shape[0]],
-      ...(cell === 'gru' && bias ? { reset_after: bias.shape.length === 2 } : {}),
+      // A bias [2, 3u] is reset_after=True's; without a bias the file cannot tell, and Keras's default is True.
+      ...(cell === 'gru' ? { reset_after: bias ? bias.shape.length === 2 : true } : {}),
     },
   };
 }

@@ -31,6 +31,8 @@ export interface LayerInfo {
   config: Record<string, unknown>;
   /** For an RNN layer wrapping a cell: the cell's class and config, which hold the settings. */
   cell?: { className: string; config: Record<string, unknown> };
+  /** Saved by Keras 3, whose activations differ from the engine's (Keras 2's) in one place: hard_sigmoid. */
+  keras3?: boolean;
 }
 
 /** One weight as a reader found it: its dtype as stored, its shape, and its values decoded on demand. */
@@ -111,6 +113,14 @@ export function layerDifferences(layer: LayerInfo, spec: RunSpec): string[] {
   const c = layer.cell?.config ?? layer.config;
   const out: string[] = [];
   if (typeof c.units === 'number' && c.units !== spec.units) out.push(`${label} has units ${c.units}, but the config says units ${spec.units}`);
+  for (const key of ['activation', 'recurrent_activation']) {
+    if (layer.keras3 && activationName(c[key]) === 'hard_sigmoid') {
+      out.push(
+        `${label} has ${key} hard_sigmoid, which Keras 3 computes as relu6(x + 3)/6; the engine's hard_sigmoid is Keras 2's clip(0.2·x + 0.5, 0, 1), ` +
+          'so this layer cannot be reproduced with a built-in cell (write it as equations with "cell": "custom")',
+      );
+    }
+  }
   const act = activationName(c.activation);
   if (act !== undefined && act !== spec.activation) out.push(`${label} has activation ${act}, but the config says activation ${spec.activation}`);
   if (cell !== 'simple_rnn') {
