@@ -118,7 +118,7 @@ describe('trained weights: broken and hostile files are clear errors at the weig
     const bias = new Float32Array(4);
     bias[2] = NaN;
     const file = write('nan.safetensors', safetensorsOf(rnnTensors({ 'rnn.bias_hh_l0': { shape: [4], data: bias } })));
-    await refused({ torch: file }, 'weights.torch', /"bias": entry \[2\] is NaN/);
+    await refused({ torch: file }, 'weights.torch', /"bias" \(rnn\.bias_ih_l0 \+ rnn\.bias_hh_l0\): entry \[2\] is NaN/);
   });
 
   it('bidirectional, proj_size and num_layers > 1 are refused by name', async () => {

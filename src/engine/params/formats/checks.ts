@@ -62,7 +62,8 @@ export function checked(decl: ParamDecl, given: NpyArray | LazyArray, source: st
     assertFinite({ shape: arr.shape, dtype: arr.dtype, data }, source);
   } catch (e) {
     if (!(e instanceof NpyFormatError)) throw e;
-    issues.push(spec.locator.issueAt(path, `${source}: "${name}": ${e.problem}`));
+    const origin = 'origin' in arr && arr.origin ? ` (${arr.origin})` : '';
+    issues.push(spec.locator.issueAt(path, `${source}: "${name}"${origin}: ${e.problem}`));
     return undefined;
   }
   return data;
@@ -134,7 +135,7 @@ export function fromModelLayer(graph: CellGraph, spec: RunSpec, choice: LayerCho
       continue;
     }
     used.add(key);
-    const data = checked(decl, chosen.weights.get(key)!, `${choice.file}: ${info.name}`, at, spec, issues);
+    const data = checked(decl, chosen.weights.get(key)!, info.name ? `${choice.file}: ${info.name}` : choice.file, at, spec, issues);
     if (data) out.set(decl.name, data);
   }
   const unused = [...chosen.weights.keys()].filter((k) => !used.has(k));

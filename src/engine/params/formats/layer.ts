@@ -40,6 +40,8 @@ export interface LazyArray {
   dtype: string;
   shape: number[];
   values(): Float32Array;
+  /** Where it came from when that is not its Keras name (PyTorch: the state-dict key and the mapping), for messages. */
+  origin?: string;
 }
 
 /** A recurrent layer of a model file, with its weights by Keras name (kernel, recurrent_kernel, bias). */

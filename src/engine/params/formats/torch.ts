@@ -45,7 +45,7 @@ export function looksLikeZip(head: Uint8Array): boolean {
 /** A state dict from the bytes of a torch.save zip or a safetensors file. */
 export function readStateDict(bytes: Uint8Array, file: string): StateDict {
   if (looksLikeZip(bytes)) return readTorchZip(bytes, file);
-  if (looksLikeSafetensors(bytes)) return readSafetensors(bytes, file);
+  if (looksLikeSafetensors(bytes) || file.toLowerCase().endsWith('.safetensors')) return readSafetensors(bytes, file);
   if (bytes[0] === 0x80) {
     throw new WeightsFileError(file, 'is a legacy (pre-1.6, non-zip) torch.save file; load it in PyTorch and save it again with torch.save(state_dict, path) (the zip format, the default since PyTorch 1.6) or with safetensors');
   }

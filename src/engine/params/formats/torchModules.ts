@@ -93,6 +93,7 @@ function kerasKernel(w: TorchTensor, cell: RecurrentCell, units: number): LazyAr
   return {
     dtype: w.dtype,
     shape: [cols, rows],
+    origin: `${w.key} [${rows}, ${cols}], transposed${cell === 'gru' ? ', gates r, z, n reordered to z, r, h' : ''}`,
     values: () => {
       const src = w.values();
       const out = new Float32Array(rows * cols);
@@ -113,6 +114,7 @@ function summedBias(bIh: TorchTensor, bHh: TorchTensor): LazyArray {
   return {
     dtype: bIh.dtype,
     shape: [...bIh.shape],
+    origin: `${bIh.key} + ${bHh.key}`,
     values: () => {
       const a = bIh.values();
       const b = bHh.values();
@@ -126,6 +128,7 @@ function kerasGruBias(bIh: TorchTensor, bHh: TorchTensor, units: number): LazyAr
   return {
     dtype: bIh.dtype,
     shape: [2, 3 * units],
+    origin: `rows ${bIh.key}, ${bHh.key}, gates r, z, n reordered to z, r, h`,
     values: () => {
       const out = new Float32Array(6 * units);
       [bIh.values(), bHh.values()].forEach((src, row) => {
