@@ -128,6 +128,12 @@ export function gather(
 ): Float32Array {
   const count = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(count);
+  const contiguous = strides.every((s, axis) => s === shape.slice(axis + 1).reduce((a, b) => a * b, 1) || shape[axis] === 1);
+  if (type.name === 'float32' && littleEndian && contiguous) {
+    // The common case (a state dict's own tensors): one copy of the bytes, at any alignment.
+    new Uint8Array(out.buffer).set(data.subarray(offset * 4, (offset + count) * 4));
+    return out;
+  }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const index = new Array<number>(shape.length).fill(0);
   let at = offset;
