@@ -81,11 +81,13 @@ describe('trained weights: broken and hostile files are clear errors at the weig
     await refused({ keras: write('cut.keras', keras.subarray(0, keras.length - 30)) }, 'weights.keras', /truncated|not a zip archive|Keras/, { cell: 'gru' });
   });
 
-  it('a tensor reaching past its storage, and a storage shorter than it declares', async () => {
+  it('a tensor reaching past its storage, a storage shorter than it declares, an expanded view larger than its storage', async () => {
     const beyond = stateDictPickle([['rnn.weight_ih_l0', tensorPickle('0', 4, 0, [4, 3], [3, 1])]]);
     await refused({ torch: write('beyond.pt', torchZip(beyond, { 0: new Float32Array(4) })) }, 'weights.torch', /reaches element 11, past the end of storage 0 \(4 elements\): the storage is shorter than its tensor/);
     const short = stateDictPickle([['rnn.weight_ih_l0', tensorPickle('0', 12, 0, [4, 3], [3, 1])]]);
     await refused({ torch: write('short.pt', torchZip(short, { 0: new Float32Array(4) })) }, 'weights.torch', /storage 0 declares 12 float32 elements \(48 bytes\), but archive\/data\/0 holds 16 bytes/);
+    const expanded = stateDictPickle([['rnn.weight_ih_l0', tensorPickle('0', 1, 0, [200, 200], [0, 0])]]);
+    await refused({ torch: write('expanded.pt', torchZip(expanded, { 0: new Float32Array(1) })) }, 'weights.torch', /has 40000 elements but its storage 0 only 1/);
   });
 
   it('safetensors: a header pointing outside the file, a header length beyond it, a shape its bytes do not hold', async () => {

@@ -93,6 +93,12 @@ function rebuildTensor(args: unknown[]): TensorRef {
         `past the end of storage ${ref.key} (${ref.numel} elements): the storage is shorter than its tensor`,
     );
   }
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count > ref.numel) {
+    // Only an expanded (stride-0) view holds more elements than its storage; decoding it would allocate more than
+    // the file holds, so it is refused.
+    throw new Error(`a tensor of size (${shape.join(', ')}) has ${count} elements but its storage ${ref.key} only ${ref.numel}: save tensor.contiguous() instead of an expanded view`);
+  }
   return new TensorRef(ref, offset as number, shape, strides);
 }
 
