@@ -134,6 +134,10 @@ describe('trained weights: broken and hostile files are clear errors at the weig
     await refused({ torch: write('proj.safetensors', safetensorsOf(proj)) }, 'weights.torch', /has proj_size > 0/, { cell: 'lstm' });
   });
 
+  it('a Keras Bidirectional layer is refused by name', async () => {
+    await refused({ keras: join(MODELS, 'hostile', 'bidirectional.keras') }, 'weights.keras', /layer "forward_enc" is one direction of the Bidirectional layer "bi"/, { cell: 'lstm', units: 2 });
+  });
+
   it('a module that is not the configured cell, and a prefix that is not there (did you mean)', async () => {
     const file = write('rnn.safetensors', safetensorsOf(rnnTensors()));
     await refused({ torch: file }, 'weights.torch', /layer "rnn" \(nn\.RNN\) maps to cell "simple_rnn", but this config's cell is "lstm"/, { cell: 'lstm' });

@@ -134,11 +134,32 @@ function layerGroups(root: H5Group, depth = 0, out = new Map<string, H5Group>())
   return out;
 }
 
+/** Recurrent layers inside a Bidirectional wrapper, by name → the refusal that names the wrapper. */
+function bidirectionalRefusals(layers: LayerInfo[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const wrapper of layers.filter((l) => l.className === 'Bidirectional')) {
+    for (const key of ['layer', 'backward_layer']) {
+      const inner = wrapper.config[key];
+      const name = isObject(inner) && isObject(inner.config) ? inner.config.name : undefined;
+      if (typeof name === 'string') {
+        out.set(name, `layer "${name}" is one direction of the Bidirectional layer "${wrapper.name}": the engine's cells run forward only, so bidirectional layers are not loaded`);
+      }
+    }
+  }
+  return out;
+}
+
 function keras3Layers(root: H5Group, configured: LayerInfo[] | undefined, fileBytes: number, fail: (p: string) => never): ModelLayer[] {
   const groups = layerGroups(root);
   const out: ModelLayer[] = [];
   const infos = configured?.filter((l) => layerCell(l) !== undefined) ?? [...groups.keys()].map((name) => ({ name, className: '', config: {} }) as LayerInfo);
+  const refusals = bidirectionalRefusals(configured ?? []);
   for (const info of infos) {
+    const refusal = refusals.get(info.name);
+    if (refusal) {
+      out.push({ info, weights: new Map(), refusal });
+      continue;
+    }
     const group = groups.get(info.name);
     const cellGroup = group ? child(group, 'cell') : undefined;
     const vars = isGroup(cellGroup) ? child(cellGroup, 'vars') : group ? child(group, 'vars') : undefined;
@@ -186,8 +207,14 @@ function legacyModel(root: H5Group, modelConfig: unknown, fileBytes: number, fai
   const names = (attribute(group, 'layer_names') as unknown[] | undefined)?.filter((n): n is string => typeof n === 'string') ?? [];
   const infos = configured ?? names.map((name) => ({ name, className: '', config: {} }) as LayerInfo);
   const recurrent: ModelLayer[] = [];
+  const refusals = bidirectionalRefusals(configured ?? []);
   for (const info of infos) {
     if (configured && !layerCell(info)) continue;
+    const refusal = refusals.get(info.name);
+    if (refusal) {
+      recurrent.push({ info, weights: new Map(), refusal });
+      continue;
+    }
     const layerGroup = child(group, info.name);
     if (!isGroup(layerGroup)) continue;
     const weightNames = (attribute(layerGroup, 'weight_names') as unknown[] | undefined)?.filter((n): n is string => typeof n === 'string') ?? [];
