@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { compileSchema } from './compile-schema.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
@@ -39,6 +40,8 @@ const nodeEntries = {
   extension: 'src/extension/extension.ts',
   engineWorker: 'src/extension/engineWorker.ts',
 };
+// The config schema's validators are generated code, compiled here rather than when a process starts.
+compileSchema();
 const builds = [];
 for (const [name, entry] of Object.entries(nodeEntries)) {
   if (!existsSync(join(root, entry))) continue;
@@ -87,7 +90,7 @@ if (unitTests.length) {
 // Host-suite, e2e and bench entries: one bundle per file (the host suite loads its test files by glob).
 const testEntries = production
   ? []
-  : [...listTests(join(root, 'test/host')), ...['test/host/index.ts', 'test/e2e/e2e.ts', 'bench/bench.ts'].map((f) => join(root, f))];
+  : [...listTests(join(root, 'test/host')), ...['test/host/index.ts', 'test/e2e/e2e.ts', 'bench/bench.ts', 'bench/series.ts'].map((f) => join(root, f))];
 for (const file of testEntries) {
   if (!existsSync(file)) continue;
   const rel = relative(root, file).replace(/\.ts$/, '.js');

@@ -13,9 +13,10 @@
 // missing code-server (bash scripts/setup-code-server.sh) or VSIX: nothing is skipped silently.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { applyEdits, modify, type JSONPath } from 'jsonc-parser/lib/esm/main';
+import { repoRoot } from '../unit/helpers/repo';
 import {
   acceptFileDialog,
   clickCodeLens,
@@ -32,9 +33,10 @@ import {
   waitForCodeLens,
   type VsCodeSession,
 } from './codeServer';
+import { deepNetworkViews } from './deepNetwork';
 
 /** dist/test/e2e/e2e.js → the repository root. */
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const REPO_ROOT = repoRoot();
 const VSIX = join(REPO_ROOT, 'rnn-jacobian-lab.vsix');
 const HOST_SUITE = join(REPO_ROOT, 'dist', 'test', 'host', 'index.js');
 const RESULTS_DIR = join(REPO_ROOT, 'test-results');
@@ -342,6 +344,8 @@ async function userPath(): Promise<void> {
       const jacobian = manifest.files.find((f) => f.kind === 'jacobian');
       expect(jacobian && jacobian.shape.join('x') === '4x1x100x100', `the saved Jacobian has shape ${jacobian?.shape.join('x')}, expected 4x1x100x100`);
     });
+
+    await deepNetworkViews({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
 
     await test('start a long run and cancel it from the progress notification: no engine process after 1 s', async () => {
       // 2000 steps of 1024×1024 Jacobians and their spectra: minutes of work, within the memory limit

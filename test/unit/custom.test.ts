@@ -5,12 +5,14 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
-import { UserError, type SourceIssue } from '../../src/engine/errors';
-import { parseConfig } from '../../src/engine/config/validate';
+import type { SourceIssue } from '../../src/engine/errors';
+import { parseRunConfig as parseConfig } from '../../src/engine/runConfig';
 import { parseExpression, ExprError } from '../../src/engine/cells/custom/parse';
 import { forEachBackend } from './helpers/backends';
+import { lineColumn, theOnlyIssue, userIssues } from './helpers/issues';
 import { ACT, finiteDifference, mat, vecKernel, type Mat, type Vec } from './reference/float64';
 import { repoRoot } from './helpers/repo';
+import { assertClose } from './helpers/close';
 
 
 type Json = Record<string, unknown>;
@@ -173,16 +175,6 @@ function gatedStep(p: Record<string, Mat>, hPrev: Vec, mPrev: Vec, x: Vec): { h:
   return { h, m, y, z };
 }
 
-function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: Mat, tol = 1e-5): void {
-  const size = ref.rows * ref.cols;
-  let scale = 1e-12;
-  for (const v of ref.data) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < size; i++) {
-    const e = Math.abs(engine[offset + i] - ref.data[i]);
-    assert.ok(e <= tol * scale, `${label}: entry ${i}: ${engine[offset + i]} vs ${ref.data[i]} (tol ${tol}·${scale})`);
-  }
-}
-
 forEachBackend('custom cells: a cell with concat, slices, row, constants and unary minus against float64', () => {
   for (const method of ['structured', 'autodiff'] as const) {
     it(`trajectory and Jacobians (${method}) equal the float64 step and its finite differences`, async () => {
@@ -262,25 +254,11 @@ function withCustom(change: (block: Block) => void, top: Json = {}): string {
 }
 
 function issuesOf(text: string): SourceIssue[] {
-  try {
-    parseConfig(text, '/tmp/custom-errors.jacobian.json');
-  } catch (e) {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    return e.issues;
-  }
-  assert.fail('expected parseConfig to throw');
+  return userIssues(() => parseConfig(text, '/tmp/custom-errors.jacobian.json'));
 }
 
 function onlyIssue(text: string): SourceIssue {
-  const issues = issuesOf(text);
-  assert.equal(issues.length, 1, `expected one issue, got:\n${issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`);
-  return issues[0];
-}
-
-/** 1-based line and column of an offset, computed independently of the code under test. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: before[before.length - 1].length + 1 };
+  return theOnlyIssue(issuesOf(text));
 }
 
 /**

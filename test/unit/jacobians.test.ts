@@ -3,6 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { forEachBackend } from './helpers/backends';
+import { assertClose, maxAbs } from './helpers/close';
+import { engineReader } from './helpers/network';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, finiteDifference, identityMat, mat, matMul, subMatrix, type Mat, type Vec } from './reference/float64';
 
@@ -56,24 +58,9 @@ async function run(c: Case, method: 'structured' | 'autodiff' = 'structured'): P
 
 /** The engine's inputs, read back from its result, in float64. */
 function engineInputs(r: RunResult, ref: RefCell) {
-  const find = (name: string) => r.arrays.tensors.find((t) => t.name === name)!;
-  const params: Params = {};
-  for (const t of r.arrays.tensors.filter((t) => t.kind === 'param')) {
-    params[t.name] = mat(t.shape[0], t.shape.length > 1 ? t.shape[1] : 1, t.data);
-  }
-  const { timeSteps: T, batchSize: B } = r.report;
-  const x = find('x');
-  const d = x.shape[2];
-  const xs = (t: number, b: number): Vec => Float64Array.from(x.data.subarray(((t - 1) * B + b) * d, ((t - 1) * B + b + 1) * d));
-  const init = (b: number): Named =>
-    Object.fromEntries(
-      ref.states.map((s) => {
-        const st = find(s);
-        const u = st.shape[2];
-        return [s, Float64Array.from(st.data.subarray(b * u, (b + 1) * u))];
-      }),
-    );
-  return { params, T, B, xs, init };
+  const read = engineReader(r);
+  const init = (b: number): Named => Object.fromEntries(ref.states.map((s) => [s, read.initial(s, b)]));
+  return { params: read.params(), T: read.T, B: read.B, xs: read.xs, init };
 }
 
 /** Float64 rollout of one batch element: per step, the previous states and all tensors of the step. */
@@ -134,33 +121,6 @@ function referencePair(ref: RefCell, steps: { prev: Named; x: Vec; out: Named }[
     }
   }
   return result;
-}
-
-function maxAbs(xs: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]));
-  return m;
-}
-
-/** Asserts engine Jacobians [k, b] equal the reference to tol · max|J|. */
-function assertClose(label: string, engine: Float32Array, offset: number, ref: Mat, tol = 1e-5): void {
-  const size = ref.rows * ref.cols;
-  const scale = Math.max(maxAbs(ref.data), 1e-12);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < size; i++) {
-    const e = Math.abs(engine[offset + i] - ref.data[i]);
-    // NaN (a NaN entry, or a read past the end of the engine's array) is the worst error: it fails below.
-    if (Number.isNaN(e)) {
-      [worst, at] = [e, i];
-      break;
-    }
-    if (e > worst) [worst, at] = [e, i];
-  }
-  assert.ok(
-    worst <= tol * scale,
-    `${label}: max |engine − reference| = ${worst.toExponential(3)} at (${Math.floor(at / ref.cols)}, ${at % ref.cols}) > ${tol}·max|J| = ${(tol * scale).toExponential(3)}`,
-  );
 }
 
 forEachBackend('Jacobians equal float64 closed forms', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './helpers/repo';
 import {
   assertFinite,
   decodeNpy,
@@ -16,7 +17,7 @@ import {
 
 // Fixtures are written by real numpy (test/fixtures/npy/make_fixtures.py); their values are formulas of
 // the flat C-order index i, restated here, so decoded numbers are checked against the formula.
-const FIXTURES = resolve(__dirname, '../../../test/fixtures/npy');
+const FIXTURES = join(repoRoot(), 'test/fixtures/npy');
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, name)));
 const decodeFixture = (name: string): NpyArray => decodeNpy(fixture(name), name);
 
@@ -196,7 +197,7 @@ describe('npy: errors', () => {
   it('an unreadable file', () => {
     const path = join(FIXTURES, 'does-not-exist.npy');
     assertNpyError(() => readNpyFile(path), path, 'cannot be read: file not found');
-    assertNpyError(() => readNpyFile(FIXTURES), FIXTURES, 'cannot be read: is a directory, not a file');
+    assertNpyError(() => readNpyFile(FIXTURES), FIXTURES, 'cannot be read: not a regular file (a folder)');
   });
 
   it('assertFinite names the first NaN or infinity by its multi-index', () => {

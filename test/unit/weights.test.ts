@@ -9,14 +9,16 @@ import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { UserError, type SourceIssue } from '../../src/engine/errors';
-import { parseConfig } from '../../src/engine/config/validate';
+import { parseRunConfig as parseConfig } from '../../src/engine/runConfig';
 import { decodeNpy, decodeNpz, encodeNpy, type NpyArray } from '../../src/engine/params/npy';
 import { weightsFiles } from '../../src/engine/params/weights';
 import { forEachBackend } from './helpers/backends';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, identityMat, mat, matMul, subMatrix, type Mat } from './reference/float64';
 import { repoRoot } from './helpers/repo';
-import { onlyIssue, userIssues } from './helpers/issues';
+import { npyWithDescr } from './helpers/npy';
+import { assertClose } from './helpers/close';
+import { runIssues, runOnlyIssue } from './helpers/issues';
 
 
 const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
@@ -58,20 +60,6 @@ const tensor = (r: RunResult, name: string) => {
   assert.ok(t, `no tensor ${name}`);
   return t;
 };
-
-function maxAbs(xs: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]));
-  return m;
-}
-
-function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: ArrayLike<number>, tol: number): void {
-  const scale = Math.max(maxAbs(ref), 1e-12);
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(engine[offset + i] - ref[i]);
-    assert.ok(e <= tol * scale, `${label}: entry ${i}: ${engine[offset + i]} vs ${ref[i]} (|Δ| ${e.toExponential(2)} > ${tol}·${scale.toExponential(2)})`);
-  }
-}
 
 /** The loaded parameters are Keras's arrays, bit for bit. */
 function assertKerasWeights(r: RunResult, model: string): void {
@@ -218,17 +206,6 @@ function assertUnderlines(text: string, issue: SourceIssue, value: string): void
   assert.equal(text.slice(issue.offset, issue.offset + issue.length), value, issue.message);
 }
 
-function npyWithDescr(descr: string, shape: number[], bytes: Uint8Array): Uint8Array {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + bytes.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-  out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(bytes, 10 + header.length);
-  return out;
-}
-
 describe('trained weights: errors say what differs, at the weights key', () => {
   let dir = '';
   before(() => {
@@ -237,7 +214,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('units, activation and recurrentActivation that differ from the layer, each named', async () => {
-    const { text, issues } = await userIssues(replay('lstm', 'lstm', { units: 8, activation: 'relu', recurrentActivation: 'hard_sigmoid' }));
+    const { text, issues } = await runIssues(replay('lstm', 'lstm', { units: 8, activation: 'relu', recurrentActivation: 'hard_sigmoid' }));
     const messages = issues.map((i) => i.message);
     assert.deepEqual(messages.length, 3, messages.join('\n'));
     assert.match(messages[0], /layer "lstm" \(LSTM\) has units 4, but the config says units 8/);
@@ -250,16 +227,16 @@ describe('trained weights: errors say what differs, at the weights key', () => {
   });
 
   it('a layer of another cell, and a GRU with reset_after=False', async () => {
-    const other = await onlyIssue(replay('lstm', 'gru'));
+    const other = await runOnlyIssue(replay('lstm', 'gru'));
     assert.match(other.issue.message, /layer "lstm" \(LSTM\) maps to cell "lstm", but this config's cell is "gru"/);
-    const before = await onlyIssue(replay('gru_reset_before', 'gru'));
+    const before = await runOnlyIssue(replay('gru_reset_before', 'gru'));
     assert.match(before.issue.message, /has reset_after false, but the built-in gru is Keras's reset_after=True GRU/);
   });
 
   it('an unknown layer, with did-you-mean, at "layer"', async () => {
     const config = replay('lstm', 'lstm');
     config.weights = { model: join(MODELS, 'lstm', 'model.json'), layer: 'lstn' };
-    const { text, issue } = await onlyIssue(config);
+    const { text, issue } = await runOnlyIssue(config);
     assert.match(issue.message, /has no layer "lstn"; its layers are x \(InputLayer\), lstm \(LSTM\), head \(Dense\); did you mean "lstm"\?/);
     assertUnderlines(text, issue, '"lstn"');
   });
@@ -267,7 +244,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
   it('an .npz whose arrays do not fit the cell: the shapes named', async () => {
     const config = replay('lstm', 'simple_rnn', { weights: { npz: join(MODELS, 'lstm', 'weights.npz') } });
     delete config.initialState;
-    const { text, issues } = await userIssues(config);
+    const { text, issues } = await runIssues(config);
     assert.equal(issues.length, 3);
     assert.match(issues[0].message, /"kernel" has shape \[3, 16\], but the cell's parameter kernel has shape \[3, 4\] \(cell simple_rnn with units 4, inputDim 3\)/);
     assertUnderlines(text, issues[0], JSON.stringify(join(MODELS, 'lstm', 'weights.npz')));
@@ -278,7 +255,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
     // numpy.savez layout is a zip of .npy files; build one with fflate through our own encoder.
     const k = kerasWeights('lstm');
     writeFileSync(file, zipSync({ 'kernel.npy': encodeNpy(k.get('kernel')!.shape, k.get('kernel')!.data), 'recurent_kernel.npy': encodeNpy(k.get('recurrent_kernel')!.shape, k.get('recurrent_kernel')!.data) }, { level: 0 }));
-    const { issue } = await onlyIssue(replay('lstm', 'lstm', { weights: { npz: file } }));
+    const { issue } = await runOnlyIssue(replay('lstm', 'lstm', { weights: { npz: file } }));
     assert.match(issue.message, /has no array for "recurrent_kernel", "bias"; it holds "kernel", "recurent_kernel"; did you mean "recurent_kernel"\?/);
     assert.equal(issue.path, 'weights.npz');
   });
@@ -291,7 +268,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
     bias[5] = NaN;
     writeFileSync(nanFile, encodeNpy([16], bias));
     const config = replay('lstm', 'lstm', { weights: { files: { kernal: join(MODELS, 'lstm', 'npy', 'kernel.npy'), recurrent_kernel: intFile, bias: nanFile } } });
-    const { text, issues } = await userIssues(config);
+    const { text, issues } = await runIssues(config);
     assert.equal(issues.length, 3, issues.map((i) => i.message).join('\n'));
     const [unknown, dtype, nan] = issues;
     assert.match(unknown.message, /the cell has no parameter "kernal"; its parameters are "kernel", "recurrent_kernel", "bias"; did you mean "kernel"\?/);
@@ -308,11 +285,11 @@ describe('trained weights: errors say what differs, at the weights key', () => {
     truncateSync(join(copy, 'group1-shard1of1.bin'), 100);
     const config = replay('lstm', 'lstm');
     config.weights = { model: join(copy, 'model.json'), layer: 'lstm' };
-    const truncated = await onlyIssue(config);
+    const truncated = await runOnlyIssue(config);
     assert.match(truncated.issue.message, /hold 100 bytes, but its weightsManifest needs 532/);
     assert.equal(truncated.issue.path, 'weights.model');
     rmSync(join(copy, 'group1-shard1of1.bin'));
-    const missing = await onlyIssue(config);
+    const missing = await runOnlyIssue(config);
     assert.match(missing.issue.message, /weight file .*group1-shard1of1\.bin \(named by .*model\.json\) not found/);
   });
 

@@ -10,7 +10,7 @@ import { zipSync } from 'fflate';
 import { WeightsFileError } from '../../src/engine/params/formats/binary';
 import { readStateDict } from '../../src/engine/params/formats/torch';
 import { ZipArchive } from '../../src/engine/params/formats/zip';
-import { onlyIssue } from './helpers/issues';
+import { runOnlyIssue } from './helpers/issues';
 import { repoRoot } from './helpers/repo';
 import { op, pickle, safetensors, safetensorsOf, stateDictPickle, tensorPickle, torchZip } from './helpers/weightFiles';
 
@@ -41,7 +41,7 @@ describe('trained weights: broken and hostile files are clear errors at the weig
 
   /** The run fails with one issue at `path`, located on a line of the config, whose message matches. */
   async function refused(weights: Json, path: string, message: RegExp, extra: Json = {}): Promise<void> {
-    const { issue } = await onlyIssue(config(weights, extra));
+    const { issue } = await runOnlyIssue(config(weights, extra));
     assert.equal(issue.path, path, issue.message);
     assert.ok(issue.line > 1 && issue.column > 1, `located: ${issue.line}:${issue.column}`);
     assert.match(issue.message, message);

@@ -1,23 +1,23 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
-import * as fs from 'node:fs';
 import { initBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
-import { buildCell, builtinTensorNames } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
-import { parseConfig } from '../config/validate';
+import { parseRunConfig, readConfigFile } from '../runConfig';
+import { throwIfAborted } from '../errors';
 import { loadWeightReaders, loadWeightReadersFor } from '../params/weights';
-import { fileIssue, throwIfAborted, UserError } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
-import { initialStates, initParams, inputSeries } from './data';
+import { initialStates, inputSeries } from './data';
+import { buildNetwork, initNetworkParams } from '../network/network';
+import { pairSeries } from '../series/run';
 import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
 import { computeJacobians } from './jacobians';
-import { checkMemory, estimateMemory, formatBytes } from './memory';
+import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
 import { resolvePairs, type ResolvedPair } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
 import { rollout, type Trajectory } from './rollout';
-import { expectedVarTimesFanIn } from './theory';
+import { expectedVarTimesFanIn, variancePolicy } from './theory';
 
 export interface AnalyzeOptions {
   backend?: BackendPreference;
@@ -35,19 +35,10 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeFile(file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError('config', [fileIssue(file, `cannot read the config: ${(e as Error).message}`)]);
-  }
-  return analyzeText(text, file, options);
+  return analyzeText(readConfigFile(file), file, options);
 }
 
-/** Validates a config with the tensor names of its cell known, so `of`/`wrt` typos are config errors. */
-export function parseRunConfig(text: string, file: string): RunSpec {
-  return parseConfig(text, file, { tensorNames: builtinTensorNames });
-}
+export { parseRunConfig };
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
   await loadWeightReadersFor(text); // "cell": "auto" reads the weights file while the config is parsed
@@ -71,14 +62,17 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
 
   progress({ stage: 'build', step: 0, total: 1 });
-  const graph = buildCell(spec);
+  const network = buildNetwork(spec);
+  const graph = network.graph;
+  // Before any per-step list exists: a run too large for its steps is refused here, not by the heap.
+  checkMemory(plannedMemory(graph, spec, method), maxMemoryMB, spec);
   const pairs = resolvePairs(graph, spec);
   const keptBytes = pairs.reduce((s, p) => s + p.occurrences.length * spec.batchSize * p.ofDim * p.wrtDim * 4, 0);
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
 
-  const params = initParams(graph, spec);
+  const { params, trained } = initNetworkParams(network, spec);
   const states0 = initialStates(graph, spec);
   const inputs = inputSeries(graph, spec);
   const t = tf();
@@ -111,7 +105,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length, 0);
     let doneBefore = 0;
     for (const pair of pairs) {
-      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, params, {
+      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, trained, {
         method: pairMethod,
         keep,
         chunkBytes,
@@ -119,6 +113,10 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         onChunk: (done) => progress({ stage: 'jacobians', step: doneBefore + done, total: totalOcc }),
       });
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
+      const seriesStart = performance.now();
+      const seriesContext = { entryVariance: meanEntryVariance(r.report), variance: variancePolicy(graph, trained) };
+      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }, seriesContext));
+      spectralMs += performance.now() - seriesStart;
       doneBefore += pair.occurrences.length;
       spectralMs += r.spectralMs;
       reports.push(r.report);
@@ -143,6 +141,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         backend,
         method: pairMethod,
         diagnostics: spec.diagnostics,
+        ...(spec.layers ? { layers: spec.layers.map((l, i) => ({ name: l.name, cell: l.cell, units: l.units, inputDim: network.specs[i].inputDim, activation: l.activation })) } : {}),
         timings: { buildMs, rolloutMs, jacobianMs, diagnosticsMs: spectralMs, totalMs },
         jacobians: reports,
       },
@@ -152,6 +151,12 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     traj?.dispose();
     paramTensors.forEach((p) => p.dispose());
   }
+}
+
+/** The mean over steps and batch of Var(J_ij) (varTimesFanIn / fan_in). */
+function meanEntryVariance(pair: PairReport): number {
+  const all = pair.steps.flatMap((s) => s.varTimesFanIn);
+  return all.reduce((a, b) => a + b, 0) / all.length / pair.inDim;
 }
 
 interface PairRunOptions {
@@ -168,7 +173,7 @@ async function pairJacobians(
   pair: ResolvedPair,
   traj: Trajectory,
   paramTensors: ReadonlyMap<string, Tensor>,
-  params: ReadonlyMap<string, Float32Array>,
+  trained: ReadonlySet<string>,
   options: PairRunOptions,
 ): Promise<{ report: PairReport; arrays: PairArrays; spectralMs: number }> {
   const B = spec.batchSize;
@@ -236,7 +241,7 @@ async function pairJacobians(
       spectralMs += performance.now() - spectralStart;
     },
   );
-  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, params);
+  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, paramTensors, trained);
   return {
     report: {
       of: pair.request.of,

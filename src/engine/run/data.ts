@@ -30,8 +30,11 @@ export function initParam(decl: ParamDecl, seed: number): Float32Array {
  * (checked against the cell: shapes, dtypes, and for a model layer its class and settings), else drawn
  * from its initializer.
  */
-export function initParams(graph: CellGraph, spec: RunSpec): Map<string, Float32Array> {
-  const loaded = spec.weights ? loadWeights(graph, spec) : new Map<string, Float32Array>();
+export function initParams(
+  graph: CellGraph,
+  spec: RunSpec,
+  loaded: ReadonlyMap<string, Float32Array> = spec.weights ? loadWeights(graph, spec) : new Map<string, Float32Array>(),
+): Map<string, Float32Array> {
   const params = new Map<string, Float32Array>();
   const issues = [];
   for (const decl of graph.params) {
@@ -54,7 +57,7 @@ export function initParams(graph: CellGraph, spec: RunSpec): Map<string, Float32
 
 function loadFile(src: Extract<DataSource, { kind: 'file' }>, spec: RunSpec, expected: number[], what: string): Float32Array {
   try {
-    const arr = readNpyFile(src.file);
+    const arr = readNpyFile(src.file, spec.maxMemoryMB * 2 ** 20);
     const ok = arr.shape.length === expected.length && arr.shape.every((d, i) => d === expected[i]);
     if (!ok) {
       throw new NpyFormatError(src.file, `${what} must have shape [${expected.join(', ')}], the file has [${arr.shape.join(', ')}]`);

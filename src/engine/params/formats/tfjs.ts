@@ -1,6 +1,7 @@
 // TensorFlow.js LayersModel weights: model.json (topology + weightsManifest) as tensorflowjs_converter writes it
 // from Keras, and its .bin shards, decoded by tfjs-core's own io.decodeWeights. Files are read through
 // io/files.ts; the shards' total size is checked against what the manifest needs before they are joined.
+import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { tf, type Tensor } from '../../backend/tf';
 import type { RunSpec, WeightsSpec } from '../../config/spec';
@@ -189,7 +190,7 @@ function readShards(groups: NonNullable<ModelJson['weightsManifest']>, weights: 
         parts.push(readRegularFile(file, { maxBytes: MAX_WEIGHTS_FILE_BYTES, what: 'weight file' }));
       } catch (e) {
         if (!(e instanceof FileReadError)) throw e;
-        const missing = /no such file/.test(e.message);
+        const missing = !existsSync(file);
         throw new WeightsError('input', [
           spec.locator.issueAt(weights.path, missing ? `weight file ${file} (named by ${weights.file}) not found` : `${file}: ${e.message}`),
         ]);
