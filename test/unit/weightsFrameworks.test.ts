@@ -114,7 +114,35 @@ function assertMatchesFramework(r: RunResult, dir: string, meta: Meta): void {
   });
 }
 
-const frameworkModels = (framework: string) => readdirSync(join(MODELS, framework)).sort();
+/** The one-layer models (lstm_2layers has its own test). */
+const frameworkModels = (framework: string) => readdirSync(join(MODELS, framework)).filter((n) => !('layers' in fixture(framework, n).meta)).sort();
+
+/** nn.LSTM(num_layers=2) as a stacked network: each layer from its layerIndex, against PyTorch's own module. */
+async function assertStackedTorch(): Promise<void> {
+  const { dir, meta } = fixture('torch', 'lstm_2layers');
+  const ref = join(dir, 'reference');
+  const layer = (index: number) => ({ cell: 'lstm', units: meta.units, weights: { ...absoluteWeights(dir, meta.weights), layerIndex: index } });
+  const pairs = [
+    { of: 'l0.h@t', wrt: 'l0.h@t-1', ref: 'J_l0h_l0h' },
+    { of: 'l1.h@t', wrt: 'l1.h@t-1', ref: 'J_l1h_l1h' },
+    { of: 'l1.h@t', wrt: 'l0.h@t', ref: 'J_l1h_l0h' },
+    { of: 'l1.h@T', wrt: 'l0.h@0', ref: 'J_l1hT_l0h0' },
+  ];
+  const states = ['l0.h', 'l0.c', 'l1.h', 'l1.c'];
+  const r = await run({
+    layers: [layer(0), layer(1)],
+    inputDim: meta.inputDim,
+    timeSteps: T,
+    batchSize: B,
+    inputs: { file: join(ref, 'x.npy') },
+    initialState: { distribution: 'zeros' },
+    jacobians: pairs.map(({ of, wrt }) => ({ of, wrt })),
+    diagnostics: ['mean'],
+  });
+  const size = B * meta.units;
+  for (const s of states) assertClose(`${s}@1..${T} vs PyTorch`, tensor(r, s).data, size, npy(join(ref, `${s}.npy`)).data, 1e-5);
+  pairs.forEach((pair, i) => assertClose(`${pair.of} wrt ${pair.wrt} vs PyTorch's autograd`, r.arrays.pairs[i]!.jacobians!, 0, npy(join(ref, `${pair.ref}.npy`)).data, 1e-5));
+}
 
 forEachBackend('trained weights from PyTorch and Keras 3 files: the frameworks\' own states and Jacobians', () => {
   for (const name of frameworkModels('torch')) {
@@ -135,6 +163,7 @@ forEachBackend('trained weights from PyTorch and Keras 3 files: the frameworks\'
       assertMatchesFramework(await run(replay(dir, meta, absoluteWeights(dir, meta.weights, file))), dir, meta);
     });
   }
+  it('PyTorch nn.LSTM(num_layers=2): each layer into a layer of a stacked network ("layerIndex"), states and Jacobians PyTorch\'s', assertStackedTorch);
   it('"cell": "auto" takes cell, units and inputDim from the file (PyTorch GRU, Keras 3 LSTM)', async () => {
     for (const [framework, name] of [['torch', 'gru'], ['keras3', 'lstm']] as const) {
       const { dir, meta } = fixture(framework, name);

@@ -123,12 +123,12 @@ describe('trained weights: broken and hostile files are clear errors at the weig
     await refused({ torch: file }, 'weights.torch', /"bias" \(rnn\.bias_ih_l0 \+ rnn\.bias_hh_l0\): entry \[2\] is NaN/);
   });
 
-  it('bidirectional, proj_size and num_layers > 1 are refused by name', async () => {
+  it('bidirectional and proj_size are refused by name; num_layers > 1 without layerIndex says how to load the stack', async () => {
     const t = rnnTensors();
     const reverse = { ...t, 'rnn.weight_ih_l0_reverse': t['rnn.weight_ih_l0'], 'rnn.weight_hh_l0_reverse': t['rnn.weight_hh_l0'] };
     await refused({ torch: write('bi.safetensors', safetensorsOf(reverse)) }, 'weights.torch', /nn\.RNN at "rnn\." is bidirectional \(bidirectional=True\)/);
     const stacked = { ...t, 'rnn.weight_ih_l1': t['rnn.weight_hh_l0'], 'rnn.weight_hh_l1': t['rnn.weight_hh_l0'] };
-    await refused({ torch: write('deep.safetensors', safetensorsOf(stacked)) }, 'weights.torch', /num_layers = 2: stacked recurrent networks are the deep-networks feature, which has not landed yet/);
+    await refused({ torch: write('deep.safetensors', safetensorsOf(stacked)) }, 'weights.torch', /num_layers = 2: load each of its layers into a layer of a stacked network, "layers": \[\{ "cell": …, "units": …, "weights": \{ "torch": …, "prefix": "rnn\.", "layerIndex": 0 \} \}, … up to "layerIndex": 1\]/);
     const f = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
     const proj = { 'rnn.weight_ih_l0': f([16, 3]), 'rnn.weight_hh_l0': f([16, 2]), 'rnn.weight_hr_l0': f([2, 4]) };
     await refused({ torch: write('proj.safetensors', safetensorsOf(proj)) }, 'weights.torch', /has proj_size > 0/, { cell: 'lstm' });

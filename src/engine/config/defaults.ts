@@ -87,7 +87,7 @@ type RawWeights =
   | { model: string; layer?: string }
   | { npz: string }
   | { files: Record<string, string> }
-  | { torch: string; prefix?: string }
+  | { torch: string; prefix?: string; layerIndex?: number }
   | { keras: string; layer?: string };
 
 /** One entry of `layers`. */
@@ -222,7 +222,8 @@ function weightsSpec(raw: RawWeights, configDir: string, prefix = ''): WeightsSp
   if ('npz' in raw) return { kind: 'npz', file: resolve(configDir, raw.npz), path: `${prefix}weights.npz` };
   if ('torch' in raw) {
     const prefixPath = raw.prefix !== undefined ? `${prefix}weights.prefix` : `${prefix}weights.torch`;
-    return { kind: 'torch', file: resolve(configDir, raw.torch), ...(raw.prefix !== undefined ? { prefix: raw.prefix } : {}), path: `${prefix}weights.torch`, prefixPath };
+    const index = raw.layerIndex !== undefined ? { layerIndex: raw.layerIndex, layerIndexPath: `${prefix}weights.layerIndex` } : {};
+    return { kind: 'torch', file: resolve(configDir, raw.torch), ...(raw.prefix !== undefined ? { prefix: raw.prefix } : {}), ...index, path: `${prefix}weights.torch`, prefixPath };
   }
   if ('keras' in raw) {
     const layerPath = raw.layer !== undefined ? `${prefix}weights.layer` : `${prefix}weights.keras`;

@@ -34,7 +34,8 @@ export function loadWeights(graph: CellGraph, spec: RunSpec): Map<string, Float3
         return fromModel(graph, spec, weights);
       case 'torch':
       case 'keras': {
-        const model = located(() => readModelFile(weights.file, weights.kind), spec, weights.path);
+        const options = weights.kind === 'torch' && weights.layerIndex !== undefined ? { layerIndex: weights.layerIndex } : {};
+        const model = located(() => readModelFile(weights.file, weights.kind, options), spec, weights.path);
         const choice = weights.kind === 'torch'
           ? { file: weights.file, name: weights.prefix, key: 'prefix', path: weights.path, choicePath: weights.prefixPath }
           : { file: weights.file, name: weights.layer, key: 'layer', path: weights.path, choicePath: weights.layerPath };

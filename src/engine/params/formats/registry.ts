@@ -13,6 +13,11 @@ import { ZipArchive } from './zip';
 
 export type WeightsConfigKey = 'model' | 'npz' | 'files' | 'torch' | 'keras';
 
+/** What a config adds to reading a model file: the layer of a multi-layer PyTorch module (`layerIndex`). */
+export interface ReadOptions {
+  layerIndex?: number;
+}
+
 export interface WeightFormat {
   id: 'tfjs' | 'npz' | 'npy' | 'torch' | 'safetensors' | 'keras' | 'keras-h5';
   /** In words, for messages and the README. */
@@ -22,7 +27,7 @@ export interface WeightFormat {
   extensions: string[];
   detect(head: Uint8Array, file: string): boolean;
   /** A model file's layers (all, for messages) and its recurrent ones with their weights in Keras layouts. */
-  read?(bytes: Uint8Array, file: string): KerasModel;
+  read?(bytes: Uint8Array, file: string, options?: ReadOptions): KerasModel;
   /** Whether reading needs the HDF5 reader loaded first. */
   needsHdf5?: boolean;
 }
@@ -47,14 +52,17 @@ function requireHdf5(file: string): H5Module {
   return h5;
 }
 
-/** A PyTorch state dict's recurrent modules, each as a Keras-described layer. */
-function torchModel(bytes: Uint8Array, file: string): KerasModel {
+/**
+ * A PyTorch state dict's recurrent modules, each as a Keras-described layer (of a multi-layer module: the layer
+ * `layerIndex`, default 0). A module that cannot be mapped is kept with the reason, which is an error only if chosen.
+ */
+function torchModel(bytes: Uint8Array, file: string, options: ReadOptions = {}): KerasModel {
   const dict = readStateDict(bytes, file);
   const recurrent: ModelLayer[] = [];
   for (const prefix of torchModulePrefixes(dict)) {
-    const layer = torchModule(dict, prefix);
-    if ('problem' in layer) throw new WeightsFileError(file, layer.problem);
-    recurrent.push(layer);
+    const layer = torchModule(dict, prefix, options.layerIndex);
+    const name = prefix.replace(/\.$/, '');
+    recurrent.push('problem' in layer ? { info: { name, className: 'unreadable module', config: {} }, weights: new Map(), refusal: `${file} ${layer.problem}` } : layer);
   }
   return { layers: recurrent.map((l) => l.info), recurrent };
 }
@@ -144,7 +152,7 @@ export function formatsOfKey(key: WeightsConfigKey): WeightFormat[] {
 }
 
 /** Reads a model file named by `key` (torch or keras): its format checked, its layers read. */
-export function readModelFile(file: string, key: WeightsConfigKey): KerasModel {
+export function readModelFile(file: string, key: WeightsConfigKey, options: ReadOptions = {}): KerasModel {
   const bytes = readWeightsFile(file);
   const allowed = formatsOfKey(key);
   // Nothing recognised (a truncated zip loses its directory): the key's own reader says what is wrong.
@@ -153,7 +161,7 @@ export function readModelFile(file: string, key: WeightsConfigKey): KerasModel {
     const found = format ? `it is a ${format.title} file (load it with "${format.configKey}")` : 'its contents are none of the formats read';
     throw new WeightsFileError(file, `"${key}" reads ${allowed.map((f) => f.title).join(' or ')}, but ${found}`);
   }
-  return format.read(bytes, file);
+  return format.read(bytes, file, options);
 }
 
 /** What a weights file holds, for "cell": "auto" and the extension's "New Jacobian Config… from a trained model". */

@@ -24,9 +24,13 @@ export function torchModulePrefixes(dict: StateDict): string[] {
 }
 
 /** The recurrent module under `prefix` (e.g. "encoder.rnn."), as a Keras-described layer. */
-export function torchModule(dict: StateDict, prefix: string): ModelLayer | { problem: string } {
+export function torchModule(dict: StateDict, prefix: string, layerIndex?: number): ModelLayer | { problem: string } {
   const layered = dict.has(`${prefix}weight_ih_l0`);
-  const suffix = layered ? '_l0' : '';
+  if (!layered && layerIndex !== undefined) return { problem: `has a cell module at "${prefix}" (no _l<k> weights), so "layerIndex" does not apply` };
+  const suffix = layered ? `_l${layerIndex ?? 0}` : '';
+  if (layered && !dict.has(`${prefix}weight_ih${suffix}`)) {
+    return { problem: `the module at "${prefix}" has no layer ${layerIndex} (no ${prefix}weight_ih${suffix}; it has ${layerCount(dict, prefix)} layers, indices from 0)` };
+  }
   const wIh = dict.get(`${prefix}weight_ih${suffix}`);
   const wHh = dict.get(`${prefix}weight_hh${suffix}`);
   if (!wIh || !wHh) return { problem: `has no recurrent module at prefix "${prefix}" (no ${prefix}weight_ih_l0 or ${prefix}weight_ih with its weight_hh)` };
@@ -53,7 +57,7 @@ export function torchModule(dict: StateDict, prefix: string): ModelLayer | { pro
     },
   };
   const layer: ModelLayer = { info, weights: new Map() };
-  const refusal = refusalOf(dict, prefix, className, proj !== undefined);
+  const refusal = refusalOf(dict, prefix, className, proj !== undefined, layerIndex);
   if (refusal) layer.refusal = refusal;
   const expected = [GATES[cell] * units, units];
   if (wHh.shape[0] !== expected[0] || (!proj && wHh.shape[1] !== units)) {
@@ -71,17 +75,24 @@ export function torchModule(dict: StateDict, prefix: string): ModelLayer | { pro
   return layer;
 }
 
-function refusalOf(dict: StateDict, prefix: string, className: string, projected: boolean): string | undefined {
+/** How many layers (weight_ih_l0, weight_ih_l1, …) a module has. */
+function layerCount(dict: StateDict, prefix: string): number {
+  let n = 0;
+  while (dict.has(`${prefix}weight_ih_l${n}`)) n++;
+  return n;
+}
+
+function refusalOf(dict: StateDict, prefix: string, className: string, projected: boolean, layerIndex: number | undefined): string | undefined {
   const keys = [...dict.keys()].filter((k) => k.startsWith(prefix));
   if (keys.some((k) => /_reverse$/.test(k))) {
     return `${className} at "${prefix}" is bidirectional (bidirectional=True): the engine's cells run forward only; load one direction as its own module, or use a unidirectional model`;
   }
   if (projected) return `${className} at "${prefix}" has proj_size > 0 (weight_hr_l0): LSTMs with projections are not supported`;
-  const layers = new Set(keys.map((k) => /_l(\d+)$/.exec(k)?.[1]).filter((l) => l !== undefined));
-  if (layers.size > 1) {
+  const layers = layerCount(dict, prefix);
+  if (layers > 1 && layerIndex === undefined) {
     return (
-      `${className} at "${prefix}" has num_layers = ${layers.size}: stacked recurrent networks are the deep-networks feature, which has not landed yet; ` +
-      'only num_layers = 1 loads for now'
+      `${className} at "${prefix}" has num_layers = ${layers}: load each of its layers into a layer of a stacked network, ` +
+      `"layers": [{ "cell": …, "units": …, "weights": { "torch": …, "prefix": "${prefix}", "layerIndex": 0 } }, … up to "layerIndex": ${layers - 1}]`
     );
   }
   return undefined;
