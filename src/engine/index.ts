@@ -7,3 +7,6 @@ export { initBackend, type BackendName } from './backend/backend';
 export { UserError, CancelledError, formatIssue, type SourceIssue } from './errors';
 export type { Report, RunResult, PairArrays, PairReport, StepStats, NamedArray } from './run/report';
 export type { RunSpec } from './config/spec';
+export { inspectWeightsFile, type WeightsFileSummary } from './params/weights';
+export { WeightsFileError } from './params/formats/binary';
+export type { LayerSummary } from './params/formats/layer';

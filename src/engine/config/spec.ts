@@ -85,6 +85,10 @@ export interface CustomCellSpec {
 export type WeightsSpec =
   | { kind: 'model'; file: string; layer?: string; path: string; layerPath: string }
   | { kind: 'npz'; file: string; path: string }
+  /** A PyTorch state dict (torch.save .pt/.pth, or .safetensors); `prefix` picks the module ("encoder.rnn."). */
+  | { kind: 'torch'; file: string; prefix?: string; path: string; prefixPath: string; layerIndex?: number; layerIndexPath?: string }
+  /** A Keras 3 .keras / .weights.h5 or legacy Keras 2 .h5 file; `layer` picks the layer by name. */
+  | { kind: 'keras'; file: string; layer?: string; path: string; layerPath: string }
   | { kind: 'files'; files: { param: string; file: string; path: string }[]; path: string };
 
 /**

@@ -3,6 +3,7 @@ import { selectBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseRunConfig, readConfigFile } from '../runConfig';
+import { loadWeightReaders, loadWeightReadersFor } from '../params/weights';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
@@ -43,6 +44,7 @@ export { parseRunConfig };
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
   options.onProgress?.({ stage: 'validate', step: 0, total: 1 });
+  await loadWeightReadersFor(text); // "cell": "auto" reads the weights file while the config is parsed
   return analyze(parseRunConfig(text, file), options);
 }
 
@@ -55,6 +57,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const log = options.log ?? (() => {});
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
+  await loadWeightReaders(spec.weights);
   const method = options.method ?? spec.method;
   const maxMemoryMB = options.maxMemoryMB ?? spec.maxMemoryMB;
   const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
