@@ -173,7 +173,7 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
         }, kit.runTimeoutMs, 250);
         expect(column.length === 4, 'four steps');
         await poll('the status bar to say ≈ 1', async () => (/var·fan_in (0\.9|1\.0|1\.1)/.test(await statusItem.innerText()) ? true : undefined), 30_000);
-        await tall(page, 1250, async () => {
+        await tall(page, 1700, async () => {
           const linear = await findWebviewFrame(page, '[data-testid="step-row"]');
           await settle(linear);
           await shot('linear', { clip: await cropOf([linear.locator('article.chart-card').nth(0), linear.locator('article.chart-card').nth(1)]) });
