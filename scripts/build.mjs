@@ -118,9 +118,11 @@ if (existsSync(h5wasmDir)) {
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', description: 'h5wasm (node build), copied by scripts/build.mjs' }) + '\n');
 }
 
-// The wasm backend loads its binaries from beside the bundle at run time.
+// The wasm backend loads its binaries from beside the bundle at run time. Not the threaded one: in Node the backend
+// reports no thread support (WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE) and never loads it.
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 mkdirSync(dist, { recursive: true });
-for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+rmSync(join(dist, 'tfjs-backend-wasm-threaded-simd.wasm'), { force: true });
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
   if (existsSync(join(wasmDir, f))) cpSync(join(wasmDir, f), join(dist, f));
 }
