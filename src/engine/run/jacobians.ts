@@ -85,7 +85,7 @@ class StepValues {
 }
 
 /** One chunk of occurrences that share a window length and a perturbation site. */
-interface ChunkTask {
+export interface ChunkTask {
   graph: CellGraph;
   pair: ResolvedPair;
   traj: Trajectory;
@@ -96,7 +96,7 @@ interface ChunkTask {
 }
 
 /** The Jacobian of `of` for a chunk, in structured form (made dense only by the caller, if needed). */
-function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): SJ {
+export function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): SJ {
   const rows = occ.length * traj.B;
   const byName = nodeMap(graph);
   let carried = new Map<string, SJ>();
