@@ -6,6 +6,7 @@ import { analyzeFile, formatIssue, saveRun, UserError } from '../engine';
 import { writeFileAtomic } from '../engine/run/save';
 import { BackendUnavailableError } from '../engine/backend/backend';
 import { formatReport } from './table';
+import { CONTROL_USAGE, ControlArgumentError, controlMain } from './control';
 
 const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu|auto] [--method structured|autodiff] [--quiet]
 
@@ -19,6 +20,7 @@ const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR]
 class ArgumentError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'stabilize' || argv[0] === 'floss') return controlMain(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -73,6 +75,10 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof UserError) {
       for (const issue of e.issues) console.error(`error: ${formatIssue(issue)}`);
+      process.exit(2);
+    }
+    if (e instanceof ControlArgumentError) {
+      console.error(`error: ${e.message}\n\n${CONTROL_USAGE}`);
       process.exit(2);
     }
     if (e instanceof ArgumentError) {

@@ -38,7 +38,7 @@ export function factorShifted(a: ArrayLike<number>, offset: number, n: number, m
       [perm[k], perm[p]] = [perm[p], perm[k]];
     }
     let pr = lu[2 * (k * n + k)];
-    let pi = lu[2 * (k * n + k) + 1];
+    const pi = lu[2 * (k * n + k) + 1];
     if (pr === 0 && pi === 0) lu[2 * (k * n + k)] = pr = tiny;
     const d = pr * pr + pi * pi;
     for (let i = k + 1; i < n; i++) {

@@ -1,0 +1,162 @@
+// The weights a control run hands back, in one folder written beside its target and renamed into place (never
+// over an existing folder unless forced):
+//  - weights.npz: one float32 array per parameter, keyed by its weight name (kernel, recurrent_kernel, bias;
+//    linear_rec/kernel for the seed cell) — what `"weights": { "npz": … }` loads;
+//  - manifest.json: what was done, ρ per kind before/after, and each array's Keras variable path;
+//  - NAME.jacobian.json: the original config pointing at weights.npz, so `analyze` shows the result;
+//  - model.json + group1-shard1of1.bin when the network came from a TensorFlow.js LayersModel: the same model
+//    with the recurrent layer's weights replaced.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { zipSync } from 'fflate';
+import { parse } from 'jsonc-parser/lib/esm/main';
+import { tf, type Tensor } from '../backend/tf';
+import { fileIssue, UserError } from '../errors';
+import { encodeNpy } from '../params/npy';
+import { layerCell, layersOf, weightNameOf } from '../params/weights';
+import type { ControlResult } from './lsc';
+
+export interface ExportOptions {
+  out?: string;
+  force?: boolean;
+}
+
+export interface ExportResult {
+  dir: string;
+  files: string[];
+  config: string;
+}
+
+const KERAS_LAYER: Record<string, string> = { simple_rnn: 'simple_rnn/simple_rnn_cell', lstm: 'lstm/lstm_cell', gru: 'gru/gru_cell' };
+
+/** The folder a result goes to by default: beside the config, `NAME.stabilized` or `NAME.flossed`. */
+export function defaultOutDir(configFile: string, kind: ControlResult['kind']): string {
+  const base = path.basename(configFile).replace(/\.jacobian\.json$|\.json$/, '');
+  return path.join(path.dirname(configFile), `${base}.${kind === 'stabilize' ? 'stabilized' : 'flossed'}`);
+}
+
+export function exportControl(result: ControlResult, configText: string, options: ExportOptions = {}): ExportResult {
+  const { spec, graph } = result.problem;
+  const dir = path.resolve(options.out ?? defaultOutDir(spec.configFile, result.kind));
+  if (fs.existsSync(dir) && !options.force) {
+    throw new UserError('input', [fileIssue(dir, `${dir} already exists; pass --force to replace it, or --out another folder`)]);
+  }
+  const base = path.basename(spec.configFile).replace(/\.jacobian\.json$|\.json$/, '');
+  const configName = `${base}.${result.kind === 'stabilize' ? 'stabilized' : 'flossed'}.jacobian.json`;
+  const files = new Map<string, Uint8Array | string>();
+  const entries: Record<string, Uint8Array> = {};
+  const arrays = graph.params.map((p) => {
+    const key = weightNameOf(p);
+    entries[`${key}.npy`] = encodeNpy(p.shape, result.weights.get(p.name)!);
+    const keras = KERAS_LAYER[graph.cell] ? `${KERAS_LAYER[graph.cell]}/${key}` : key;
+    return { key, shape: p.shape, dtype: 'float32', keras };
+  });
+  files.set('weights.npz', zipSync(entries, { level: 0 }));
+  files.set(configName, newConfig(configText, spec.configFile, dir));
+  if (spec.weights?.kind === 'model') {
+    for (const [name, data] of modelFiles(result, spec.weights.file, spec.weights.layer)) files.set(name, data);
+  }
+  const manifest = {
+    kind: result.kind,
+    source: spec.configFile,
+    cell: graph.cell,
+    units: spec.units,
+    inputDim: spec.inputDim,
+    config: configName,
+    stop: result.loop.stop,
+    steps: result.loop.history.length,
+    bestStep: result.loop.bestStep,
+    quantities: result.quantities,
+    arrays,
+    files: [...files.keys()],
+  };
+  files.set('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+  writeFolder(dir, files);
+  return { dir, files: [...files.keys()], config: path.join(dir, configName) };
+}
+
+/** The original config with its control blocks removed, `weights` pointing at weights.npz, and data paths still valid from `dir`. */
+function newConfig(text: string, configFile: string, dir: string): string {
+  const data = parse(text) as Record<string, unknown>;
+  delete data.stabilize;
+  delete data.floss;
+  data.weights = { npz: 'weights.npz' };
+  const from = path.dirname(path.resolve(configFile));
+  const rebase = (source: unknown) => {
+    if (source && typeof source === 'object' && typeof (source as { file?: unknown }).file === 'string') {
+      const s = source as { file: string };
+      s.file = path.relative(dir, path.resolve(from, s.file)) || '.';
+    }
+  };
+  rebase(data.inputs);
+  rebase(data.initialState);
+  if (data.initialState && typeof data.initialState === 'object') Object.values(data.initialState).forEach(rebase);
+  return JSON.stringify(data, null, 2) + '\n';
+}
+
+/** model.json and one shard: the source model with the recurrent layer's weights replaced by the result's. */
+function modelFiles(result: ControlResult, modelFile: string, layerName: string | undefined): Map<string, Uint8Array | string> {
+  const t = tf();
+  const model = JSON.parse(fs.readFileSync(modelFile, 'utf8')) as {
+    modelTopology: unknown;
+    weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+  };
+  const layer = layerName ?? layersOf(model.modelTopology).find((l) => layerCell(l) !== undefined)!.name;
+  const shards = model.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.resolve(path.dirname(modelFile), p))));
+  const buffer = Buffer.concat(shards);
+  const specs = model.weightsManifest.flatMap((g) => g.weights);
+  const decoded = t.io.decodeWeights(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length), specs as Parameters<typeof t.io.decodeWeights>[1]) as Record<string, Tensor>;
+  try {
+    for (const p of result.problem.graph.params) {
+      const name = weightNameOf(p);
+      const entry = specs.find((s) => {
+        const parts = s.name.split('/');
+        const at = parts.indexOf(layer);
+        const relative = parts.slice(at + 1).join('/');
+        return at >= 0 && (relative === name || relative.endsWith('/' + name));
+      });
+      if (!entry) throw new Error(`internal: ${modelFile} lost the weight for ${name}`);
+      decoded[entry.name].dispose();
+      decoded[entry.name] = t.tensor(result.weights.get(p.name)!, entry.shape);
+    }
+    const ordered = specs.map((s) => ({ name: s.name, tensor: decoded[s.name] }));
+    const encoded = encodeSync(ordered);
+    const json = { ...model, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: encoded.specs }] };
+    return new Map<string, Uint8Array | string>([
+      ['model.json', JSON.stringify(json) + '\n'],
+      ['group1-shard1of1.bin', encoded.data],
+    ]);
+  } finally {
+    Object.values(decoded).forEach((x) => x.dispose());
+  }
+}
+
+/** The weights' bytes in manifest order, each in its own dtype (tfjs's own encodeWeights is async). */
+function encodeSync(weights: { name: string; tensor: Tensor }[]): { data: Uint8Array; specs: { name: string; shape: number[]; dtype: string }[] } {
+  const parts = weights.map((w) => {
+    const values = w.tensor.dataSync() as Float32Array | Int32Array | Uint8Array;
+    return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  });
+  return { data: Buffer.concat(parts), specs: weights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype })) };
+}
+
+/** Writes every file into a fresh sibling folder, then renames it into place (replacing `dir` only when it exists and the caller forced it). */
+function writeFolder(dir: string, files: ReadonlyMap<string, Uint8Array | string>): void {
+  const parent = path.dirname(dir);
+  fs.mkdirSync(parent, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(parent, `.rnn-jacobian-tmp-${path.basename(dir)}-`));
+  try {
+    for (const [name, data] of files) fs.writeFileSync(path.join(staging, name), data);
+    if (fs.existsSync(dir)) {
+      const old = `${staging}.old`;
+      fs.renameSync(dir, old);
+      fs.renameSync(staging, dir);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else {
+      fs.renameSync(staging, dir);
+    }
+  } catch (e) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+}

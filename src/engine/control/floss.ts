@@ -1,0 +1,76 @@
+// Gradient flossing (Engelken, arXiv 2312.17306): drive the first k Lyapunov exponents of the network to a
+// target (0 by default). The exponents come from the standard QR iteration over the transition Jacobians,
+// Q_t R_t = J_t Q_{t-1}, λ_i = mean over steps of log|R_t[i,i]|, with a modified Gram–Schmidt QR written in tfjs
+// ops so that reverse mode runs through it on every backend (tf.linalg.qr frees its intermediates inside tidy
+// loops and works on one matrix at a time).
+import type { Scalar } from '@tensorflow/tfjs-core';
+import { tf, type Tensor, type Tensor3D } from '../backend/tf';
+import { initBackend } from '../backend/backend';
+import { parseRunConfig } from '../run/analyze';
+import { parseFloss, type FlossSpec } from './config';
+import { kindJacobians, type ControlKind } from './kinds';
+import { differentiableTrajectory } from './loss';
+import { runControl, type ControlResult, type ControlRunOptions } from './lsc';
+import type { Objective } from './optimize';
+import { controlProblem, type ControlProblem } from './problem';
+
+/** Q [B, n, k] with orthonormal columns and the diagonal of R [B, k] (positive), by modified Gram–Schmidt. */
+export function gramSchmidt(z: Tensor3D): { q: Tensor3D; rDiag: Tensor } {
+  const t = tf();
+  const [B, , k] = z.shape;
+  const cols = t.split(z, k, 2) as Tensor3D[];
+  const q: Tensor3D[] = [];
+  const r: Tensor[] = [];
+  for (let j = 0; j < k; j++) {
+    let v = cols[j];
+    for (const qi of q) v = t.sub(v, t.mul(qi, t.sum(t.mul(qi, v), 1, true)));
+    const norm = t.sqrt(t.sum(t.square(v), 1, true)); // [B, 1, 1]
+    q.push(t.div(v, norm));
+    r.push(t.reshape(norm, [B, 1]));
+  }
+  return { q: t.concat(q, 2) as Tensor3D, rDiag: t.concat(r, 1) };
+}
+
+/**
+ * The first k Lyapunov exponents (per step, natural log) of each batch element, [B, k], from the transition
+ * Jacobians J [T·B, n, n] (row s·B + b = step s+1, element b); steps before `warmup` only turn the frame.
+ */
+export function lyapunovExponents(j: Tensor3D, T: number, B: number, k: number, warmup: number): Tensor {
+  const t = tf();
+  const n = j.shape[1];
+  let q = t.tile(t.expandDims(t.slice(t.eye(n), [0, 0], [n, k]), 0), [B, 1, 1]) as Tensor3D;
+  const logs: Tensor[] = [];
+  for (let s = 0; s < T; s++) {
+    const js = t.slice(j, [s * B, 0, 0], [B, n, n]);
+    const next = gramSchmidt(t.matMul(js, q) as Tensor3D);
+    q = next.q;
+    if (s >= warmup) logs.push(t.log(next.rDiag));
+  }
+  return t.div(t.addN(logs), logs.length);
+}
+
+export function flossObjective(problem: ControlProblem, block: FlossSpec): Objective {
+  const t = tf();
+  const n = problem.states.reduce((s, name) => s + problem.graph.states.find((x) => x.name === name)!.dim, 0);
+  const k = Math.min(block.exponents, n);
+  const kind: ControlKind = { name: 'time', label: '', rows: problem.states, cols: problem.states, measure: 'radius', target: block.target };
+  return {
+    quantities: Array.from({ length: k }, (_, i) => ({ label: `λ${i + 1}`, target: block.target })),
+    loss: (data, values): Scalar => {
+      const traj = differentiableTrajectory(problem.graph, data, block.timeSteps, block.batchSize);
+      const j = kindJacobians(problem.graph, kind, traj, data.params);
+      const lambda = lyapunovExponents(j, block.timeSteps, block.batchSize, k, block.warmup);
+      const per = t.transpose(lambda).dataSync() as Float32Array; // [k, B]
+      for (let i = 0; i < k; i++) values[i] = per.slice(i * block.batchSize, (i + 1) * block.batchSize);
+      return t.mean(t.square(t.sub(lambda, block.target))) as Scalar;
+    },
+  };
+}
+
+export async function flossText(text: string, file: string, options: ControlRunOptions = {}): Promise<ControlResult> {
+  const spec = parseRunConfig(text, file);
+  const block = parseFloss(spec, text);
+  const backend = await initBackend(options.backend ?? 'auto');
+  const problem = controlProblem(spec, block);
+  return runControl('floss', problem, flossObjective(problem, block), block, options, backend);
+}
