@@ -8,7 +8,9 @@ import { denseEigenvectors, normCotangent, radiusCotangent } from '../../src/eng
 import { controlLoss } from '../../src/engine/control/loss';
 import { controlProblem, stabilizeKinds, stepData } from '../../src/engine/control/problem';
 import { forEachBackend } from './helpers/backends';
-import { measureOf, referenceLoss, type RefProblem } from './reference/control';
+import { measureOf, referenceLoss, referenceLyapunov, type RefProblem } from './reference/control';
+import { flossObjective } from '../../src/engine/control/floss';
+import type { FlossSpec } from '../../src/engine/control/config';
 import { mat } from './reference/float64';
 import { randomVector } from './helpers/random';
 
@@ -97,6 +99,47 @@ forEachBackend('control: gradient of the LSC loss through the engine against flo
         const analytic = gradients.reduce((s, g, i) => s + g.reduce((a, x, k) => a + x * dir[i][k], 0), 0);
         assert.ok(Math.abs(analytic - fd) <= 2e-3 * Math.max(0.1, Math.abs(fd)), `directional derivative ${analytic} vs float64 central differences ${fd}`);
       }
+      t.dispose([value, ...Object.values(grads), ...vars]);
+    });
+  }
+});
+
+forEachBackend('control: flossing — Lyapunov exponents and their gradient through Gram–Schmidt against float64', () => {
+  for (const [qrEvery, throughStates] of [[1, true], [3, true], [3, false]] as const) {
+    it(`simple_rnn tanh, k = 3 of 5, QR every ${qrEvery} step(s), gradient ${throughStates ? 'through the states' : 'with the states as data'}`, () => {
+      const config = { units: 5, inputDim: 2, timeSteps: 9, batchSize: 2, seed: 5, cell: 'simple_rnn', initializers: { recurrentKernel: { name: 'random_normal', stddev: 0.9 } } };
+      const spec = parseConfig(JSON.stringify(config), '/tmp/rnn-jacobian-lab-floss.jacobian.json');
+      const problem = controlProblem(spec, { paramPaths: [], statesPath: 'floss.states' });
+      const block = { exponents: 3, target: 0.1, warmup: 2, qrEvery, throughStates, timeSteps: spec.timeSteps, batchSize: spec.batchSize } as FlossSpec;
+      const objective = flossObjective(problem, block);
+      const data = stepData(problem, 77, spec.batchSize, spec.timeSteps);
+      const t = tf();
+      const names = problem.graph.params.map((p) => p.name);
+      const vars = problem.graph.params.map((p) => t.variable(t.tensor(problem.initial.get(p.name)!, p.shape)));
+      const params = new Map<string, Tensor>(names.map((n, i) => [n, vars[i]]));
+      const values: Float32Array[] = [];
+      const { value, grads } = t.variableGrads(() => objective.loss({ ...data, params }, values), vars);
+      const ref: RefProblem = {
+        cell: 'simple_rnn', activation: spec.activation, recurrentActivation: spec.recurrentActivation,
+        shapes: Object.fromEntries(problem.graph.params.map((p) => [p.name, [p.shape[0], p.shape[1] ?? 1]])),
+        initial: Object.fromEntries(data.initialStates), inputs: data.inputs.get('x')!, T: spec.timeSteps, B: spec.batchSize,
+        kinds: [{ rows: ['h'], cols: ['h'], measure: 'radius', target: 0 }],
+      };
+      const theta = Object.fromEntries(names.map((n) => [n, Float64Array.from(problem.initial.get(n)!)]));
+      const lossAt = (th: Record<string, Float64Array>) => {
+        const l = referenceLyapunov(ref, th, 3, 2, qrEvery, throughStates ? th : theta).flat();
+        return l.reduce((s, x) => s + (x - 0.1) ** 2, 0) / l.length;
+      };
+      const lambdas = referenceLyapunov(ref, theta, 3, 2, qrEvery);
+      for (let i = 0; i < 3; i++) {
+        for (let b = 0; b < 2; b++) assert.ok(Math.abs(values[i][b] - lambdas[b][i]) <= 1e-4, `λ${i + 1}[${b}] ${values[i][b]} vs float64 ${lambdas[b][i]}`);
+      }
+      assert.ok(Math.abs(value.dataSync()[0] - lossAt(theta)) <= 1e-5 * Math.max(1, lossAt(theta)));
+      const dir = names.map((_, i) => randomVector(theta[names[i]].length, 91 + i));
+      const at = (h: number) => Object.fromEntries(names.map((n, i) => [n, theta[n].map((x, k) => x + h * dir[i][k])]));
+      const fd = (lossAt(at(1e-6)) - lossAt(at(-1e-6))) / 2e-6;
+      const analytic = vars.reduce((s, v, i) => s + (grads[v.name] ? (grads[v.name].dataSync() as Float32Array).reduce((a, x, k) => a + x * dir[i][k], 0) : 0), 0);
+      assert.ok(Math.abs(analytic - fd) <= 2e-3 * Math.max(0.01, Math.abs(fd)), `directional derivative ${analytic} vs float64 central differences ${fd}`);
       t.dispose([value, ...Object.values(grads), ...vars]);
     });
   }

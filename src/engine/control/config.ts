@@ -24,6 +24,8 @@ interface CommonControl {
   maxSeconds: number;
   batchSize: number;
   timeSteps: number;
+  /** Whether the gradient follows the parameters' effect on the states too (else states are data). */
+  throughStates: boolean;
 }
 
 export interface StabilizeSpec extends CommonControl {
@@ -37,6 +39,8 @@ export interface FlossSpec extends CommonControl {
   target: number;
   /** Steps run before the exponents are accumulated (the QR frame settles). */
   warmup: number;
+  /** Steps between orthonormalisations of the frame. */
+  qrEvery: number;
 }
 
 export type ControlBlock = 'stabilize' | 'floss';
@@ -84,6 +88,14 @@ class BlockReader {
     return fallback;
   }
 
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.value(key);
+    if (v === undefined) return fallback;
+    if (typeof v === 'boolean') return v;
+    this.issue(key, `must be true or false, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+
   names(key: string): string[] | undefined {
     const v = this.value(key);
     if (v === undefined) return undefined;
@@ -103,7 +115,7 @@ class BlockReader {
   }
 }
 
-function readCommon(r: BlockReader, spec: RunSpec, defaults: { tolerance: number; maxSteps: number }): CommonControl {
+function readCommon(r: BlockReader, spec: RunSpec, defaults: { tolerance: number; maxSteps: number; throughStates: boolean }): CommonControl {
   const params = r.names('params');
   return {
     params,
@@ -117,6 +129,7 @@ function readCommon(r: BlockReader, spec: RunSpec, defaults: { tolerance: number
     maxSeconds: r.number('maxSeconds', 600, { exclusiveMin: 0 }),
     batchSize: r.number('batchSize', spec.batchSize, { min: 1, max: 4096, integer: true }),
     timeSteps: r.number('timeSteps', spec.timeSteps, { min: 1, max: 100000, integer: true }),
+    throughStates: r.boolean('throughStates', defaults.throughStates),
   };
 }
 
@@ -154,12 +167,11 @@ export function parseStabilize(spec: RunSpec, text: string): StabilizeSpec {
   const target = readTarget(r);
   const measure = r.value('measure') ?? 'radius';
   if (measure !== 'radius' && measure !== 'norm') r.issue('measure', `must be "radius" (spectral radius) or "norm" (σ_max), got ${JSON.stringify(measure)}`);
-  const input = r.value('input') ?? false;
-  if (typeof input !== 'boolean') r.issue('input', `must be true or false, got ${JSON.stringify(input)}`);
-  const common = readCommon(r, spec, { tolerance: 0.02, maxSteps: 1000 });
+  const input = r.boolean('input', false);
+  const common = readCommon(r, spec, { tolerance: 0.02, maxSteps: 1000, throughStates: true });
   r.unknownKeys();
   if (r.issues.length) throw new UserError('config', r.issues);
-  return { ...common, target, measure: measure as ControlMeasure, input: input === true };
+  return { ...common, target, measure: measure as ControlMeasure, input };
 }
 
 /** The `floss` block (all defaults when the config has none). */
@@ -168,8 +180,9 @@ export function parseFloss(spec: RunSpec, text: string): FlossSpec {
   const target = r.number('target', 0, {});
   const warmup = r.number('warmup', 0, { min: 0, integer: true });
   const exponents = r.number('exponents', 1, { min: 1, integer: true });
-  const common = readCommon(r, spec, { tolerance: 0.01, maxSteps: 1000 });
+  const qrEvery = r.number('qrEvery', 1, { min: 1, max: 100, integer: true });
+  const common = readCommon(r, spec, { tolerance: 0.01, maxSteps: 1000, throughStates: false });
   r.unknownKeys();
   if (r.issues.length) throw new UserError('config', r.issues);
-  return { ...common, target, warmup, exponents };
+  return { ...common, target, warmup, exponents, qrEvery };
 }

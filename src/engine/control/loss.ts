@@ -61,6 +61,20 @@ export interface LossParts {
   values: Float32Array[];
 }
 
+/**
+ * The trajectory the Jacobians are evaluated on. `throughStates`: the gradient also follows how the parameters
+ * moved the states (what a GradientTape around the whole rollout gives); otherwise the states are taken as data
+ * and only the Jacobian's own dependence on the parameters is differentiated — in a chaotic network the states'
+ * sensitivity grows like e^{λ₁t} and would drown the gradient.
+ */
+export function controlTrajectory(graph: CellGraph, data: RolloutInputs, T: number, B: number, throughStates: boolean): Trajectory {
+  if (throughStates) return differentiableTrajectory(graph, data, T, B);
+  const t = tf();
+  // New tensors from the values: the tape has no path from them back to the parameters.
+  const frozen = new Map([...data.params].map(([name, p]) => [name, t.tensor(p.dataSync(), p.shape, p.dtype)]));
+  return differentiableTrajectory(graph, { ...data, params: frozen }, T, B);
+}
+
 /** Mean over kinds of mean((ρ − target)²); `parts` receives the measured values. */
 export function controlLoss(
   graph: CellGraph,
@@ -69,9 +83,10 @@ export function controlLoss(
   T: number,
   B: number,
   parts: LossParts,
+  throughStates = true,
 ): Scalar {
   const t = tf();
-  const traj = differentiableTrajectory(graph, data, T, B);
+  const traj = controlTrajectory(graph, data, T, B, throughStates);
   const perKind = kinds.map((kind, k) => {
     const j = kindJacobians(graph, kind, traj, data.params);
     const rho = spectralMeasure(j, kind.measure, (v) => (parts.values[k] = v));

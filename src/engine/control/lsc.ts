@@ -36,10 +36,10 @@ export interface ControlResult {
   weights: Map<string, Float32Array>;
 }
 
-export function lscObjective(problem: ControlProblem, kinds: ControlKind[], options: Pick<StabilizeSpec, 'batchSize' | 'timeSteps'>): Objective {
+export function lscObjective(problem: ControlProblem, kinds: ControlKind[], options: Pick<StabilizeSpec, 'batchSize' | 'timeSteps' | 'throughStates'>): Objective {
   return {
     quantities: kinds.map((k) => ({ label: k.label, target: k.target })),
-    loss: (data, values) => controlLoss(problem.graph, kinds, data, options.timeSteps, options.batchSize, { values }),
+    loss: (data, values) => controlLoss(problem.graph, kinds, data, options.timeSteps, options.batchSize, { values }, options.throughStates),
   };
 }
 

@@ -40,7 +40,10 @@ export type StopReason = 'converged' | 'maxSteps' | 'maxSeconds' | 'cancelled';
 export interface LoopResult {
   history: StepRecord[];
   stop: StopReason;
-  /** Parameters (graph names → values) of the step whose medians were nearest their targets. */
+  /**
+   * Parameters (graph names → values): on convergence those that closed the run within tolerance, else those of
+   * the step whose medians were nearest their targets (moving average of the worst deviation).
+   */
   best: Map<string, Float32Array>;
   bestStep: number;
   msPerStep: number;
@@ -78,6 +81,7 @@ export async function optimize(problem: ControlProblem, objective: Objective, op
   let best = snapshot(params);
   let bestStep = 0;
   let bestWorst = Infinity;
+  let smoothed = Infinity;
   let inTolerance = 0;
   let stop: StopReason = 'maxSteps';
   try {
@@ -97,9 +101,13 @@ export async function optimize(problem: ControlProblem, objective: Objective, op
       const record = { step, loss, medians, seconds: (performance.now() - started) / 1000 };
       history.push(record);
       options.onStep?.(record);
-      if (worst < bestWorst) [best, bestStep, bestWorst] = [before, step, worst];
+      // Best by a moving average of the worst deviation: one lucky batch does not pick the weights.
+      smoothed = step === 1 ? worst : 0.8 * smoothed + 0.2 * worst;
+      if (smoothed < bestWorst) [best, bestStep, bestWorst] = [before, step, smoothed];
       inTolerance = worst <= options.tolerance ? inTolerance + 1 : 0;
       if (inTolerance >= options.patience) {
+        // The last weights measured closed a run of `patience` steps within tolerance: those are kept.
+        [best, bestStep] = [before, step];
         stop = 'converged';
         break;
       }

@@ -1,7 +1,7 @@
 // Float64 reference of the LSC loss: the reference cells' rollout and closed-form Jacobians, the joint blocks
 // assembled by hand, and ρ / σ_max from ml-matrix's full eigen- and singular-value decompositions (nothing of
 // the engine's eigen code). Central differences of this loss check the engine's gradient.
-import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { refCell } from './cells';
 import { mat, type Mat, type Vec } from './float64';
 
@@ -36,11 +36,17 @@ export function measureOf(m: Mat, measure: 'radius' | 'norm'): number {
   return Math.max(...e.realEigenvalues.map((re, i) => Math.hypot(re, e.imaginaryEigenvalues[i])));
 }
 
-/** Per kind, ρ of every step and batch element (row k·B + b), in float64. */
-export function referenceMeasures(p: RefProblem, params: Record<string, Float64Array>): number[][] {
+/**
+ * Per kind, its Jacobian at every step and batch element (index k·B + b = step k+1, element b), in float64.
+ * The rollout runs with `statesAt` (default: the same parameters).
+ */
+export function referenceKindMatrices(p: RefProblem, params: Record<string, Float64Array>, statesAt = params): Mat[][] {
   const ref = refCell(p.cell, p.activation, p.recurrentActivation);
-  const P = Object.fromEntries(Object.entries(p.shapes).map(([name, [r, c]]) => [name, mat(r, c, params[name])]));
-  const out: number[][] = p.kinds.map(() => new Array<number>(p.T * p.B));
+  const asMats = (values: Record<string, Float64Array>) => Object.fromEntries(Object.entries(p.shapes).map(([name, [r, c]]) => [name, mat(r, c, values[name])]));
+  const P = asMats(params);
+  // The trajectory from `statesAt` (states taken as data), the Jacobian formulas with `params`.
+  const S = asMats(statesAt);
+  const out: Mat[][] = p.kinds.map(() => new Array<Mat>(p.T * p.B));
   for (let b = 0; b < p.B; b++) {
     let prev: Record<string, Vec> = Object.fromEntries(
       ref.states.map((s) => {
@@ -51,16 +57,59 @@ export function referenceMeasures(p: RefProblem, params: Record<string, Float64A
     const d = p.inputs.length / (p.T * p.B);
     for (let t = 1; t <= p.T; t++) {
       const x = Float64Array.from(p.inputs.subarray(((t - 1) * p.B + b) * d, ((t - 1) * p.B + b + 1) * d));
-      const values = ref.step(P, prev, x);
+      const values = ref.step(S, prev, x);
       const jac = ref.jacobians(P, prev, x, values);
       p.kinds.forEach((k, ki) => {
-        const blocks = k.rows.map((r) => k.cols.map((c) => jac[`${r}|${c === 'x' ? 'x' : `${c}_prev`}`]));
-        out[ki][(t - 1) * p.B + b] = measureOf(joinBlocks(blocks), k.measure);
+        out[ki][(t - 1) * p.B + b] = joinBlocks(k.rows.map((r) => k.cols.map((c) => jac[`${r}|${c === 'x' ? 'x' : `${c}_prev`}`])));
       });
       prev = Object.fromEntries(ref.states.map((s) => [s, values[s]]));
     }
   }
   return out;
+}
+
+/** Per kind, ρ (or σ_max) of every step and batch element. */
+export function referenceMeasures(p: RefProblem, params: Record<string, Float64Array>): number[][] {
+  return referenceKindMatrices(p, params).map((ms, k) => ms.map((m) => measureOf(m, p.kinds[k].measure)));
+}
+
+/**
+ * The first k Lyapunov exponents of batch element b from kind 0's Jacobians ([k] per element, [B][k]): the QR
+ * iteration with ml-matrix's Householder QR, orthonormalising every `qrEvery` steps, counting steps after `warmup`.
+ */
+export function referenceLyapunov(
+  p: RefProblem,
+  params: Record<string, Float64Array>,
+  k: number,
+  warmup: number,
+  qrEvery: number,
+  statesAt = params,
+): number[][] {
+  const js = referenceKindMatrices(p, params, statesAt)[0];
+  const n = js[0].rows;
+  return Array.from({ length: p.B }, (_, b) => {
+    let q = new Matrix(n, k);
+    for (let i = 0; i < k; i++) q.set(i, i, 1);
+    const sums = new Array<number>(k).fill(0);
+    let counted = 0;
+    for (let s = 0; s < p.T; ) {
+      const end = Math.min(p.T, s + qrEvery, s < warmup ? warmup : p.T);
+      let z = q;
+      for (let u = s; u < end; u++) {
+        const j = js[u * p.B + b];
+        z = new Matrix(Array.from({ length: n }, (_, i) => Array.from(j.data.subarray(i * n, (i + 1) * n)))).mmul(z);
+      }
+      const qr = new QrDecomposition(z);
+      q = qr.orthogonalMatrix.subMatrix(0, n - 1, 0, k - 1);
+      const r = qr.upperTriangularMatrix;
+      if (s >= warmup) {
+        for (let i = 0; i < k; i++) sums[i] += Math.log(Math.abs(r.get(i, i)));
+        counted += end - s;
+      }
+      s = end;
+    }
+    return sums.map((x) => x / counted);
+  });
 }
 
 /** The LSC loss: mean over kinds of mean((ρ − target)²). */

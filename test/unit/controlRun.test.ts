@@ -1,0 +1,163 @@
+// Control runs end to end on small networks: LSC converges within a step budget for every built-in cell and both
+// targets; the weights handed back load into the engine (npz, the new config, a LayersModel) and give the reported
+// ρ; folders are never overwritten without force; the config blocks' errors are located.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { analyzeFile, parseConfig, UserError } from '../../src/engine';
+import { initBackend } from '../../src/engine/backend/backend';
+import { exportControl } from '../../src/engine/control/export';
+import { flossText } from '../../src/engine/control/floss';
+import { lscObjective, stabilizeText, type ControlResult } from '../../src/engine/control/lsc';
+import { measureAt, median } from '../../src/engine/control/optimize';
+import { controlProblem, stabilizeKinds, stepData } from '../../src/engine/control/problem';
+import { parseStabilize } from '../../src/engine/control/config';
+import { repoRoot } from './helpers/repo';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-jacobian-control-'));
+
+function lscConfig(cell: string, target: number, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ cell, units: 8, inputDim: 3, seed: 2, timeSteps: 8, batchSize: 8, stabilize: { target, learningRate: 0.02, maxSteps: 500, ...extra } }, null, 2);
+}
+
+/** Re-measures exported weights through the new config: ρ per kind on the config's own data. */
+function remeasure(configFile: string, stabilizeText: string): number[] {
+  const text = fs.readFileSync(configFile, 'utf8');
+  const spec = parseConfig(text, configFile);
+  const block = parseStabilize(spec, stabilizeText);
+  const problem = controlProblem(spec, block);
+  const objective = lscObjective(problem, stabilizeKinds(problem, block), block);
+  return measureAt(problem, objective, problem.initial, stepData(problem, spec.seed, block.batchSize, block.timeSteps)).medians;
+}
+
+describe('control: LSC converges on small networks (default backend)', function () {
+  before(async () => {
+    await initBackend('auto');
+  });
+  for (const cell of ['seed', 'simple_rnn', 'lstm', 'gru']) {
+    for (const target of [1, 0.5]) {
+      it(`${cell}, target ${target}: within 0.02 for 20 consecutive steps within 500 steps; ρ before/after reported`, async () => {
+        const dir = tmp();
+        const file = path.join(dir, `${cell}.jacobian.json`);
+        const text = lscConfig(cell, target);
+        fs.writeFileSync(file, text);
+        const r = await stabilizeText(text, file);
+        assert.equal(r.loop.stop, 'converged', `stopped by ${r.loop.stop} after ${r.loop.history.length} steps`);
+        const last20 = r.loop.history.slice(-20);
+        assert.ok(last20.every((s) => Math.abs(s.medians[0] - target) <= 0.02), 'the last 20 steps are within tolerance');
+        const q = r.quantities[0];
+        // The config's own data is a sample of 8 × 8 Jacobians of size 8 (16 for the LSTM): its median is noisier than the tolerance.
+        assert.ok(Math.abs(q.after - target) <= 0.05, `after: ρ ${q.after} for target ${target}`);
+        assert.ok(Math.abs(q.after - target) < Math.abs(q.before - target) || Math.abs(q.before - target) <= 0.05);
+        fs.rmSync(dir, { recursive: true, force: true });
+      });
+    }
+  }
+});
+
+describe('control: the weights handed back', function () {
+  let dir: string;
+  let result: ControlResult;
+  let text: string;
+  before(async () => {
+    await initBackend('auto');
+    dir = tmp();
+    text = lscConfig('lstm', 0.5, { maxSteps: 40 });
+    fs.writeFileSync(path.join(dir, 'lstm.jacobian.json'), text);
+    result = await stabilizeText(text, path.join(dir, 'lstm.jacobian.json'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('npz + manifest + a new config, which loads back and gives the reported ρ', () => {
+    const out = exportControl(result, text);
+    assert.equal(out.dir, path.join(dir, 'lstm.stabilized'));
+    assert.deepEqual(new Set(fs.readdirSync(out.dir)), new Set(['weights.npz', 'manifest.json', 'lstm.stabilized.jacobian.json']));
+    const manifest = JSON.parse(fs.readFileSync(path.join(out.dir, 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.arrays.map((a: { keras: string }) => a.keras), ['lstm/lstm_cell/kernel', 'lstm/lstm_cell/recurrent_kernel', 'lstm/lstm_cell/bias']);
+    const config = JSON.parse(fs.readFileSync(out.config, 'utf8'));
+    assert.deepEqual(config.weights, { npz: 'weights.npz' });
+    assert.equal(config.stabilize, undefined);
+    const again = remeasure(out.config, text);
+    assert.ok(Math.abs(again[0] - result.quantities[0].after) <= 1e-6, `re-measured ${again[0]} vs reported ${result.quantities[0].after}`);
+  });
+
+  it('an existing folder is kept without force, replaced with it; nothing half-written is left', () => {
+    const target = path.join(dir, 'again');
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'mine.txt'), 'keep');
+    assert.throws(() => exportControl(result, text, { out: target }), (e: unknown) => e instanceof UserError && /already exists; pass --force/.test(e.message));
+    assert.deepEqual(fs.readdirSync(target), ['mine.txt']);
+    exportControl(result, text, { out: target, force: true });
+    assert.ok(fs.existsSync(path.join(target, 'weights.npz')) && !fs.existsSync(path.join(target, 'mine.txt')));
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('tmp')), []);
+  });
+
+  it('analyze on the new config shows the stabilised ρ (single-state cell)', async () => {
+    const d = tmp();
+    const t = lscConfig('simple_rnn', 0.5, { maxSteps: 60 });
+    const file = path.join(d, 'srnn.jacobian.json');
+    fs.writeFileSync(file, t);
+    const r = await stabilizeText(t, file);
+    const out = exportControl(r, t);
+    const analyzed = await analyzeFile(out.config);
+    const radii = analyzed.report.jacobians[0].steps.flatMap((s) => s.spectralRadius!);
+    assert.ok(Math.abs(median(radii) - r.quantities[0].after) <= 1e-5, `analyze: ${median(radii)} vs reported ${r.quantities[0].after}`);
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('a network from a TensorFlow.js LayersModel comes back as one (model.json + shard) that loads and gives the reported ρ', async () => {
+    const d = tmp();
+    const model = path.join(repoRoot(), 'test/fixtures/models/lstm/model.json');
+    const base = { cell: 'lstm', units: 4, inputDim: 3, seed: 0, timeSteps: 10, batchSize: 4, initialState: { distribution: 'zeros' } };
+    const t = JSON.stringify({ ...base, weights: { model, layer: 'lstm' }, stabilize: { target: 0.5, maxSteps: 15 } });
+    const file = path.join(d, 'trained.jacobian.json');
+    fs.writeFileSync(file, t);
+    const r = await stabilizeText(t, file);
+    const out = exportControl(r, t);
+    assert.ok(fs.existsSync(path.join(out.dir, 'model.json')) && fs.existsSync(path.join(out.dir, 'group1-shard1of1.bin')));
+    const viaModel = path.join(out.dir, 'via-model.jacobian.json');
+    fs.writeFileSync(viaModel, JSON.stringify({ ...base, weights: { model: 'model.json', layer: 'lstm' } }));
+    const again = remeasure(viaModel, t);
+    assert.ok(Math.abs(again[0] - r.quantities[0].after) <= 1e-6, `LayersModel: ${again[0]} vs reported ${r.quantities[0].after}`);
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('control: config blocks', () => {
+  it('every problem of a stabilize block is reported at once, at its line:column', () => {
+    const text = '{\n  "cell": "gru", "units": 4, "inputDim": 2,\n  "stabilize": {\n    "learningRate": -1,\n    "target": "big",\n    "bogus": 1\n  }\n}\n';
+    const spec = parseConfig(text, '/tmp/blocks.jacobian.json');
+    assert.throws(
+      () => parseStabilize(spec, text),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError);
+        const at = e.issues.map((i) => `${i.path}@${i.line}`).sort();
+        assert.deepEqual(at, ['stabilize.bogus@6', 'stabilize.learningRate@4', 'stabilize.target@5']);
+        return true;
+      },
+    );
+  });
+  it('unknown parameters and states name the cell\'s own', async () => {
+    const text = JSON.stringify({ cell: 'lstm', units: 4, inputDim: 2, stabilize: { params: ['kernal'], states: ['q'] } });
+    await assert.rejects(stabilizeText(text, '/tmp/p.jacobian.json'), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /no parameter "kernal"; its parameters are kernel, recurrent_kernel, bias/);
+      assert.match(e.message, /no state "q"; its states are h, c/);
+      return true;
+    });
+  });
+});
+
+describe('control: flossing converges on a small chaotic network (default backend)', function () {
+  it('tanh, n = 16, gain 2: the top 4 Lyapunov exponents within 0.02 of 0', async () => {
+    const text = JSON.stringify({
+      cell: 'simple_rnn', units: 16, inputDim: 1, useBias: false, seed: 3, timeSteps: 60, batchSize: 4,
+      initializers: { recurrentKernel: { name: 'random_normal', stddev: 0.5 } }, inputs: { distribution: 'zeros' },
+      floss: { exponents: 4, warmup: 20, qrEvery: 5, learningRate: 0.005, tolerance: 0.02, patience: 10, maxSteps: 400, params: ['recurrent_kernel'] },
+    });
+    const r = await flossText(text, '/tmp/floss.jacobian.json');
+    assert.ok(r.quantities[0].before > 0.05, `the network starts chaotic: λ1 = ${r.quantities[0].before}`);
+    assert.equal(r.loop.stop, 'converged', `stopped by ${r.loop.stop}; last medians ${r.loop.history.at(-1)!.medians}`);
+  });
+});
