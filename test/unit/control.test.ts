@@ -10,6 +10,7 @@ import { controlProblem, stabilizeKinds, stepData } from '../../src/engine/contr
 import { forEachBackend } from './helpers/backends';
 import { measureOf, referenceLoss, referenceLyapunov, type RefProblem } from './reference/control';
 import { flossObjective } from '../../src/engine/control/floss';
+import { krylovEigenvectors } from '../../src/engine/control/krylov';
 import type { FlossSpec } from '../../src/engine/control/config';
 import { mat } from './reference/float64';
 import { randomVector } from './helpers/random';
@@ -143,4 +144,24 @@ forEachBackend('control: flossing — Lyapunov exponents and their gradient thro
       t.dispose([value, ...Object.values(grads), ...vars]);
     });
   }
+});
+
+describe('control: Krylov eigenvector source against the dense one (float64)', () => {
+  it('same ρ and cotangent on random matrices and on LSTM-like block matrices; counts its fallbacks', () => {
+    const source = krylovEigenvectors();
+    for (const n of [6, 30, 80]) {
+      for (let trial = 0; trial < 4; trial++) {
+        const a = randomVector(n * n, 500 + n + trial).map((x) => x / Math.sqrt(n));
+        // Every other trial: a dominant real eigenvalue (a rank-one bump), the rest: a disc-like random spectrum.
+        if (trial % 2) for (let i = 0; i < n; i++) a[i * n + i] += i === 0 ? 1.5 : 0;
+        const dense = radiusCotangent(denseEigenvectors.dominant(a, 0, n), n);
+        const krylov = radiusCotangent(source.dominant(a, 0, n), n);
+        assert.ok(Math.abs(dense.value - krylov.value) <= 1e-8 * dense.value, `ρ ${krylov.value} vs dense ${dense.value} (n ${n})`);
+        const worst = dense.cotangent.reduce((m, g, i) => Math.max(m, Math.abs(g - krylov.cotangent[i])), 0);
+        const scale = dense.cotangent.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+        assert.ok(worst <= 1e-5 * scale, `cotangent differs by ${worst} (scale ${scale}, n ${n})`);
+      }
+    }
+    assert.equal(source.calls, 12);
+  });
 });

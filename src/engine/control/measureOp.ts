@@ -4,14 +4,18 @@
 // parameters in one vector–Jacobian product — no Jacobian entry is differentiated on its own.
 import type { GradSaveFunc } from '@tensorflow/tfjs-core';
 import { tf, type Tensor, type Tensor1D, type Tensor3D } from '../backend/tf';
-import { denseEigenvectors, normCotangent, radiusCotangent, type ControlMeasure, type EigenvectorSource } from './dominant';
+import { normCotangent, radiusCotangent, type ControlMeasure, type EigenvectorSource } from './dominant';
+import { krylovEigenvectors } from './krylov';
+
+/** The eigenvector source of every control run: Krylov, with the dense route as its fallback (counted). */
+export const controlEigenvectors = krylovEigenvectors();
 
 /** ρ (or σ_max) of every matrix of J [M, out, in]; `seen` receives the values (for reports and stopping). */
 export function spectralMeasure(
   j: Tensor3D,
   measure: ControlMeasure,
   seen?: (values: Float32Array) => void,
-  source: EigenvectorSource = denseEigenvectors,
+  source: EigenvectorSource = controlEigenvectors,
 ): Tensor1D {
   const t = tf();
   const op = t.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
