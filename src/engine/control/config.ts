@@ -5,11 +5,12 @@ import { parse } from 'jsonc-parser/lib/esm/main';
 import type { RunSpec } from '../config/spec';
 import { UserError, type SourceIssue } from '../errors';
 import type { ControlMeasure } from './dominant';
+import type { EigenvectorMethod } from './measureOp';
 
 /** A target per kind; `unbalanced` is the paper's split T/(T+L) for time, L/(T+L) for depth and input. */
 export type TargetSpec = number | 'unbalanced' | { time?: number; input?: number };
 
-interface CommonControl {
+export interface CommonControl {
   /** Trainable parameters by weight name; undefined: all. */
   params?: string[];
   /** Their JSON paths, for located errors once the cell's parameters are known. */
@@ -32,6 +33,8 @@ export interface StabilizeSpec extends CommonControl {
   target: TargetSpec;
   measure: ControlMeasure;
   input: boolean;
+  /** Where the dominant eigenvectors come from: dense (exact, O(n³) per matrix) or batched Arnoldi. */
+  eigenvectors: EigenvectorMethod;
 }
 
 export interface FlossSpec extends CommonControl {
@@ -168,10 +171,12 @@ export function parseStabilize(spec: RunSpec, text: string): StabilizeSpec {
   const measure = r.value('measure') ?? 'radius';
   if (measure !== 'radius' && measure !== 'norm') r.issue('measure', `must be "radius" (spectral radius) or "norm" (σ_max), got ${JSON.stringify(measure)}`);
   const input = r.boolean('input', false);
+  const eigenvectors = r.value('eigenvectors') ?? 'dense';
+  if (eigenvectors !== 'dense' && eigenvectors !== 'krylov') r.issue('eigenvectors', `must be "dense" or "krylov", got ${JSON.stringify(eigenvectors)}`);
   const common = readCommon(r, spec, { tolerance: 0.02, maxSteps: 1000, throughStates: true });
   r.unknownKeys();
   if (r.issues.length) throw new UserError('config', r.issues);
-  return { ...common, target, measure: measure as ControlMeasure, input };
+  return { ...common, target, measure: measure as ControlMeasure, input, eigenvectors: eigenvectors as EigenvectorMethod };
 }
 
 /** The `floss` block (all defaults when the config has none). */

@@ -1,11 +1,14 @@
-// Krylov source of the dominant eigenpair: Arnoldi on J (right vector) and on Jᵀ (left vector), O(m·n²) per
-// matrix instead of the dense route's O(n³) Hessenberg QR and complex LU. The Ritz pair of largest modulus is
-// accepted only when its residual ‖Jx − θx‖ = |h_{m+1,m}|·|y_m| is below `tol`·|θ|; otherwise Arnoldi restarts
-// from the Ritz vector, and after `restarts` tries the dense source answers (counted in `fallbacks`), so the
-// result is always a converged eigenpair.
+// Krylov source of the dominant eigenpairs of a batch of Jacobians: Arnoldi on every J (right vectors) and every
+// Jᵀ (left vectors) at once, the matrix–vector products and Gram–Schmidt as batched tfjs matmuls on the backend;
+// then per matrix, in float64, the small Hessenberg problem (eigenvalues, inverse iteration for the Ritz vector).
+// O(m·n²) per matrix on the backend instead of the dense route's O(n³) Hessenberg QR and complex LU in JS.
+// A Ritz pair is accepted only when its residual ‖Jx − θx‖ = h_{m+1,m}·|y_m| is within `tol`·|θ|; the others
+// restart from their Ritz vector, and after `restarts` tries the dense source answers for them (counted in
+// `fallbacks`), so every answer is a converged eigenpair.
+import { tf, type Tensor, type Tensor3D } from '../backend/tf';
 import { eigenvalues } from '../run/eigenvalues';
 import { factorShifted, normalize, solve } from './complexLu';
-import { denseEigenvectors, type DominantEigenpair, type EigenvectorSource } from './dominant';
+import { denseEigenvectors, type DominantEigenpair } from './dominant';
 
 interface Ritz {
   re: number;
@@ -15,57 +18,44 @@ interface Ritz {
   residual: number;
 }
 
-/** Arnoldi with classical Gram–Schmidt applied twice; `transpose` runs it on Aᵀ. */
-function arnoldi(a: ArrayLike<number>, offset: number, n: number, start: Float64Array, m: number, transpose: boolean, near?: { re: number; im: number }): Ritz {
-  const V: Float64Array[] = [];
-  const H = new Float64Array((m + 1) * m);
-  const v = start.slice();
-  let norm = Math.hypot(...v);
-  for (let i = 0; i < n; i++) v[i] /= norm;
-  V.push(v);
-  let k = m;
-  for (let j = 0; j < m; j++) {
-    const w = new Float64Array(n);
-    const x = V[j];
-    if (transpose) {
-      for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        const row = offset + i * n;
-        for (let c = 0; c < n; c++) w[c] += a[row + c] * xi;
+/** Arnoldi factorisations of a batch: V [M, n, k] and H [M, k+1, k] as host arrays (k = m, or less at breakdown of all). */
+function batchedArnoldi(j: Tensor3D, starts: Float32Array, m: number, transpose: boolean): { V: Float32Array; H: Float32Array } {
+  const t = tf();
+  const [M, n] = j.shape;
+  return t.tidy(() => {
+    let v: Tensor = t.tensor3d(starts, [M, n, 1]);
+    v = t.div(v, t.norm(v, 'euclidean', 1, true));
+    const basis: Tensor[] = [v];
+    const columns: Tensor[] = [];
+    for (let k = 0; k < m; k++) {
+      let w: Tensor = t.matMul(j, v, transpose, false);
+      const q = basis.length === 1 ? basis[0] : t.concat(basis, 2); // [M, n, k+1]
+      let h: Tensor = t.zeros([M, k + 1, 1]);
+      for (let pass = 0; pass < 2; pass++) {
+        const c = t.matMul(q, w, true, false);
+        w = t.sub(w, t.matMul(q, c));
+        h = t.add(h, c);
       }
-    } else {
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        const row = offset + i * n;
-        for (let c = 0; c < n; c++) s += a[row + c] * x[c];
-        w[i] = s;
-      }
+      const norm = t.norm(w, 'euclidean', 1, true); // [M, 1, 1]
+      // A zero column (invariant subspace reached) stays zero; its h_{k+1,k} = 0 reports the exact Ritz values.
+      v = t.div(w, t.maximum(norm, 1e-30));
+      columns.push(t.pad(t.concat([h, norm], 1), [[0, 0], [0, m - k - 1], [0, 0]])); // [M, m+1, 1]
+      if (k + 1 < m) basis.push(v);
     }
-    for (let pass = 0; pass < 2; pass++) {
-      for (let i = 0; i <= j; i++) {
-        const q = V[i];
-        let d = 0;
-        for (let c = 0; c < n; c++) d += q[c] * w[c];
-        H[i * m + j] += d;
-        for (let c = 0; c < n; c++) w[c] -= d * q[c];
-      }
-    }
-    norm = 0;
-    for (let c = 0; c < n; c++) norm += w[c] * w[c];
-    norm = Math.sqrt(norm);
-    H[(j + 1) * m + j] = norm;
-    if (norm <= 1e-14 * Math.max(1, Math.abs(H[j * m + j]))) {
-      k = j + 1; // invariant subspace: the Ritz values are exact
-      break;
-    }
-    if (j + 1 < m) V.push(w.map((c) => c / norm));
-  }
-  // Eigenvalues of the leading k×k block.
-  const Hk = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) Hk[i * k + j] = H[i * m + j];
-  const { re, im } = eigenvalues(Hk, 0, k);
+    const V = t.concat(basis, 2).dataSync() as Float32Array;
+    const H = t.concat(columns, 2).dataSync() as Float32Array;
+    return { V, H };
+  }) as unknown as { V: Float32Array; H: Float32Array };
+}
+
+/** The Ritz pair of matrix b: largest modulus, or nearest `near`. */
+function ritzPair(V: Float32Array, H: Float32Array, b: number, n: number, m: number, near?: { re: number; im: number }): Ritz {
+  const base = b * (m + 1) * m;
+  const Hm = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) for (let c = 0; c < m; c++) Hm[i * m + c] = H[base + i * m + c];
+  const { re, im } = eigenvalues(Hm, 0, m);
   let best = 0;
-  for (let i = 1; i < k; i++) {
+  for (let i = 1; i < m; i++) {
     if (near) {
       if (Math.hypot(re[i] - near.re, im[i] - near.im) < Math.hypot(re[best] - near.re, im[best] - near.im)) best = i;
     } else {
@@ -74,20 +64,23 @@ function arnoldi(a: ArrayLike<number>, offset: number, n: number, start: Float64
     }
   }
   const scale = Math.max(Math.hypot(re[best], im[best]), 1e-30);
-  const lu = factorShifted(Hk, 0, k, re[best] + 1e-11 * scale, im[best]);
-  let y: Float64Array = new Float64Array(2 * k).fill(1 / Math.sqrt(k));
+  const lu = factorShifted(Hm, 0, m, re[best] + 1e-7 * scale, im[best]);
+  let y: Float64Array = new Float64Array(2 * m).fill(1 / Math.sqrt(m));
   for (let it = 0; it < 3; it++) y = normalize(solve(lu, y));
   const vector = new Float64Array(2 * n);
-  for (let i = 0; i < k; i++) {
-    const [yr, yi] = [y[2 * i], y[2 * i + 1]];
-    const q = V[i];
-    for (let c = 0; c < n; c++) {
-      vector[2 * c] += q[c] * yr;
-      vector[2 * c + 1] += q[c] * yi;
+  const vb = b * n * m;
+  for (let r = 0; r < n; r++) {
+    let sr = 0;
+    let si = 0;
+    for (let i = 0; i < m; i++) {
+      const q = V[vb + r * m + i];
+      sr += q * y[2 * i];
+      si += q * y[2 * i + 1];
     }
+    vector[2 * r] = sr;
+    vector[2 * r + 1] = si;
   }
-  const hNext = k === m ? H[m * m + m - 1] : 0;
-  const residual = Math.abs(hNext) * Math.hypot(y[2 * (k - 1)], y[2 * (k - 1) + 1]);
+  const residual = Math.abs(H[base + m * m + m - 1]) * Math.hypot(y[2 * (m - 1)], y[2 * (m - 1) + 1]);
   return { re: re[best], im: im[best], vector: normalize(vector), residual };
 }
 
@@ -95,36 +88,60 @@ export interface KrylovOptions {
   /** Krylov dimension (capped at n). */
   m: number;
   restarts: number;
-  /** Accept when residual ≤ tol·|θ|. */
+  /** Accept when residual ≤ tol·|θ| (float32 arithmetic on the backend). */
   tol: number;
 }
 
-export function krylovEigenvectors(options: KrylovOptions = { m: 48, restarts: 3, tol: 1e-7 }): EigenvectorSource & { fallbacks: number; calls: number } {
+export interface BatchEigenvectorSource {
+  /** The dominant eigenpair of every matrix of J [M, n, n] (`data`: its values, row-major). */
+  dominantAll(j: Tensor3D, data: ArrayLike<number>): DominantEigenpair[];
+}
+
+export function krylovEigenvectors(options: KrylovOptions = { m: 64, restarts: 2, tol: 2e-5 }): BatchEigenvectorSource & { fallbacks: number; calls: number } {
   const source = {
     fallbacks: 0,
     calls: 0,
-    dominant(a: ArrayLike<number>, offset: number, n: number): DominantEigenpair {
-      source.calls++;
-      const m = Math.min(options.m, n);
-      const run = (transpose: boolean, near?: { re: number; im: number }): Ritz | undefined => {
-        let start = new Float64Array(n).map((_, i) => 1 + ((i * 7919) % 13) / 13);
-        for (let r = 0; r <= options.restarts; r++) {
-          const ritz = arnoldi(a, offset, n, start, m, transpose, near);
-          if (ritz.residual <= options.tol * Math.max(Math.hypot(ritz.re, ritz.im), 1e-30)) return ritz;
-          // Restart from the Ritz vector's real and imaginary parts together (a real vector in its invariant plane).
-          start = new Float64Array(n).map((_, i) => ritz.vector[2 * i] + ritz.vector[2 * i + 1]);
+    dominantAll(j: Tensor3D, data: ArrayLike<number>): DominantEigenpair[] {
+      const [M, n] = j.shape;
+      source.calls += M;
+      // Small matrices: the dense route is exact and cheap.
+      if (n <= 2 * options.m) return Array.from({ length: M }, (_, b) => denseEigenvectors.dominant(data, b * n * n, n));
+      const m = options.m;
+      const accept = (r: Ritz) => r.residual <= options.tol * Math.max(Math.hypot(r.re, r.im), 1e-30);
+      const solveSide = (transpose: boolean, near?: (b: number) => { re: number; im: number }): (Ritz | undefined)[] => {
+        const out: (Ritz | undefined)[] = Array.from({ length: M }, () => undefined);
+        let todo = Array.from({ length: M }, (_, b) => b);
+        let starts = new Float32Array(todo.length * n).map((_, i) => 1 + (((i % n) * 7919) % 13) / 13);
+        for (let r = 0; r <= options.restarts && todo.length; r++) {
+          const sub = todo.length === M ? j : (tf().gather(j, todo) as Tensor3D);
+          const { V, H } = batchedArnoldi(sub, starts, m, transpose);
+          if (sub !== j) sub.dispose();
+          const next: number[] = [];
+          const nextStarts: number[] = [];
+          todo.forEach((b, i) => {
+            const ritz = ritzPair(V, H, i, n, m, near?.(b));
+            if (accept(ritz)) out[b] = ritz;
+            else {
+              next.push(b);
+              for (let c = 0; c < n; c++) nextStarts.push(ritz.vector[2 * c] + ritz.vector[2 * c + 1]);
+            }
+          });
+          todo = next;
+          starts = Float32Array.from(nextStarts);
         }
-        return undefined;
+        return out;
       };
-      const right = run(false);
-      const left = right && run(true, { re: right.re, im: right.im });
-      if (!right || !left || Math.hypot(left.re - right.re, left.im - right.im) > 1e-6 * Math.max(1, Math.hypot(right.re, right.im))) {
-        source.fallbacks++;
-        return denseEigenvectors.dominant(a, offset, n);
-      }
-      // Aᵀw = λw ⇔ uᴴA = λuᴴ with u = conj(w).
-      const u = left.vector.map((x, i) => (i % 2 ? -x : x));
-      return { re: right.re, im: right.im, right: right.vector, left: u };
+      const right = solveSide(false);
+      const left = solveSide(true, (b) => right[b] ?? { re: 0, im: 0 });
+      return right.map((r, b) => {
+        const l = left[b];
+        if (!r || !l || Math.hypot(l.re - r.re, l.im - r.im) > 1e-4 * Math.max(1, Math.hypot(r.re, r.im))) {
+          source.fallbacks++;
+          return denseEigenvectors.dominant(data, b * n * n, n);
+        }
+        // Aᵀw = λw ⇔ uᴴA = λuᴴ with u = conj(w).
+        return { re: r.re, im: r.im, right: r.vector, left: l.vector.map((x, i) => (i % 2 ? -x : x)) };
+      });
     },
   };
   return source;

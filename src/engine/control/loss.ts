@@ -7,7 +7,7 @@ import { evaluateStep } from '../graph/evaluate';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { Trajectory, type RolloutInputs } from '../run/rollout';
 import { kindJacobians, type ControlKind } from './kinds';
-import { spectralMeasure } from './measureOp';
+import { EIGENVECTOR_SOURCES, spectralMeasure, type EigenvectorMethod } from './measureOp';
 
 /** The rollout of `rollout.ts`, differentiable: every stored tensor stacked per step. */
 export function differentiableTrajectory(graph: CellGraph, data: RolloutInputs, T: number, B: number): Trajectory {
@@ -84,12 +84,13 @@ export function controlLoss(
   B: number,
   parts: LossParts,
   throughStates = true,
+  eigenvectors: EigenvectorMethod = 'dense',
 ): Scalar {
   const t = tf();
   const traj = controlTrajectory(graph, data, T, B, throughStates);
   const perKind = kinds.map((kind, k) => {
     const j = kindJacobians(graph, kind, traj, data.params);
-    const rho = spectralMeasure(j, kind.measure, (v) => (parts.values[k] = v));
+    const rho = spectralMeasure(j, kind.measure, (v) => (parts.values[k] = v), EIGENVECTOR_SOURCES[eigenvectors]);
     return t.mean(t.square(t.sub(rho, kind.target)));
   });
   return t.div(t.addN(perKind), kinds.length) as Scalar;

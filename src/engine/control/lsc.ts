@@ -4,7 +4,7 @@
 import type { RunSpec } from '../config/spec';
 import { initBackend, type BackendName, type BackendPreference } from '../backend/backend';
 import { parseRunConfig } from '../run/analyze';
-import { type StabilizeSpec, parseStabilize } from './config';
+import { type CommonControl, type StabilizeSpec, parseStabilize } from './config';
 import type { ControlKind } from './kinds';
 import { controlLoss } from './loss';
 import { measureAt, optimize, type LoopResult, type Objective, type StepRecord } from './optimize';
@@ -36,10 +36,10 @@ export interface ControlResult {
   weights: Map<string, Float32Array>;
 }
 
-export function lscObjective(problem: ControlProblem, kinds: ControlKind[], options: Pick<StabilizeSpec, 'batchSize' | 'timeSteps' | 'throughStates'>): Objective {
+export function lscObjective(problem: ControlProblem, kinds: ControlKind[], options: Pick<StabilizeSpec, 'batchSize' | 'timeSteps' | 'throughStates' | 'eigenvectors'>): Objective {
   return {
     quantities: kinds.map((k) => ({ label: k.label, target: k.target })),
-    loss: (data, values) => controlLoss(problem.graph, kinds, data, options.timeSteps, options.batchSize, { values }, options.throughStates),
+    loss: (data, values) => controlLoss(problem.graph, kinds, data, options.timeSteps, options.batchSize, { values }, options.throughStates, options.eigenvectors),
   };
 }
 
@@ -48,7 +48,7 @@ export async function runControl(
   kind: ControlResult['kind'],
   problem: ControlProblem,
   objective: Objective,
-  block: StabilizeSpec | { batchSize: number; timeSteps: number } & Omit<StabilizeSpec, 'target' | 'measure' | 'input'>,
+  block: CommonControl,
   options: ControlRunOptions,
   backend: BackendName,
 ): Promise<ControlResult> {
