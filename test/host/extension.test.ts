@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { applyEdits, findNodeAtLocation, modify, parseTree, type JSONPath } from 'jsonc-parser/lib/esm/main';
+import { encodeNpy } from '../../src/engine/params/npy';
 import type { RnnJacobianApi } from '../../src/extension/extension';
 import type { RunFinished } from '../../src/extension/runController';
 
@@ -27,18 +28,10 @@ function longRunning(text: string): string {
   return edit(edit(text, ['units'], 512), ['timeSteps'], 2000);
 }
 
-/** A little-endian float32 .npy (format 1.0) of `shape`, entry i = value(i). */
+/** A little-endian float32 .npy (format 1.0) of `shape`, entry i = value(i), written by the engine's encoder. */
 function npyFloat32(shape: number[], value: (i: number) => number): Buffer {
   const count = shape.reduce((a, b) => a * b, 1);
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  // Magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64.
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const prefix = Buffer.alloc(10);
-  Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(prefix);
-  prefix.writeUInt16LE(header.length, 8);
-  const data = Buffer.alloc(count * 4);
-  for (let i = 0; i < count; i++) data.writeFloatLE(value(i), i * 4);
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
+  return Buffer.from(encodeNpy(shape, Float32Array.from({ length: count }, (_, i) => value(i))));
 }
 
 function alive(pid: number): boolean {

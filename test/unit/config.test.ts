@@ -5,17 +5,24 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import schema from '../../schemas/jacobian-config.schema.json';
-import { UserError, type SourceIssue } from '../../src/engine/errors';
+import type { SourceIssue } from '../../src/engine/errors';
 import { ConfigLocator, LineIndex, formatPath, parsePath } from '../../src/engine/config/positions';
-import { CELL_DEFAULTS, DEFAULTS, DEFAULT_DATA_SOURCE, initialStateSource, parseConfig } from '../../src/engine/config/validate';
+import { CELL_DEFAULTS, DEFAULTS, DEFAULT_DATA_SOURCE, initialStateSource, parseConfig as parseConfigWith, type ConfigDeps } from '../../src/engine/config/validate';
+import { ENGINE_CONFIG_DEPS } from '../../src/engine/runConfig';
 import type { DataSource, RunSpec } from '../../src/engine/config/spec';
 import { repoRoot } from './helpers/repo';
+import { lineColumn, theOnlyIssue, userIssues } from './helpers/issues';
 
 const VALID =
   '{"cell":"seed","units":100,"inputDim":2,"activation":"relu","initializers":{"kernel":"glorot_uniform","recurrentKernel":"glorot_uniform","bias":"zeros"},"seed":42,"timeSteps":4,"batchSize":1,"inputs":{"distribution":"normal"},"initialState":{"distribution":"normal"},"jacobians":[{"of":"h@t","wrt":"h@t-1"}],"diagnostics":["varTimesFanIn","spectralRadius","spectralNorm"]}';
 
 const SEED_TENSORS = new Set(['h', 'c', 'x', 'o', 'z']);
 const tensorNames = (cell: string) => (cell === 'seed' ? SEED_TENSORS : undefined);
+
+/** The whole pipeline with the engine's custom cells and file access; tensor names only when given. */
+function parseConfig(text: string, file: string, deps: ConfigDeps = {}) {
+  return parseConfigWith(text, file, { ...ENGINE_CONFIG_DEPS, tensorNames: undefined, ...deps });
+}
 
 
 /** A pretty-printed config, so that errors land on lines other than the first. */
@@ -30,26 +37,11 @@ function withValid(changes: Record<string, unknown>, remove: string[] = []): Rec
 }
 
 function issuesOf(text: string, file = '/tmp/config.jacobian.json', withNames = true): SourceIssue[] {
-  try {
-    parseConfig(text, file, withNames ? { tensorNames } : {});
-  } catch (error) {
-    assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
-    assert.equal(error.kind, 'config');
-    return error.issues;
-  }
-  assert.fail('expected parseConfig to throw');
+  return userIssues(() => parseConfig(text, file, withNames ? { tensorNames } : {}), 'config');
 }
 
 function onlyIssue(text: string, file?: string): SourceIssue {
-  const issues = issuesOf(text, file);
-  assert.equal(issues.length, 1, `expected one issue, got:\n${issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`);
-  return issues[0];
-}
-
-/** 1-based line and column of an offset, computed independently of the code under test. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: before[before.length - 1].length + 1 };
+  return theOnlyIssue(issuesOf(text, file));
 }
 
 /** Asserts that an issue underlines exactly `snippet`, the `occurrence`-th time it appears in `text`. */
@@ -244,7 +236,8 @@ describe('config: errors', () => {
     const text = '{\n  "cell": "seed",\n  "units": 100\n  "inputDim": 2\n}\n';
     const issue = onlyIssue(text);
     assert.equal(issue.message, 'Expected a comma or closing brace');
-    assert.equal(issue.path, '');
+    // A syntax error carries the path of the last value read before it: the comma is missing after units.
+    assert.equal(issue.path, 'units');
     assertAt(issue, text, '"inputDim"');
     assert.deepEqual([issue.line, issue.column], [4, 3]);
   });
@@ -491,7 +484,7 @@ describe('config: errors', () => {
   it('every invalid example fails with its own error, and huge-units does not', () => {
     const dir = join(repoRoot(), 'examples', 'invalid');
     const expected: Record<string, [string, RegExp]> = {
-      'malformed.jacobian.json': ['', /^Expected a comma or closing brace$/],
+      'malformed.jacobian.json': ['units', /^Expected a comma or closing brace$/],
       'unknown-cell.jacobian.json': ['cell', /^unknown cell "foo"/],
       'negative-units.jacobian.json': ['units', /^must be ≥ 1, got -5$/],
       'string-units.jacobian.json': ['units', /^expected an integer, got the string "100"$/],

@@ -5,10 +5,11 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
-import { UserError, type SourceIssue } from '../../src/engine/errors';
-import { parseConfig } from '../../src/engine/config/validate';
+import type { SourceIssue } from '../../src/engine/errors';
+import { parseRunConfig as parseConfig } from '../../src/engine/runConfig';
 import { parseExpression, ExprError } from '../../src/engine/cells/custom/parse';
 import { forEachBackend } from './helpers/backends';
+import { lineColumn, theOnlyIssue, userIssues } from './helpers/issues';
 import { ACT, finiteDifference, mat, vecKernel, type Mat, type Vec } from './reference/float64';
 import { repoRoot } from './helpers/repo';
 
@@ -262,25 +263,11 @@ function withCustom(change: (block: Block) => void, top: Json = {}): string {
 }
 
 function issuesOf(text: string): SourceIssue[] {
-  try {
-    parseConfig(text, '/tmp/custom-errors.jacobian.json');
-  } catch (e) {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    return e.issues;
-  }
-  assert.fail('expected parseConfig to throw');
+  return userIssues(() => parseConfig(text, '/tmp/custom-errors.jacobian.json'));
 }
 
 function onlyIssue(text: string): SourceIssue {
-  const issues = issuesOf(text);
-  assert.equal(issues.length, 1, `expected one issue, got:\n${issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`);
-  return issues[0];
-}
-
-/** 1-based line and column of an offset, computed independently of the code under test. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: before[before.length - 1].length + 1 };
+  return theOnlyIssue(issuesOf(text));
 }
 
 /**

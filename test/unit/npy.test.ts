@@ -196,7 +196,7 @@ describe('npy: errors', () => {
   it('an unreadable file', () => {
     const path = join(FIXTURES, 'does-not-exist.npy');
     assertNpyError(() => readNpyFile(path), path, 'cannot be read: file not found');
-    assertNpyError(() => readNpyFile(FIXTURES), FIXTURES, 'cannot be read: is a directory, not a file');
+    assertNpyError(() => readNpyFile(FIXTURES), FIXTURES, 'cannot be read: not a regular file (a folder)');
   });
 
   it('assertFinite names the first NaN or infinity by its multi-index', () => {

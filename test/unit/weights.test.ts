@@ -9,13 +9,14 @@ import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { UserError, type SourceIssue } from '../../src/engine/errors';
-import { parseConfig } from '../../src/engine/config/validate';
+import { parseRunConfig as parseConfig } from '../../src/engine/runConfig';
 import { decodeNpy, decodeNpz, encodeNpy, type NpyArray } from '../../src/engine/params/npy';
 import { weightsFiles } from '../../src/engine/params/weights';
 import { forEachBackend } from './helpers/backends';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, identityMat, mat, matMul, subMatrix, type Mat } from './reference/float64';
 import { repoRoot } from './helpers/repo';
+import { npyWithDescr } from './helpers/npy';
 
 
 const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
@@ -232,17 +233,6 @@ async function onlyIssue(config: Json): Promise<{ text: string; issue: SourceIss
 /** The issue underlines exactly `value` (a JSON value as it appears in the text). */
 function assertUnderlines(text: string, issue: SourceIssue, value: string): void {
   assert.equal(text.slice(issue.offset, issue.offset + issue.length), value, issue.message);
-}
-
-function npyWithDescr(descr: string, shape: number[], bytes: Uint8Array): Uint8Array {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + bytes.length);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-  out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(bytes, 10 + header.length);
-  return out;
 }
 
 describe('trained weights: errors say what differs, at the weights key', () => {

@@ -122,9 +122,10 @@ export class ConfigLocator implements SourceLocator {
   constructor(
     readonly file: string,
     readonly text: string,
-    root?: Node,
+    /** The parsed tree; null for text that must not be parsed (it exceeds the syntax stage's bounds). */
+    root?: Node | null,
   ) {
-    this.root = root ?? parseTree(text, [] as ParseError[], STRICT_JSON);
+    this.root = root === null ? undefined : (root ?? parseTree(text, [] as ParseError[], STRICT_JSON));
     this.lines = new LineIndex(text);
   }
 

@@ -15,6 +15,15 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestDistance <= 2 && bestDistance < word.length && best !== word ? best : undefined;
 }
 
+/**
+ * The "; did you mean "x"?" tail of a message, or `otherwise` (e.g. "; allowed keys here: ...") when no
+ * candidate is close: every such hint is worded here, once.
+ */
+export function didYouMean(word: string, candidates: readonly string[], otherwise = ''): string {
+  const suggestion = closest(word, candidates);
+  return suggestion !== undefined ? `; did you mean "${suggestion}"?` : otherwise;
+}
+
 /** Levenshtein distance. */
 export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -1,12 +1,17 @@
 // The one way the engine reads a file a user named: only regular files (a device, FIFO, socket or folder is refused
 // before it is opened for reading), and never more bytes than the caller allows — the size is taken from the file
 // system first, so a file claiming to be small cannot make us allocate more than its real length.
-import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, constants as fsConstants } from 'node:fs';
 
 /** Why a file could not be read, in words for the user; the caller attaches the place (config key, file). */
 export class FileReadError extends Error {
-  constructor(readonly file: string, message: string) {
-    super(message);
+  constructor(
+    readonly file: string,
+    /** What is wrong, without naming the file's role: "file not found", "not a regular file (a FIFO)". */
+    readonly reason: string,
+    what: string,
+  ) {
+    super(`${what}: ${reason}`);
     this.name = 'FileReadError';
   }
 }
@@ -28,13 +33,13 @@ export function readRegularFile(file: string, limits: ReadLimits): Buffer {
   try {
     fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (error) {
-    throw new FileReadError(file, `cannot open ${what}: ${describeErrno(error)}`);
+    throw new FileReadError(file, describeErrno(error), `cannot open ${what}`);
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new FileReadError(file, `${what} is not a regular file (${kindOf(stat)})`);
+    if (!stat.isFile()) throw new FileReadError(file, `not a regular file (${kindOf(stat)})`, `cannot read ${what}`);
     if (stat.size > limits.maxBytes) {
-      throw new FileReadError(file, `${what} is ${formatBytes(stat.size)}, more than the ${formatBytes(limits.maxBytes)} allowed`);
+      throw new FileReadError(file, `${formatBytes(stat.size)}, more than the ${formatBytes(limits.maxBytes)} allowed`, `cannot read ${what}`);
     }
     const buffer = Buffer.allocUnsafe(stat.size);
     let filled = 0;
@@ -47,6 +52,21 @@ export function readRegularFile(file: string, limits: ReadLimits): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Why a file cannot be read, checked now (without opening it), or undefined when it is a regular file: config
+ * validation uses this to underline a file name on save; readRegularFile checks again when the file is read.
+ */
+export function regularFileProblem(file: string): string | undefined {
+  let stat: import('node:fs').Stats;
+  try {
+    stat = statSync(file);
+  } catch (error) {
+    const reason = describeErrno(error);
+    return reason === 'file not found' ? `file not found: ${file}` : `cannot read ${file}: ${reason}`;
+  }
+  return stat.isFile() ? undefined : `not a regular file (${kindOf(stat)}): ${file}`;
 }
 
 export function readRegularTextFile(file: string, limits: ReadLimits): string {
@@ -71,7 +91,7 @@ function kindOf(stat: import('node:fs').Stats): string {
 
 function describeErrno(error: unknown): string {
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return 'no such file';
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'file not found';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'it is a folder';
   return error instanceof Error ? error.message : String(error);

@@ -8,8 +8,9 @@
 // and the data read with an explicit byte order, which is all of decoding; npyjs's float16 conversion is
 // what we keep. Writing is also ours: npyjs.dump pads the header to 8 bytes rather than numpy's 64 and
 // writes no version-1.0 growth padding, and matching numpy byte for byte makes saved runs diffable.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { unzipSync } from 'fflate';
+import { writeFileSync } from 'node:fs';
+import { unzipSync, type UnzipFileInfo } from 'fflate';
+import { FileReadError, formatBytes, readRegularFile } from '../io/files';
 import { float16ToFloat32 } from 'npyjs';
 
 /** A decoded array, always as float32 in C (row-major) order. */
@@ -31,6 +32,17 @@ export class NpyFormatError extends Error {
     this.name = 'NpyFormatError';
   }
 }
+
+/**
+ * The most a .npy/.npz read may hold in memory: the file, an archive's arrays once inflated, and the
+ * float32 arrays decoded from them. Callers pass the run's maxMemoryMB; the default is its default.
+ */
+export const DEFAULT_MAX_NPY_BYTES = 4096 * 2 ** 20;
+
+/** Python literal nesting in a header: numpy writes a dict holding one tuple. */
+const MAX_HEADER_NESTING = 8;
+/** deflate expands at most 1032-fold (RFC 1951: 258 bytes from a 2-bit code); a zip claiming more is lying. */
+const MAX_DEFLATE_RATIO = 1032;
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** numpy aligns the data of the files it writes to 64 bytes (numpy.lib.format.ARRAY_ALIGN). */
@@ -64,7 +76,7 @@ const ELEMENT_TYPES: Record<string, ElementType> = {
 const SUPPORTED_DTYPES = 'float16/32/64, int8/16/32/64, uint8/16/32/64 and bool';
 
 /** Decodes one .npy file held in memory. `label` (usually the path) prefixes every error message. */
-export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
+export function decodeNpy(bytes: Uint8Array, label: string, maxBytes = DEFAULT_MAX_NPY_BYTES): NpyArray {
   const fail = (problem: string): never => {
     throw new NpyFormatError(label, problem);
   };
@@ -108,6 +120,8 @@ export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
         `(${held - expected} too many): the header does not describe this data`,
     );
   }
+  // The data is all there; its float32 copy must fit the memory limit too (int8 data grows fourfold).
+  if (count * 4 > maxBytes) fail(`${count} values need ${formatBytes(count * 4)} as float32, more than the ${formatBytes(maxBytes)} allowed (maxMemoryMB)`);
 
   let data: Float32Array;
   if (header.element.name === 'float32' && header.littleEndian) {
@@ -188,9 +202,13 @@ function parsePythonLiteral(text: string): unknown {
     }
     pos++;
   };
+  let nesting = 0;
   const value = (): unknown => {
     skipSpace();
     const c = text[pos];
+    if ((c === '{' || c === '(' || c === '[') && ++nesting > MAX_HEADER_NESTING) {
+      throw new Error(`nested more than ${MAX_HEADER_NESTING} levels at character ${pos}`);
+    }
     if (c === '{') {
       pos++;
       const out: Record<string, unknown> = {};
@@ -200,12 +218,14 @@ function parsePythonLiteral(text: string): unknown {
         expect(':');
         out[key] = value();
       });
+      nesting--;
       return out;
     }
     if (c === '(' || c === '[') {
       pos++;
       const out: unknown[] = [];
       sequence(c === '(' ? ')' : ']', () => out.push(value()));
+      nesting--;
       return out;
     }
     if (c === "'" || c === '"') {
@@ -285,19 +305,22 @@ export function encodeNpy(shape: number[], data: Float32Array): Uint8Array {
  * Keys are the entry names without '.npy'; entries that are not .npy files are skipped, as numpy
  * does not write any.
  */
-export function decodeNpz(bytes: Uint8Array, label: string): Map<string, NpyArray> {
+export function decodeNpz(bytes: Uint8Array, label: string, maxBytes = DEFAULT_MAX_NPY_BYTES): Map<string, NpyArray> {
   let entries: Record<string, Uint8Array>;
+  const declared = { total: 0 };
   try {
-    entries = unzipSync(bytes);
+    // The filter sees each member's declared sizes before anything is inflated (fflate then inflates into
+    // a buffer of exactly the declared size, never more): a zip bomb is refused by what it claims.
+    entries = unzipSync(bytes, { filter: (member) => member.name.endsWith('.npy') && checkMember(member, bytes.length, declared, maxBytes, label) });
   } catch (e) {
+    if (e instanceof NpyFormatError) throw e;
     throw new NpyFormatError(label, `not a readable .npz (zip) archive (${(e as Error).message})`);
   }
   const arrays = new Map<string, NpyArray>();
   for (const [name, content] of Object.entries(entries)) {
-    if (!name.endsWith('.npy')) continue;
     const key = name.slice(0, -'.npy'.length);
     try {
-      arrays.set(key, decodeNpy(content, label));
+      arrays.set(key, decodeNpy(content, label, maxBytes));
     } catch (e) {
       if (e instanceof NpyFormatError) throw new NpyFormatError(label, `array '${key}': ${e.problem}`);
       throw e;
@@ -306,28 +329,43 @@ export function decodeNpz(bytes: Uint8Array, label: string): Map<string, NpyArra
   return arrays;
 }
 
-function readBytes(path: string): Uint8Array {
+/** One .npz member's declared sizes, checked against the archive's real length and the memory limit. */
+function checkMember(member: UnzipFileInfo, archiveBytes: number, declared: { total: number }, maxBytes: number, label: string): true {
+  const fail = (problem: string): never => {
+    throw new NpyFormatError(label, `array '${member.name.slice(0, -'.npy'.length)}': ${problem}`);
+  };
+  if (member.compression !== 0 && member.compression !== 8) fail(`compression method ${member.compression} (numpy writes 0, stored, or 8, deflate)`);
+  if (member.size > archiveBytes) fail(`declares ${member.size} compressed bytes, but the whole archive is ${archiveBytes} bytes`);
+  if (member.compression === 0 && member.size !== member.originalSize) {
+    fail(`stored uncompressed, yet declares ${member.originalSize} bytes in ${member.size}: the archive is corrupt`);
+  }
+  if (member.originalSize > member.size * MAX_DEFLATE_RATIO + 1024) {
+    fail(`declares ${formatBytes(member.originalSize)} from ${formatBytes(member.size)} compressed, more than deflate can expand: the archive is corrupt or hostile`);
+  }
+  declared.total += member.originalSize;
+  if (declared.total > maxBytes) {
+    fail(`the arrays declare ${formatBytes(declared.total)} uncompressed so far, more than the ${formatBytes(maxBytes)} allowed (maxMemoryMB)`);
+  }
+  return true;
+}
+
+function readBytes(path: string, maxBytes: number): Uint8Array {
   try {
-    return readFileSync(path);
+    return readRegularFile(path, { maxBytes, what: 'the file' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'file not found' :
-      code === 'EISDIR' ? 'is a directory, not a file' :
-      code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
-      (e as Error).message;
-    throw new NpyFormatError(path, `cannot be read: ${reason}`);
+    if (e instanceof FileReadError) throw new NpyFormatError(path, `cannot be read: ${e.reason}`);
+    throw e;
   }
 }
 
 /** Reads and decodes a .npy file; every failure, unreadable file included, is an NpyFormatError. */
-export function readNpyFile(path: string): NpyArray {
-  return decodeNpy(readBytes(path), path);
+export function readNpyFile(path: string, maxBytes = DEFAULT_MAX_NPY_BYTES): NpyArray {
+  return decodeNpy(readBytes(path, maxBytes), path, maxBytes);
 }
 
 /** Reads and decodes a .npz file; every failure, unreadable file included, is an NpyFormatError. */
-export function readNpzFile(path: string): Map<string, NpyArray> {
-  return decodeNpz(readBytes(path), path);
+export function readNpzFile(path: string, maxBytes = DEFAULT_MAX_NPY_BYTES): Map<string, NpyArray> {
+  return decodeNpz(readBytes(path, maxBytes), path, maxBytes);
 }
 
 export function writeNpyFile(path: string, shape: number[], data: Float32Array): void {

@@ -1,18 +1,17 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
-import * as fs from 'node:fs';
 import { initBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
-import { buildCell, builtinTensorNames } from '../cells';
+import { buildCell } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
-import { parseConfig } from '../config/validate';
-import { fileIssue, throwIfAborted, UserError } from '../errors';
+import { parseRunConfig, readConfigFile } from '../runConfig';
+import { throwIfAborted } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
 import { initialStates, initParams, inputSeries } from './data';
 import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
 import { computeJacobians } from './jacobians';
-import { checkMemory, estimateMemory, formatBytes } from './memory';
+import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
 import { resolvePairs, type ResolvedPair } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
 import { rollout, type Trajectory } from './rollout';
@@ -34,19 +33,10 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeFile(file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError('config', [fileIssue(file, `cannot read the config: ${(e as Error).message}`)]);
-  }
-  return analyzeText(text, file, options);
+  return analyzeText(readConfigFile(file), file, options);
 }
 
-/** Validates a config with the tensor names of its cell known, so `of`/`wrt` typos are config errors. */
-export function parseRunConfig(text: string, file: string): RunSpec {
-  return parseConfig(text, file, { tensorNames: builtinTensorNames });
-}
+export { parseRunConfig };
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
   return analyze(parseRunConfig(text, file), options);
@@ -69,6 +59,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
 
   progress({ stage: 'build', step: 0, total: 1 });
   const graph = buildCell(spec);
+  // Before any per-step list exists: a run too large for its steps is refused here, not by the heap.
+  checkMemory(plannedMemory(graph, spec, method), maxMemoryMB, spec);
   const pairs = resolvePairs(graph, spec);
   const keptBytes = pairs.reduce((s, p) => s + p.occurrences.length * spec.batchSize * p.ofDim * p.wrtDim * 4, 0);
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;

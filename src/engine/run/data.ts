@@ -54,7 +54,7 @@ export function initParams(graph: CellGraph, spec: RunSpec): Map<string, Float32
 
 function loadFile(src: Extract<DataSource, { kind: 'file' }>, spec: RunSpec, expected: number[], what: string): Float32Array {
   try {
-    const arr = readNpyFile(src.file);
+    const arr = readNpyFile(src.file, spec.maxMemoryMB * 2 ** 20);
     const ok = arr.shape.length === expected.length && arr.shape.every((d, i) => d === expected[i]);
     if (!ok) {
       throw new NpyFormatError(src.file, `${what} must have shape [${expected.join(', ')}], the file has [${arr.shape.join(', ')}]`);

@@ -107,3 +107,12 @@ export function occurrenceGroups(pair: ResolvedPair): OccurrenceGroup[] {
   }
   return [...groups.values()];
 }
+
+/**
+ * An upper bound on a request's steps from its times alone, before any list is built: T when either end
+ * is relative to t (one Jacobian per step at most), else 1. Memory is checked against it first.
+ */
+export function maxOccurrences(request: JacobianRequest, T: number): number {
+  const refs = [parseTensorRef(request.of), parseTensorRef(request.wrt)];
+  return refs.some((r) => !isRefError(r) && r.time.kind === 'relative') ? T : 1;
+}

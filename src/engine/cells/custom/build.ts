@@ -4,7 +4,7 @@
 // (not just the first) and located inside the expression string it comes from.
 import type { SourceIssue } from '../../errors';
 import { ACTIVATIONS, type CustomCellSpec } from '../../config/spec';
-import { closest } from '../../config/suggest';
+import { didYouMean } from '../../config/suggest';
 import { formatPath } from '../../config/positions';
 import { CellBuilder, GraphBuildError } from '../../graph/builder';
 import { referableTensors, type CellGraph, type OpAttrs } from '../../graph/graph';
@@ -165,9 +165,7 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
       if ((DIM_SYMBOLS as readonly string[]).includes(name)) {
         throw new ExprError(`"${name}" is a size, usable only inside slice brackets [a:b]`, start, end - start);
       }
-      const known = [...kinds.keys()];
-      const suggestion = closest(name, known);
-      const hint = suggestion ? `; did you mean "${suggestion}"?` : '';
+      const hint = didYouMean(name, [...kinds.keys()]);
       const isFn = CUSTOM_FUNCTIONS.includes(name) ? ` (${name} is a function: write ${name}(...))` : '';
       throw new ExprError(`unknown name "${name}"${isFn}${hint}`, start, end - start);
     };
@@ -261,9 +259,8 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
             }
             return op(target, 'row', [p], { begin: index.value }, e.fnSpan.start, fnLen, text);
           }
-          const suggestion = closest(e.fn, CUSTOM_FUNCTIONS);
           throw new ExprError(
-            `unknown function "${e.fn}"` + (suggestion ? `; did you mean "${suggestion}"?` : `; functions are ${CUSTOM_FUNCTIONS.join(', ')}`),
+            `unknown function "${e.fn}"` + didYouMean(e.fn, CUSTOM_FUNCTIONS, `; functions are ${CUSTOM_FUNCTIONS.join(', ')}`),
             e.fnSpan.start,
             fnLen,
           );
@@ -315,8 +312,7 @@ export function buildCustomCell(spec: CustomCellSpec, sizes: CellSizes, report: 
   spec.outputs.forEach((name, index) => {
     const path = formatPath(['custom', 'outputs', index]);
     if (!equations.has(name)) {
-      const suggestion = closest(name, [...equations.keys()]);
-      issues.push(report.at(path, `unknown output "${name}": outputs name equations (${[...equations.keys()].join(', ')})` + (suggestion ? `; did you mean "${suggestion}"?` : '')));
+      issues.push(report.at(path, `unknown output "${name}": outputs name equations (${[...equations.keys()].join(', ')})` + didYouMean(name, [...equations.keys()])));
       return;
     }
     if (failed.has(name)) return;

@@ -3,12 +3,13 @@
 // `units` and `inputDim` may be left out of a custom cell's config: they are then the size of the
 // first state and of the first input.
 import type { SourceIssue } from '../../errors';
-import type { CustomCellSpec, CustomParamSpec, InitializerName, InitializerSpec } from '../../config/spec';
+import type { CustomCellSpec, CustomParamSpec, InitializerSpec } from '../../config/spec';
+import { toInitializer, type RawInitializer } from '../../config/defaults';
+import type { ResolvedCustom } from '../../config/deps';
 import { formatPath, type PathSegment } from '../../config/positions';
 import type { CellSizes, CustomReporter } from './build';
 import { evaluateDim, ExprError, parseDimension } from './parse';
 
-export type RawInitializer = InitializerName | ({ name: InitializerName } & Partial<Omit<InitializerSpec, 'name'>>);
 type RawSize = number | string;
 
 export interface RawCustomParam {
@@ -26,15 +27,6 @@ export interface RawCustomCell {
   equations: Record<string, string>;
 }
 
-export interface ResolvedCustom {
-  spec: CustomCellSpec;
-  units: number;
-  inputDim: number;
-}
-
-export function toInitializer(given: RawInitializer): InitializerSpec {
-  return typeof given === 'string' ? { name: given } : { ...given };
-}
 
 /** Keras Dense's defaults: glorot_uniform for a matrix, zeros for a vector. */
 export function defaultInitializer(shape: readonly number[]): InitializerSpec {

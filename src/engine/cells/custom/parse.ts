@@ -10,7 +10,7 @@
 //   primary := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
 //   dim     := dterm (('+' | '-') dterm)*;  dterm := datom ('*' datom)*;  datom := INTEGER | units | inputDim | '(' dim ')'
 
-import { closest } from '../../config/suggest';
+import { didYouMean } from '../../config/suggest';
 
 /** A source span: characters [start, end) of the expression string. */
 export interface Span {
@@ -103,8 +103,21 @@ export function tokenize(text: string): Token[] {
   return tokens;
 }
 
+/**
+ * How deep an expression may nest (parentheses, calls, signs, slices) and how tall its tree may grow
+ * (`a+a+...+a` is a chain as tall as it is long). Parsing, lowering and evaluation walk the tree
+ * recursively; this bound keeps them far from the call stack's limit, and far above any real equation.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
+type Node = Expr | Dim;
+
 class Parser {
   private pos = 0;
+  /** Open parentheses, calls, signs and slices around the current token. */
+  private nesting = 0;
+  /** Height of each node built (a leaf is 1), to bound operator chains. */
+  private readonly heights = new WeakMap<object, number>();
 
   constructor(
     private readonly tokens: Token[],
@@ -130,6 +143,29 @@ class Parser {
     throw this.unexpected(t, `expected ${what}`);
   }
 
+  /** Parses something nested one level deeper, refusing to go past MAX_EXPRESSION_DEPTH. */
+  private nested<T>(at: Token, parse: () => T): T {
+    if (this.nesting >= MAX_EXPRESSION_DEPTH) {
+      throw new ExprError(`nested more than ${MAX_EXPRESSION_DEPTH} levels deep (parentheses, calls, signs or slices)`, at.start, at.end - at.start);
+    }
+    this.nesting++;
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  /** Records a node's height from its children's, refusing a tree taller than MAX_EXPRESSION_DEPTH. */
+  private built<T extends Node>(node: T, ...children: (Node | undefined)[]): T {
+    const height = 1 + Math.max(0, ...children.map((c) => (c ? (this.heights.get(c) ?? 1) : 0)));
+    if (height > MAX_EXPRESSION_DEPTH) {
+      throw new ExprError(`more than ${MAX_EXPRESSION_DEPTH} operations chained in one expression; split it into several equations`, node.start, node.end - node.start);
+    }
+    this.heights.set(node, height);
+    return node;
+  }
+
   private unexpected(t: Token, expected: string): ExprError {
     if (t.kind === 'end') return new ExprError(`${expected}, but the expression ends`, Math.max(0, this.text.length - 1), this.text.length > 0 ? 1 : 0);
     return new ExprError(`${expected}, found ${JSON.stringify(t.text)}`, t.start, t.end - t.start);
@@ -151,7 +187,7 @@ class Parser {
     while (this.isOp('+') || this.isOp('-')) {
       const op = this.next();
       const right = this.term();
-      left = { kind: 'binary', op: op.text as BinaryOp, opAt: op.start, left, right, start: left.start, end: right.end };
+      left = this.built({ kind: 'binary', op: op.text as BinaryOp, opAt: op.start, left, right, start: left.start, end: right.end }, left, right);
     }
     return left;
   }
@@ -161,7 +197,7 @@ class Parser {
     while (this.isOp('*') || this.isOp('@')) {
       const op = this.next();
       const right = this.unary();
-      left = { kind: 'binary', op: op.text as BinaryOp, opAt: op.start, left, right, start: left.start, end: right.end };
+      left = this.built({ kind: 'binary', op: op.text as BinaryOp, opAt: op.start, left, right, start: left.start, end: right.end }, left, right);
     }
     return left;
   }
@@ -169,14 +205,14 @@ class Parser {
   private unary(): Expr {
     if (this.isOp('-')) {
       const minus = this.next();
-      const operand = this.unary();
+      const operand = this.nested(minus, () => this.unary());
       // A negative literal is a constant of its own, not 0 − x.
       if (operand.kind === 'number') return { kind: 'number', value: -operand.value, start: minus.start, end: operand.end };
-      return { kind: 'neg', operand, start: minus.start, end: operand.end };
+      return this.built({ kind: 'neg', operand, start: minus.start, end: operand.end }, operand);
     }
     if (this.isOp('+')) {
-      this.next();
-      return this.unary();
+      const plus = this.next();
+      return this.nested(plus, () => this.unary());
     }
     return this.postfix();
   }
@@ -185,12 +221,15 @@ class Parser {
     let e = this.primary();
     while (this.isOp('[')) {
       const open = this.next();
-      const from = this.isOp(':') ? undefined : this.dim();
-      if (!this.isOp(':')) throw this.unexpected(this.peek(), 'expected ":" (slices are written [begin:end])');
-      this.next();
-      const to = this.isOp(']') ? undefined : this.dim();
-      const close = this.expect(']', '"]"');
-      e = { kind: 'slice', target: e, from, to, bracket: { start: open.start, end: close.end }, start: e.start, end: close.end };
+      const { from, to, close } = this.nested(open, () => {
+        const from = this.isOp(':') ? undefined : this.dim();
+        if (!this.isOp(':')) throw this.unexpected(this.peek(), 'expected ":" (slices are written [begin:end])');
+        this.next();
+        const to = this.isOp(']') ? undefined : this.dim();
+        return { from, to, close: this.expect(']', '"]"') };
+      });
+      const target = e;
+      e = this.built({ kind: 'slice', target, from, to, bracket: { start: open.start, end: close.end }, start: target.start, end: close.end }, target, from, to);
     }
     return e;
   }
@@ -207,20 +246,21 @@ class Parser {
       this.next();
       const args: Expr[] = [];
       if (this.isOp(')')) throw new ExprError(`${t.text}() needs an argument`, t.start, this.peek().end - t.start);
-      args.push(this.expr());
-      while (this.isOp(',')) {
-        this.next();
+      const close = this.nested(t, () => {
         args.push(this.expr());
-      }
-      const close = this.expect(')', '"," or ")"');
-      return { kind: 'call', fn: t.text, fnSpan: { start: t.start, end: t.end }, args, start: t.start, end: close.end };
+        while (this.isOp(',')) {
+          this.next();
+          args.push(this.expr());
+        }
+        return this.expect(')', '"," or ")"');
+      });
+      return this.built({ kind: 'call', fn: t.text, fnSpan: { start: t.start, end: t.end }, args, start: t.start, end: close.end }, ...args);
     }
     if (t.kind === 'op' && t.text === '(') {
       this.next();
-      const inner = this.expr();
-      const close = this.expect(')', '")"');
+      const { inner, close } = this.nested(t, () => ({ inner: this.expr(), close: this.expect(')', '")"') }));
       // The parentheses belong to the operand's span, so messages quote them.
-      return { ...inner, start: t.start, end: close.end };
+      return this.built({ ...inner, start: t.start, end: close.end }, inner);
     }
     throw this.unexpected(t, 'expected a name, a number or "("');
   }
@@ -239,7 +279,7 @@ class Parser {
     while (this.isOp('+') || this.isOp('-')) {
       const op = this.next().text as '+' | '-';
       const right = this.dimTerm();
-      left = { kind: 'dimop', op, left, right, start: left.start, end: right.end };
+      left = this.built({ kind: 'dimop', op, left, right, start: left.start, end: right.end }, left, right);
     }
     return left;
   }
@@ -249,7 +289,7 @@ class Parser {
     while (this.isOp('*')) {
       this.next();
       const right = this.dimAtom();
-      left = { kind: 'dimop', op: '*', left, right, start: left.start, end: right.end };
+      left = this.built({ kind: 'dimop', op: '*', left, right, start: left.start, end: right.end }, left, right);
     }
     return left;
   }
@@ -263,10 +303,9 @@ class Parser {
     }
     if (t.kind === 'name') {
       if (!(DIM_SYMBOLS as readonly string[]).includes(t.text)) {
-        const suggestion = closest(t.text, DIM_SYMBOLS);
         throw new ExprError(
           `sizes and slice bounds are whole numbers, units, inputDim, or sums and products of them; "${t.text}" is neither` +
-            (suggestion ? `; did you mean "${suggestion}"?` : ''),
+            didYouMean(t.text, DIM_SYMBOLS),
           t.start,
           t.end - t.start,
         );
@@ -276,9 +315,8 @@ class Parser {
     }
     if (t.kind === 'op' && t.text === '(') {
       this.next();
-      const inner = this.dim();
-      const close = this.expect(')', '")"');
-      return { ...inner, start: t.start, end: close.end };
+      const { inner, close } = this.nested(t, () => ({ inner: this.dim(), close: this.expect(')', '")"') }));
+      return this.built({ ...inner, start: t.start, end: close.end }, inner);
     }
     throw this.unexpected(t, 'expected a size (a whole number, units or inputDim)');
   }

@@ -1,0 +1,32 @@
+// Config validation wired to the engine's own parts: the built-in cells' tensor names, the custom-cell
+// builder and the file reader. The config folder receives these instead of importing them.
+import { builtinTensorNames } from './cells';
+import { checkCustomCell } from './cells/custom/check';
+import { parseConfig, type ConfigDeps } from './config/validate';
+import type { RunSpec } from './config/spec';
+import { fileIssue, UserError } from './errors';
+import { FileReadError, readRegularTextFile, regularFileProblem } from './io/files';
+
+export const ENGINE_CONFIG_DEPS: ConfigDeps = {
+  tensorNames: builtinTensorNames,
+  customCell: checkCustomCell,
+  fileProblem: regularFileProblem,
+};
+
+/** The largest config read: real ones are a few KB; the syntax stage bounds what is inside. */
+export const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+
+/** Validates a config with everything the engine knows: tensor names, custom cells, files on disk. */
+export function parseRunConfig(text: string, file: string): RunSpec {
+  return parseConfig(text, file, ENGINE_CONFIG_DEPS);
+}
+
+/** A config file's text; an unreadable file (missing, a device, a FIFO, too large) is a located UserError. */
+export function readConfigFile(file: string): string {
+  try {
+    return readRegularTextFile(file, { maxBytes: MAX_CONFIG_BYTES, what: 'config' });
+  } catch (error) {
+    if (error instanceof FileReadError) throw new UserError('config', [fileIssue(file, error.message)]);
+    throw error;
+  }
+}
