@@ -1,9 +1,8 @@
 // `rnn-jacobian stabilize CONFIG` (LSC pre-training) and `rnn-jacobian floss CONFIG` (gradient flossing): run the
 // optimisation the config's block describes, print progress and ρ (or λ) per kind before and after, and hand the
 // best weights back as files (never over existing ones without --force).
-import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { fileIssue, UserError } from '../engine/errors';
+import { readConfigFile } from '../engine/runConfig';
 import { exportControl } from '../engine/control/export';
 import { flossText } from '../engine/control/floss';
 import { stabilizeText, type ControlResult } from '../engine/control/lsc';
@@ -47,12 +46,7 @@ export async function controlMain(argv: string[]): Promise<number> {
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new ControlArgumentError(`--backend must be tensorflow, wasm, cpu or auto, got "${backend}"`);
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new ControlArgumentError(`--max-steps must be a positive integer, got "${values['max-steps']}"`);
-  let text: string;
-  try {
-    text = fs.readFileSync(config, 'utf8');
-  } catch (e) {
-    throw new UserError('config', [fileIssue(config, `cannot read the config: ${(e as Error).message}`)]);
-  }
+  const text = readConfigFile(config);
   const say = values.quiet ? () => {} : (line: string) => console.log(line);
   const run = command === 'floss' ? flossText : stabilizeText;
   const result = await run(text, config, {

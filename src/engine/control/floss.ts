@@ -6,7 +6,7 @@
 import type { Scalar } from '@tensorflow/tfjs-core';
 import { tf, type Tensor, type Tensor3D } from '../backend/tf';
 import { initBackend } from '../backend/backend';
-import { parseRunConfig } from '../run/analyze';
+import { parseRunConfig } from '../runConfig';
 import { parseFloss, type FlossSpec } from './config';
 import { kindJacobians, type ControlKind } from './kinds';
 import { controlTrajectory } from './loss';

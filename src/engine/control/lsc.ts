@@ -3,7 +3,7 @@
 // measured before and after on the config's own data (its seed), the same data `analyze` uses.
 import type { RunSpec } from '../config/spec';
 import { initBackend, type BackendName, type BackendPreference } from '../backend/backend';
-import { parseRunConfig } from '../run/analyze';
+import { parseRunConfig } from '../runConfig';
 import { type CommonControl, type StabilizeSpec, parseStabilize } from './config';
 import type { ControlKind } from './kinds';
 import { controlLoss } from './loss';
