@@ -3,7 +3,8 @@
 // best weights back as files (never over existing ones without --force).
 import { parseArgs } from 'node:util';
 import { readConfigFile } from '../engine/runConfig';
-import { exportControl } from '../engine/control/export';
+import { assertWritable, defaultOutDir, exportControl } from '../engine/control/export';
+import * as path from 'node:path';
 import { flossText } from '../engine/control/floss';
 import { stabilizeText, type ControlResult } from '../engine/control/lsc';
 import { writeFileAtomic } from '../engine/run/save';
@@ -47,6 +48,9 @@ export async function controlMain(argv: string[]): Promise<number> {
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new ControlArgumentError(`--max-steps must be a positive integer, got "${values['max-steps']}"`);
   const text = readConfigFile(config);
+  const kind = command === 'floss' ? 'floss' : 'stabilize';
+  // Refused before the run, not after it (export checks again when it writes).
+  assertWritable(values.out ?? defaultOutDir(path.resolve(config), kind), values.force!);
   const say = values.quiet ? () => {} : (line: string) => console.log(line);
   const run = command === 'floss' ? flossText : stabilizeText;
   const result = await run(text, config, {

@@ -2,6 +2,7 @@
 // targets; the weights handed back load into the engine (npz, the new config, a LayersModel) and give the reported
 // ρ; folders are never overwritten without force; the config blocks' errors are located.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -159,5 +160,40 @@ describe('control: flossing converges on a small chaotic network (default backen
     const r = await flossText(text, '/tmp/floss.jacobian.json');
     assert.ok(r.quantities[0].before > 0.05, `the network starts chaotic: λ1 = ${r.quantities[0].before}`);
     assert.equal(r.loop.stop, 'converged', `stopped by ${r.loop.stop}; last medians ${r.loop.history.at(-1)!.medians}`);
+  });
+});
+
+describe('control: the CLI (rnn-jacobian stabilize) as a process', () => {
+  const cli = path.join(repoRoot(), 'dist/cli.js');
+  const runCli = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000 });
+
+  it('bad block: exit 2, one located message per problem, nothing written', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'bad.jacobian.json');
+    fs.writeFileSync(file, '{\n  "cell": "gru", "units": 4, "inputDim": 2,\n  "stabilize": { "tolerance": 0 }\n}\n');
+    const r = runCli(['stabilize', file]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /bad\.jacobian\.json:3:\d+: stabilize\.tolerance: must be a number > 0, got 0/);
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+    assert.deepEqual(fs.readdirSync(dir), ['bad.jacobian.json']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs, writes the folder, refuses to overwrite it without --force and replaces it with --force', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'g.jacobian.json');
+    fs.writeFileSync(file, lscConfig('gru', 0.5));
+    const first = runCli(['stabilize', file, '--max-steps', '3', '--json', path.join(dir, 'report.json')]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /∂h@t\/∂h@t-1\s+0\.5000\s+\d\.\d{4}\s+\d\.\d{4}/);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+    assert.equal(report.steps, 3);
+    assert.equal(report.history.length, 3);
+    const again = runCli(['stabilize', file, '--max-steps', '3']);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /already exists; pass --force/);
+    assert.equal(runCli(['stabilize', file, '--max-steps', '3', '--force']).status, 0);
+    assert.ok(fs.existsSync(path.join(dir, 'g.stabilized', 'weights.npz')));
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

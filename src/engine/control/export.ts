@@ -35,12 +35,17 @@ export function defaultOutDir(configFile: string, kind: ControlResult['kind']): 
   return path.join(path.dirname(configFile), `${base}.${kind === 'stabilize' ? 'stabilized' : 'flossed'}`);
 }
 
+/** The output folder may be written: it does not exist, or the caller forces its replacement. */
+export function assertWritable(dir: string, force: boolean): void {
+  if (fs.existsSync(dir) && !force) {
+    throw new UserError('input', [fileIssue(path.resolve(dir), `${path.resolve(dir)} already exists; pass --force to replace it, or --out another folder`)]);
+  }
+}
+
 export function exportControl(result: ControlResult, configText: string, options: ExportOptions = {}): ExportResult {
   const { spec, graph } = result.problem;
   const dir = path.resolve(options.out ?? defaultOutDir(spec.configFile, result.kind));
-  if (fs.existsSync(dir) && !options.force) {
-    throw new UserError('input', [fileIssue(dir, `${dir} already exists; pass --force to replace it, or --out another folder`)]);
-  }
+  assertWritable(dir, options.force ?? false);
   const base = path.basename(spec.configFile).replace(/\.jacobian\.json$|\.json$/, '');
   const configName = `${base}.${result.kind === 'stabilize' ? 'stabilized' : 'flossed'}.jacobian.json`;
   const files = new Map<string, Uint8Array | string>();
