@@ -150,16 +150,17 @@ describe('control: config blocks', () => {
   });
 });
 
-describe('control: flossing converges on a small chaotic network (default backend)', function () {
-  it('tanh, n = 16, gain 2: the top 4 Lyapunov exponents within 0.02 of 0', async () => {
-    const text = JSON.stringify({
-      cell: 'simple_rnn', units: 16, inputDim: 1, useBias: false, seed: 3, timeSteps: 60, batchSize: 4,
-      initializers: { recurrentKernel: { name: 'random_normal', stddev: 0.5 } }, inputs: { distribution: 'zeros' },
-      floss: { exponents: 4, warmup: 20, qrEvery: 5, learningRate: 0.005, tolerance: 0.02, patience: 10, maxSteps: 400, params: ['recurrent_kernel'] },
-    });
-    const r = await flossText(text, '/tmp/floss.jacobian.json');
+describe('control: flossing converges on a chaotic network (default backend)', function () {
+  it('the flossing example (tanh, n = 64, gain 2) with its top 4 exponents: within 0.01 of 0 for 10 steps within 200', async () => {
+    // Smaller tanh networks with zero input tend to settle on fixed points or limit cycles (λ₁ < 0): n = 64 is the
+    // smallest size here whose example is reliably chaotic.
+    const file = path.join(repoRoot(), 'examples/floss-chaotic-tanh.jacobian.json');
+    const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    config.floss = { ...config.floss, exponents: 4, patience: 10, maxSteps: 200 };
+    const r = await flossText(JSON.stringify(config), file);
     assert.ok(r.quantities[0].before > 0.05, `the network starts chaotic: λ1 = ${r.quantities[0].before}`);
     assert.equal(r.loop.stop, 'converged', `stopped by ${r.loop.stop}; last medians ${r.loop.history.at(-1)!.medians}`);
+    for (const q of r.quantities) assert.ok(Math.abs(q.after) <= 0.02, `${q.label} after: ${q.after}`);
   });
 });
 

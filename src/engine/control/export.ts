@@ -13,6 +13,7 @@ import { parse } from 'jsonc-parser/lib/esm/main';
 import { tf, type Tensor } from '../backend/tf';
 import { fileIssue, UserError } from '../errors';
 import { encodeNpy } from '../params/npy';
+import { writeFolderAtomic } from '../run/save';
 import { layerCell, layersOf, weightNameOf } from '../params/weights';
 import type { ControlResult } from './lsc';
 
@@ -76,7 +77,10 @@ export function exportControl(result: ControlResult, configText: string, options
     files: [...files.keys()],
   };
   files.set('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
-  writeFolder(dir, files);
+  // Replaces `dir` only when it exists and the caller forced it (checked above).
+  writeFolderAtomic(dir, (staging) => {
+    for (const [name, data] of files) fs.writeFileSync(path.join(staging, name), data);
+  });
   return { dir, files: [...files.keys()], config: path.join(dir, configName) };
 }
 
@@ -145,23 +149,3 @@ function encodeSync(weights: { name: string; tensor: Tensor }[]): { data: Uint8A
   return { data: Buffer.concat(parts), specs: weights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype })) };
 }
 
-/** Writes every file into a fresh sibling folder, then renames it into place (replacing `dir` only when it exists and the caller forced it). */
-function writeFolder(dir: string, files: ReadonlyMap<string, Uint8Array | string>): void {
-  const parent = path.dirname(dir);
-  fs.mkdirSync(parent, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(parent, `.rnn-jacobian-tmp-${path.basename(dir)}-`));
-  try {
-    for (const [name, data] of files) fs.writeFileSync(path.join(staging, name), data);
-    if (fs.existsSync(dir)) {
-      const old = `${staging}.old`;
-      fs.renameSync(dir, old);
-      fs.renameSync(staging, dir);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(staging, dir);
-    }
-  } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
-}

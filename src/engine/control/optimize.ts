@@ -4,6 +4,7 @@
 import type { Scalar, Variable } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../backend/tf';
 import type { RolloutInputs } from '../run/rollout';
+import type { CommonControl } from './config';
 import type { ControlProblem } from './problem';
 import { stepData } from './problem';
 
@@ -15,17 +16,10 @@ export interface Objective {
   loss(data: RolloutInputs, values: Float32Array[]): Scalar;
 }
 
-export interface LoopOptions {
-  learningRate: number;
-  tolerance: number;
-  patience: number;
-  maxSteps: number;
-  maxSeconds: number;
-  batchSize: number;
-  timeSteps: number;
+export type LoopOptions = Pick<CommonControl, 'learningRate' | 'tolerance' | 'patience' | 'maxSteps' | 'maxSeconds' | 'batchSize' | 'timeSteps'> & {
   signal?: AbortSignal;
   onStep?: (s: StepRecord) => void;
-}
+};
 
 export interface StepRecord {
   step: number;
