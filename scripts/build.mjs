@@ -3,6 +3,7 @@
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { compileSchema } from './compile-schema.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
@@ -39,6 +40,8 @@ const nodeEntries = {
   extension: 'src/extension/extension.ts',
   engineWorker: 'src/extension/engineWorker.ts',
 };
+// The config schema's validators are generated code, compiled here rather than when a process starts.
+compileSchema();
 const builds = [];
 for (const [name, entry] of Object.entries(nodeEntries)) {
   if (!existsSync(join(root, entry))) continue;

@@ -6,6 +6,7 @@
 import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser/lib/esm/main';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parsePath } from '../engine/config/positions';
+import { firstBeyondLimits } from '../engine/config/syntax';
 import { weightsFiles } from '../engine/params/weights';
 
 export const CONFIG_SUFFIX = '.jacobian.json';
@@ -20,8 +21,12 @@ export interface TextSpan {
   length: number;
 }
 
-/** The text's syntax tree; pass it to several lookups on one text so that the text is parsed once. */
+/**
+ * The text's syntax tree; pass it to several lookups on one text so that the text is parsed once. None for text
+ * past the config's bounds (jsonc-parser recurses once per nesting level), which validation reports itself.
+ */
 export function configTree(text: string): Node | undefined {
+  if (firstBeyondLimits(text)) return undefined;
   return parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
 }
 

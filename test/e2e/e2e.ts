@@ -13,9 +13,10 @@
 // missing code-server (bash scripts/setup-code-server.sh) or VSIX: nothing is skipped silently.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { applyEdits, modify, type JSONPath } from 'jsonc-parser/lib/esm/main';
+import { repoRoot } from '../unit/helpers/repo';
 import {
   acceptFileDialog,
   clickCodeLens,
@@ -34,7 +35,7 @@ import {
 } from './codeServer';
 
 /** dist/test/e2e/e2e.js → the repository root. */
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const REPO_ROOT = repoRoot();
 const VSIX = join(REPO_ROOT, 'rnn-jacobian-lab.vsix');
 const HOST_SUITE = join(REPO_ROOT, 'dist', 'test', 'host', 'index.js');
 const RESULTS_DIR = join(REPO_ROOT, 'test-results');

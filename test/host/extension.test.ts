@@ -4,16 +4,17 @@
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { applyEdits, findNodeAtLocation, modify, parseTree, type JSONPath } from 'jsonc-parser/lib/esm/main';
 import { encodeNpy } from '../../src/engine/params/npy';
 import type { RnnJacobianApi } from '../../src/extension/extension';
 import type { RunFinished } from '../../src/extension/runController';
+import { repoRoot } from '../unit/helpers/repo';
 
 const EXTENSION_ID = 'rnn-jacobian-lab.rnn-jacobian-lab';
 /** dist/test/host/<this>.js → the repository root, where examples/ lives. */
-const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+const REPO_ROOT = repoRoot();
 const SEED_RELU = join(REPO_ROOT, 'examples', 'seed-relu.jacobian.json');
 
 function edit(text: string, path: JSONPath, value: unknown): string {

@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeNpy } from '../../src/engine/params/npy';
+import { repoRoot } from './helpers/repo';
 
-const root = path.resolve(__dirname, '../../..');
+const root = repoRoot();
 const cli = path.join(root, 'dist/cli.js');
 
 function runCli(args: string[], cwd = root) {

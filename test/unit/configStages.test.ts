@@ -130,8 +130,23 @@ describe('config: one "did you mean" helper, and config never imports cells', ()
 
   it('no file under src/engine/config imports from src/engine/cells', () => {
     const dir = join(repoRoot(), 'src/engine/config');
-    for (const name of readdirSync(dir)) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
       assert.doesNotMatch(readFileSync(join(dir, name), 'utf8'), /from '\.\.\/cells/, name);
+    }
+  });
+});
+
+describe('config: the schema validators are compiled at build time', () => {
+  it('the generated validators embed the schema as it is now (a stale build fails here)', () => {
+    const generated = readFileSync(join(repoRoot(), 'src/engine/config/generated/schemaValidators.js'), 'utf8');
+    const schema = JSON.parse(readFileSync(join(repoRoot(), 'schemas/jacobian-config.schema.json'), 'utf8'));
+    assert.ok(generated.includes(JSON.stringify(schema)), 'run node scripts/build.mjs: the validators predate the schema');
+  });
+
+  it('nothing under src compiles a schema at run time (no Ajv instance, only its runtime helpers)', () => {
+    const sources = readdirSync(join(repoRoot(), 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    for (const file of sources) {
+      assert.doesNotMatch(readFileSync(join(repoRoot(), 'src', file), 'utf8'), /^import Ajv\b|new Ajv\(/m, file);
     }
   });
 });

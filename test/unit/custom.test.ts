@@ -12,6 +12,7 @@ import { forEachBackend } from './helpers/backends';
 import { lineColumn, theOnlyIssue, userIssues } from './helpers/issues';
 import { ACT, finiteDifference, mat, vecKernel, type Mat, type Vec } from './reference/float64';
 import { repoRoot } from './helpers/repo';
+import { assertClose } from './helpers/close';
 
 
 type Json = Record<string, unknown>;
@@ -172,16 +173,6 @@ function gatedStep(p: Record<string, Mat>, hPrev: Vec, mPrev: Vec, x: Vec): { h:
   const m = vecKernel(h, p.V).map((v, j) => ACT.swish.f(v) - mPrev[j] * 0.5);
   const y = h.map((v, i) => -Math.log1p(Math.exp(v)) + 2 * hPrev[i] - m[i % 2]);
   return { h, m, y, z };
-}
-
-function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: Mat, tol = 1e-5): void {
-  const size = ref.rows * ref.cols;
-  let scale = 1e-12;
-  for (const v of ref.data) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < size; i++) {
-    const e = Math.abs(engine[offset + i] - ref.data[i]);
-    assert.ok(e <= tol * scale, `${label}: entry ${i}: ${engine[offset + i]} vs ${ref.data[i]} (tol ${tol}·${scale})`);
-  }
 }
 
 forEachBackend('custom cells: a cell with concat, slices, row, constants and unary minus against float64', () => {

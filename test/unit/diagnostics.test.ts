@@ -4,6 +4,7 @@ import { strict as assert } from 'node:assert';
 import { analyzeText } from '../../src/engine';
 import { spectralNorm, spectralRadius, spectrumOf } from '../../src/engine/run/diagnostics';
 import { forEachBackend } from './helpers/backends';
+import { repoRoot } from './helpers/repo';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
@@ -97,7 +98,7 @@ describe('values-only eigenvalues agree with ml-matrix EigenvalueDecomposition',
     const { readNpyFile } = await import('../../src/engine/params/npy');
     const { eigenvalues } = await import('../../src/engine/run/eigenvalues');
     const { join } = await import('node:path');
-    const m = readNpyFile(join(__dirname, '../../../test/fixtures/eig/relu-transition-product.npy'));
+    const m = readNpyFile(join(repoRoot(), 'test/fixtures/eig/relu-transition-product.npy'));
     const ours = eigenvalues(m.data, 0, 100);
     // numpy.linalg.eigvals (LAPACK dgeev) on this file gives a spectral radius of 0.29579753617582427.
     close(Math.hypot(ours.re[0], ours.im[0]), 0.29579753617582427, 1e-7, 'spectral radius');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { decodeNpy, decodeNpz, encodeNpy, NpyFormatError, readNpyFile, readNpzFile } from '../../src/engine/params/npy';
 import { MAX_EXPRESSION_DEPTH, parseDimension, parseExpression, ExprError } from '../../src/engine/cells/custom/parse';
-import { parseRunConfig } from '../../src/engine/runConfig';
+import { parseRunConfig, readConfigFile } from '../../src/engine/runConfig';
 import { analyzeText } from '../../src/engine/run/analyze';
 import { UserError } from '../../src/engine/errors';
 import { assertLocatedIn, theOnlyIssue, userIssues } from './helpers/issues';
@@ -114,6 +114,14 @@ describe('hostile .npy and .npz files', () => {
     assert.match(npyProblem(() => decodeNpz(liar, 'liar.npz')), /more than deflate can expand: the archive is corrupt or hostile$/);
   });
 
+  it('every member is checked before the first is inflated: a corrupt first member does not get inflated when the second is too large', () => {
+    const zip = zipSync({ 'a.npy': [new Uint8Array(2 ** 20), { level: 9 }], 'b.npy': [new Uint8Array(2 ** 20), { level: 9 }] });
+    const view = new DataView(zip.buffer);
+    const dataStart = 30 + view.getUint16(26, true) + view.getUint16(28, true); // a.npy's local header is first
+    zip.fill(0xff, dataStart, dataStart + 64); // inflating a.npy would now fail
+    assert.match(npyProblem(() => decodeNpz(zip, 'two.npz', 1.5 * 2 ** 20)), /^array 'b': the arrays declare 2\.0 MiB uncompressed so far/);
+  });
+
   it('a member that inflates to more than it declares is cut at the declared size and then refused as truncated', () => {
     const member = encodeNpy([64], new Float32Array(64));
     const small = declareSize(zipSync({ 'a.npy': [member, { level: 9 }] }), 200);
@@ -132,6 +140,15 @@ describe('hostile .npy and .npz files', () => {
       const fifo = join(dir, 'fifo.npy');
       execFileSync('mkfifo', [fifo]);
       assert.equal(npyProblem(() => readNpzFile(fifo)), 'cannot be read: not a regular file (a FIFO)');
+    });
+
+    it('a config that is a device, a FIFO or a folder: one issue at 1:1 of that path, read without blocking', () => {
+      const fifo = join(dir, 'config-fifo.jacobian.json');
+      execFileSync('mkfifo', [fifo]);
+      for (const [file, kind] of [['/dev/zero', 'a character device'], [fifo, 'a FIFO'], [dir, 'a folder']]) {
+        const issue = theOnlyIssue(userIssues(() => readConfigFile(file), 'config'));
+        assert.deepEqual([issue.file, issue.line, issue.column, issue.message], [file, 1, 1, `cannot read config: not a regular file (${kind})`]);
+      }
     });
 
     it('a file larger than the limit is refused by its size on disk', () => {

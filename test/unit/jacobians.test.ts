@@ -5,6 +5,7 @@ import { analyzeText, type RunResult } from '../../src/engine';
 import { forEachBackend } from './helpers/backends';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, finiteDifference, identityMat, mat, matMul, subMatrix, type Mat, type Vec } from './reference/float64';
+import { assertClose, maxAbs } from './helpers/close';
 
 interface Case {
   name: string;
@@ -134,33 +135,6 @@ function referencePair(ref: RefCell, steps: { prev: Named; x: Vec; out: Named }[
     }
   }
   return result;
-}
-
-function maxAbs(xs: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]));
-  return m;
-}
-
-/** Asserts engine Jacobians [k, b] equal the reference to tol · max|J|. */
-function assertClose(label: string, engine: Float32Array, offset: number, ref: Mat, tol = 1e-5): void {
-  const size = ref.rows * ref.cols;
-  const scale = Math.max(maxAbs(ref.data), 1e-12);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < size; i++) {
-    const e = Math.abs(engine[offset + i] - ref.data[i]);
-    // NaN (a NaN entry, or a read past the end of the engine's array) is the worst error: it fails below.
-    if (Number.isNaN(e)) {
-      [worst, at] = [e, i];
-      break;
-    }
-    if (e > worst) [worst, at] = [e, i];
-  }
-  assert.ok(
-    worst <= tol * scale,
-    `${label}: max |engine − reference| = ${worst.toExponential(3)} at (${Math.floor(at / ref.cols)}, ${at % ref.cols}) > ${tol}·max|J| = ${(tol * scale).toExponential(3)}`,
-  );
 }
 
 forEachBackend('Jacobians equal float64 closed forms', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './helpers/repo';
 import {
   assertFinite,
   decodeNpy,
@@ -16,7 +17,7 @@ import {
 
 // Fixtures are written by real numpy (test/fixtures/npy/make_fixtures.py); their values are formulas of
 // the flat C-order index i, restated here, so decoded numbers are checked against the formula.
-const FIXTURES = resolve(__dirname, '../../../test/fixtures/npy');
+const FIXTURES = join(repoRoot(), 'test/fixtures/npy');
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, name)));
 const decodeFixture = (name: string): NpyArray => decodeNpy(fixture(name), name);
 

@@ -17,6 +17,7 @@ import { refCell, type Named, type Params, type RefCell } from './reference/cell
 import { blocks, identityMat, mat, matMul, subMatrix, type Mat } from './reference/float64';
 import { repoRoot } from './helpers/repo';
 import { npyWithDescr } from './helpers/npy';
+import { assertClose } from './helpers/close';
 
 
 const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
@@ -58,20 +59,6 @@ const tensor = (r: RunResult, name: string) => {
   assert.ok(t, `no tensor ${name}`);
   return t;
 };
-
-function maxAbs(xs: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]));
-  return m;
-}
-
-function assertClose(label: string, engine: ArrayLike<number>, offset: number, ref: ArrayLike<number>, tol: number): void {
-  const scale = Math.max(maxAbs(ref), 1e-12);
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(engine[offset + i] - ref[i]);
-    assert.ok(e <= tol * scale, `${label}: entry ${i}: ${engine[offset + i]} vs ${ref[i]} (|Δ| ${e.toExponential(2)} > ${tol}·${scale.toExponential(2)})`);
-  }
-}
 
 /** The loaded parameters are Keras's arrays, bit for bit. */
 function assertKerasWeights(r: RunResult, model: string): void {

@@ -66,7 +66,7 @@ export const DEFAULTS = {
 /** The source of one initial state: its own entry when the config names states, else the shared one. */
 export function initialStateSource(initialState: RunSpec['initialState'], stateName: string): DataSource {
   if (isDataSource(initialState)) return initialState;
-  return initialState[stateName] ?? { ...DEFAULT_DATA_SOURCE };
+  return (Object.hasOwn(initialState, stateName) ? initialState[stateName] : undefined) ?? { ...DEFAULT_DATA_SOURCE };
 }
 
 function isDataSource(value: RunSpec['initialState']): value is DataSource {

@@ -180,7 +180,10 @@ export class ConfigLocator implements SourceLocator {
     return this.issueAtOffset(path, node.offset + 1 + column, length, message);
   }
 
-  issueAtOffset(path: string, offset: number, length: number, message: string): SourceIssue {
+  issueAtOffset(path: string, at: number, span: number, message: string): SourceIssue {
+    // Within the text, whatever a parser reports (jsonc-parser puts an unterminated comment's end past it).
+    const offset = Math.min(Math.max(0, at), this.text.length);
+    const length = Math.min(Math.max(0, span), this.text.length - offset);
     const { line, column } = this.lines.position(offset);
     return { file: this.file, path, message, line, column, offset, length };
   }

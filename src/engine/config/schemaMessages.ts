@@ -9,6 +9,11 @@ import type { DistributionName, InitializerName } from './spec';
 import { didYouMean } from './suggest';
 import { isObject, valueAt } from './tree';
 
+/** A table's own entry for a key the user wrote: never one of Object.prototype's (`constructor`, `__proto__`). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** How an error message names each alternative of a union. */
 const ALTERNATIVE_WORDS: Record<string, string> = {
   '#/definitions/initializerName': 'an initializer name',
@@ -24,7 +29,7 @@ const ALTERNATIVE_WORDS: Record<string, string> = {
 function alternativesOf(ref: string): string[] {
   const branches = definition(ref).anyOf as { $ref: string }[] | undefined;
   if (branches) return branches.flatMap((b) => alternativesOf(b.$ref));
-  return [ALTERNATIVE_WORDS[ref] ?? ref.replace('#/definitions/', '')];
+  return [own(ALTERNATIVE_WORDS, ref) ?? ref.replace('#/definitions/', '')];
 }
 
 /** What an unknown enum value is called, by the key it sits under. */
@@ -95,7 +100,7 @@ function describeError(error: SchemaError, data: unknown, locator: ConfigLocator
     }
     case 'enum': {
       const allowed = p.allowedValues as string[];
-      const noun = ENUM_NOUNS[lastKey] ?? 'value';
+      const noun = own(ENUM_NOUNS, lastKey) ?? 'value';
       return at(`unknown ${noun} ${describeLiteral(error.data)}; expected one of ${allowed.join(', ')}` + didYouMean(String(error.data), allowed));
     }
     case 'additionalProperties': {
@@ -148,13 +153,13 @@ function notAllowedMessage(segments: PathSegment[], data: unknown): string {
   const inInitializer = segments[0] === 'initializers' ? segments.length === 3 : segments[0] === 'custom' && segments[segments.length - 2] === 'initializer';
   if (inInitializer && isObject(parent)) {
     const name = String(parent.name);
-    return `"${key}" does not apply to initializer ${name}; ${takes(name, INITIALIZER_ARGUMENTS[name as InitializerName] ?? [])}`;
+    return `"${key}" does not apply to initializer ${name}; ${takes(name, own(INITIALIZER_ARGUMENTS as Record<string, string[]>, name) ?? [])}`;
   }
   const inSource = segments[0] === 'inputs' || segments[0] === 'initialState' || (segments[0] === 'custom' && segments[segments.length - 2] === 'initial');
-  if (inSource && key in DISTRIBUTION_ARGUMENT_DEFAULTS && isObject(parent)) {
+  if (inSource && Object.hasOwn(DISTRIBUTION_ARGUMENT_DEFAULTS, key) && isObject(parent)) {
     const given = typeof parent.distribution === 'string' ? (parent.distribution as DistributionName) : undefined;
     const name = given ?? 'normal';
-    return `"${key}" does not apply to distribution ${name}${given ? '' : ' (the default)'}; ${takes(name, DISTRIBUTION_ARGUMENTS[name] ?? [])}`;
+    return `"${key}" does not apply to distribution ${name}${given ? '' : ' (the default)'}; ${takes(name, own(DISTRIBUTION_ARGUMENTS, name) ?? [])}`;
   }
   if (key === 'recurrentActivation') return `recurrentActivation is the gate activation of lstm and gru; cell ${cell} has no gates`;
   if (segments[0] === 'initialState' && segments.length === 2) return `cell ${cell} has no state ${describeLiteral(key)}; its only state is h`;

@@ -10,6 +10,7 @@
 // writes no version-1.0 growth padding, and matching numpy byte for byte makes saved runs diffable.
 import { writeFileSync } from 'node:fs';
 import { unzipSync, type UnzipFileInfo } from 'fflate';
+import { DEFAULTS } from '../config/defaults';
 import { FileReadError, formatBytes, readRegularFile } from '../io/files';
 import { float16ToFloat32 } from 'npyjs';
 
@@ -37,7 +38,7 @@ export class NpyFormatError extends Error {
  * The most a .npy/.npz read may hold in memory: the file, an archive's arrays once inflated, and the
  * float32 arrays decoded from them. Callers pass the run's maxMemoryMB; the default is its default.
  */
-export const DEFAULT_MAX_NPY_BYTES = 4096 * 2 ** 20;
+export const DEFAULT_MAX_NPY_BYTES = DEFAULTS.maxMemoryMB * 2 ** 20;
 
 /** Python literal nesting in a header: numpy writes a dict holding one tuple. */
 const MAX_HEADER_NESTING = 8;
@@ -309,9 +310,11 @@ export function decodeNpz(bytes: Uint8Array, label: string, maxBytes = DEFAULT_M
   let entries: Record<string, Uint8Array>;
   const declared = { total: 0 };
   try {
-    // The filter sees each member's declared sizes before anything is inflated (fflate then inflates into
-    // a buffer of exactly the declared size, never more): a zip bomb is refused by what it claims.
-    entries = unzipSync(bytes, { filter: (member) => member.name.endsWith('.npy') && checkMember(member, bytes.length, declared, maxBytes, label) });
+    // A first pass reads every member's declared sizes from the central directory and inflates nothing (the
+    // filter declines them all); only when all of them fit does the second pass inflate, each member into a
+    // buffer of exactly its declared size (fflate never writes past it): a zip bomb is refused by what it claims.
+    unzipSync(bytes, { filter: (member) => member.name.endsWith('.npy') && !checkMember(member, bytes.length, declared, maxBytes, label) });
+    entries = unzipSync(bytes, { filter: (member) => member.name.endsWith('.npy') });
   } catch (e) {
     if (e instanceof NpyFormatError) throw e;
     throw new NpyFormatError(label, `not a readable .npz (zip) archive (${(e as Error).message})`);

@@ -151,6 +151,8 @@ function autodiffChunk({ graph, pair, traj, params, occ, site, length }: ChunkTa
   const rows = occ.length * traj.B;
   const outDim = pair.ofDim;
   if (!dependsOnSite(graph, pair, site, length)) return t.zeros([rows, outDim, pair.wrtDim]) as Tensor3D;
+  // `of` is the perturbed value itself (z@t wrt z@t): ∂x/∂x = I, and tfjs's grad refuses a function that returns its input.
+  if (length === 1 && site === pair.ofNode.name) return t.tile(t.expandDims(t.eye(outDim), 0), [rows, 1, 1]) as Tensor3D;
   // Row r of the tiled batch is copy k = floor(r / rows) of original row r mod rows; copy k receives
   // the cotangent e_k, so its gradient is row k of the Jacobian.
   const tile = (x: Tensor) => t.tile(x, [outDim, 1]);
@@ -173,7 +175,8 @@ function autodiffChunk({ graph, pair, traj, params, occ, site, length }: ChunkTa
   };
   const site0 = tile(new StepValues(nodeMap(graph), traj, params, stepsAt(0)).get(site));
   const copy = t.cast(t.floorDiv(t.range(0, outDim * rows, 1, 'int32'), rows), 'int32');
-  const cotangent = t.cast(t.oneHot(copy as Tensor1D, outDim), 'float32');
+  // tfjs's oneHot needs a depth of at least 2; one output unit has the cotangent 1 everywhere.
+  const cotangent = outDim === 1 ? t.ones([rows, 1]) : t.cast(t.oneHot(copy as Tensor1D, outDim), 'float32');
   const grad = t.grad(forward)(site0, cotangent); // [outDim·rows, wrtDim]
   return t.transpose(t.reshape(grad, [outDim, rows, pair.wrtDim]), [1, 0, 2]) as Tensor3D;
 }

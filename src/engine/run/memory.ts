@@ -8,6 +8,7 @@ import { UserError } from '../errors';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { bytesPerOccurrence } from './jacobians';
 import { maxOccurrences, occurrenceGroups, type ResolvedPair } from './pairs';
+import { isRefError, parseTensorRef } from './tensorRef';
 
 export interface MemoryPart {
   what: string;
@@ -62,9 +63,12 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
 export function plannedMemory(graph: CellGraph, spec: RunSpec, method: JacobianMethod): MemoryPart[] {
   const dims = new Map(referableTensors(graph).map((n) => [n.name, n.shape[0]]));
   const parts = baseParts(graph, spec);
+  const dimOf = (text: string) => {
+    const ref = parseTensorRef(text);
+    return isRefError(ref) ? undefined : dims.get(ref.name);
+  };
   for (const request of spec.jacobians) {
-    const ofDim = dims.get(request.of.split('@')[0]);
-    const wrtDim = dims.get(request.wrt.split('@')[0]);
+    const [ofDim, wrtDim] = [dimOf(request.of), dimOf(request.wrt)];
     if (ofDim === undefined || wrtDim === undefined) continue;
     parts.push(...stepParts(request, maxOccurrences(request, spec.timeSteps), ofDim, wrtDim, spec));
     const oneJacobian = spec.batchSize * ofDim * wrtDim * 4 * (method === 'structured' ? 6 : 2);
