@@ -57,6 +57,18 @@ describe('control: LSC converges on small networks (default backend)', function 
   }
 });
 
+describe('control: kinds and targets', function () {
+  it('"unbalanced" with the input Jacobian: time → T/(T+1), input σ_max → 1/(T+1), both within 0.02', async () => {
+    await initBackend('auto');
+    const text = JSON.stringify({ cell: 'simple_rnn', units: 8, inputDim: 3, seed: 2, timeSteps: 8, batchSize: 8, stabilize: { target: 'unbalanced', input: true, learningRate: 0.02, maxSteps: 500 } });
+    const r = await stabilizeText(text, '/tmp/unbalanced.jacobian.json');
+    assert.deepEqual(r.quantities.map((q) => [q.label, q.target]), [['∂h@t/∂h@t-1', 8 / 9], ['∂h@t/∂x@t', 1 / 9]]);
+    assert.equal(r.loop.stop, 'converged');
+    const last = r.loop.history.at(-1)!;
+    last.medians.forEach((m, k) => assert.ok(Math.abs(m - r.quantities[k].target) <= 0.02, `${r.quantities[k].label}: ${m}`));
+  });
+});
+
 describe('control: the weights handed back', function () {
   let dir: string;
   let result: ControlResult;
