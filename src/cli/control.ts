@@ -34,12 +34,17 @@ export async function controlMain(argv: string[]): Promise<number> {
         'max-steps': { type: 'string' },
         json: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (e) {
     throw new ControlArgumentError((e as Error).message);
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(CONTROL_USAGE);
+    return 0;
+  }
   const [command, config, ...rest] = positionals;
   if (!config) throw new ControlArgumentError('missing CONFIG');
   if (rest.length) throw new ControlArgumentError(`unexpected argument "${rest[0]}"`);

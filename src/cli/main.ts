@@ -15,7 +15,9 @@ const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR]
   --save DIR        write parameters, trajectory and Jacobians as float32 .npy files with DIR/manifest.json
   --backend NAME    tensorflow (tfjs-node), wasm or cpu; default auto (the first that loads, in that order)
   --method NAME     structured (default: closed-form rules per op) or autodiff (tfjs reverse mode)
-  --quiet           print nothing but errors`;
+  --quiet           print nothing but errors
+
+  rnn-jacobian stabilize|floss --help: LSC pre-training and gradient flossing`;
 
 class ArgumentError extends Error {}
 
