@@ -243,7 +243,7 @@ function activationDerivative(act: string, z: Tensor2D): Tensor {
 /** Checks the pair is ∂h_t/∂h_{t-1} for t = 1..T, so row k·B+b of the floor is occurrence k, batch b. */
 function assertTransitionPair(p: Prepared, pair: ResolvedPair): void {
   const ok = pair.occurrences.every((o, i) => o.start === i + 1 && o.end === i + 1);
-  if (!ok || pair.ofNode.name !== 'h') throw new Error('bench floor: expected the pair h@t wrt h@t-1 over t = 1..T');
+  if (!ok || pair.ofNodes.length !== 1 || pair.ofNodes[0].name !== 'h') throw new Error('bench floor: expected the pair h@t wrt h@t-1 over t = 1..T');
   if (p.traj.series3d('h').shape[0] !== p.traj.T + 1) throw new Error('bench floor: unexpected state series layout');
 }
 

@@ -90,7 +90,7 @@ if (unitTests.length) {
 // Host-suite, e2e and bench entries: one bundle per file (the host suite loads its test files by glob).
 const testEntries = production
   ? []
-  : [...listTests(join(root, 'test/host')), ...['test/host/index.ts', 'test/e2e/e2e.ts', 'bench/bench.ts'].map((f) => join(root, f))];
+  : [...listTests(join(root, 'test/host')), ...['test/host/index.ts', 'test/e2e/e2e.ts', 'bench/bench.ts', 'bench/series.ts'].map((f) => join(root, f))];
 for (const file of testEntries) {
   if (!existsSync(file)) continue;
   const rel = relative(root, file).replace(/\.ts$/, '.js');

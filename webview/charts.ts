@@ -21,6 +21,7 @@ import {
 } from 'chart.js';
 import type { PairArrays, PairReport } from '../src/engine/run/report';
 import { formatNumber, numericalRank, statSeries, vectorAt, type BatchSummary } from './data';
+import { circularLawRadius } from './seriesData';
 import { type ThemeColors, withAlpha } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Filler, Tooltip, Legend);
@@ -374,7 +375,8 @@ export class DiagnosticsCharts {
       const m = vectorAt(im, s.pair.steps.length, s.batchSize, s.step, s.batch);
       pts = Array.from(r, (x, k) => ({ x, y: m[k] }));
     }
-    let maxMod = 1;
+    const disk = circularLawRadius(s.pair, s.step, s.batch);
+    let maxMod = Math.max(1, disk ?? 0);
     for (const p of pts) maxMod = Math.max(maxMod, Math.hypot(p.x ?? 0, p.y ?? 0));
     // Symmetric limits on a 0.25 grid (unit circle always inside), labels every `tick`.
     const R = Math.ceil(maxMod * 1.06 * 4) / 4;
@@ -408,6 +410,11 @@ export class DiagnosticsCharts {
     const datasets: ChartDataset<'scatter', XY[]>[] = [];
     if (pts.length) {
       datasets.push({ label: '_unit', data: circle, showLine: true, pointRadius: 0, borderColor: th.muted, borderWidth: 1, borderDash: [3, 3] });
+      if (disk !== undefined) {
+        // The circular law: i.i.d. entries of the measured Var(J) would put the eigenvalues in this disk.
+        const law = circle.map((p) => ({ x: (p.x ?? 0) * disk, y: (p.y ?? 0) * disk }));
+        datasets.push({ label: `circular law √(n·Var J) = ${formatNumber(disk, 3)}`, data: law, showLine: true, pointRadius: 0, borderColor: th.orange, borderWidth: 1, borderDash: [6, 3] });
+      }
       datasets.push({
         label: 'λ',
         data: pts,

@@ -39,6 +39,8 @@ export interface Elements {
   eigenHost: HTMLElement;
   eigenTitle: HTMLElement;
   tableHost: HTMLElement;
+  /** Where the store-driven views (webview/views) mount their cards. */
+  deepHost: HTMLElement;
   tableTitle: HTMLElement;
 }
 
@@ -177,7 +179,10 @@ export function buildLayout(
   const table = card('Per-step statistics');
   table.card.classList.add('table-card');
   table.body.classList.add('table-host');
-  content.append(controls, expected, grid, table.card);
+  // The deep-network views (depth × time grid, gradient propagation, Lyapunov): components mount themselves here.
+  const deep = el('div', 'charts deep-views');
+  deep.dataset.testid = 'deep-views';
+  content.append(controls, expected, grid, deep, table.card);
 
   root.replaceChildren(progressBar, top, statusLine, issues, empty, content);
   return {
@@ -186,6 +191,6 @@ export function buildLayout(
     heatTitle: heat.title, heatHost, readout,
     varianceHost: variance.body, spectralHost: spectral.body, singularHost: singular.body, singularTitle: singular.title, singularScale,
     eigenHost: eigen.body, eigenTitle: eigen.title,
-    tableHost: table.body, tableTitle: table.title,
+    tableHost: table.body, tableTitle: table.title, deepHost: deep,
   };
 }

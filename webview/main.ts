@@ -13,7 +13,13 @@ import { clampState, restoreState, vscodeApi } from './state';
 import { buildCsv, StepTable } from './table';
 import { readTheme, watchTheme } from './theme';
 import { registerToolkit, setChecked, setDisabled, setDropdownChoices, setDropdownValue } from './toolkit';
+import { Store } from './store';
+import { circularLawRadius } from './seriesData';
+import { DepthTimeView } from './views/depthTimeView';
+import { GradientView } from './views/gradientView';
+import { LyapunovView } from './views/lyapunovView';
 
+/** The result on show, as the store holds it. */
 interface Current {
   file: string;
   report: Report;
@@ -22,8 +28,14 @@ interface Current {
 
 registerToolkit();
 const api = vscodeApi();
-let state: PanelState = restoreState(api.getState());
-let current: Current | undefined;
+// The one store: the result on show and the selection. Everything below reads it; selection changes go
+// through select()/setSelection(), which persist them (setState) and tell the subscribed views.
+const store = new Store(restoreState(api.getState()));
+const sel = (): PanelState => store.get().selection;
+function currentResult(): Current | undefined {
+  const s = store.get();
+  return s.report && s.file !== undefined ? { file: s.file, report: s.report, pairs: s.pairs } : undefined;
+}
 let stale = false;
 const sharedLimits = new Map<string, number>();
 
@@ -32,8 +44,7 @@ const E = buildLayout(root, {
   pair: (v) => selectPair(Number(v)),
   batch: (v) => select({ batchIndex: Number(v) }),
   shared: (checked) => {
-    state = { ...state, sharedLimits: checked };
-    save();
+    setSelection({ ...sel(), sharedLimits: checked });
     drawMatrix();
   },
 });
@@ -47,13 +58,24 @@ const charts = new DiagnosticsCharts(
   (k) => select({ stepIndex: k }),
 );
 const table = new StepTable(E.tableHost, (k) => select({ stepIndex: k }));
+// The deep-network views are components over one store: each owns its card and redraws from a snapshot.
+const exportView = (view: string) => (dataUrl: string) => api.postMessage({ type: 'export', what: 'png', dataUrl, view });
+const depthTime = new DepthTimeView(theme, exportView('depth-time'));
+const gradient = new GradientView(theme, exportView('gradient'));
+const lyapunov = new LyapunovView(theme, (dataUrl, name) => exportView(name)(dataUrl));
+const storeViews = [depthTime, gradient, lyapunov];
+E.deepHost.append(depthTime.view.card, gradient.view.card, lyapunov.spectrumView.card, lyapunov.convergenceView.card);
+store.subscribe((s, before) => {
+  if (s.report !== before.report || s.selection.pairIndex !== before.selection.pairIndex) storeViews.forEach((v) => v.update(s));
+});
 watchTheme(() => {
   theme = readTheme();
   heatmap.setTheme(theme);
   charts.setTheme(theme);
+  storeViews.forEach((v) => v.setTheme(theme));
 });
 
-setChecked(E.shared, Boolean(state.sharedLimits));
+setChecked(E.shared, Boolean(sel().sharedLimits));
 setSingularScaleLabel();
 for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 
@@ -70,14 +92,13 @@ E.step.addEventListener('input', () => {
   }
   pendingStep = Number(E.step.value);
 });
-E.prevStep.addEventListener('click', () => select({ stepIndex: Math.max(0, state.stepIndex - 1) }));
-E.nextStep.addEventListener('click', () => select({ stepIndex: state.stepIndex + 1 }));
+E.prevStep.addEventListener('click', () => select({ stepIndex: Math.max(0, sel().stepIndex - 1) }));
+E.nextStep.addEventListener('click', () => select({ stepIndex: sel().stepIndex + 1 }));
 E.rerun.addEventListener('click', () => api.postMessage({ type: 'rerun' }));
 E.singularScale.addEventListener('click', () => {
-  state = { ...state, logSingular: !state.logSingular };
-  save();
+  setSelection({ ...sel(), logSingular: !sel().logSingular });
   setSingularScaleLabel();
-  charts.setLogSingular(Boolean(state.logSingular));
+  charts.setLogSingular(Boolean(sel().logSingular));
 });
 E.exportPng.addEventListener('click', () => {
   const dataUrl = heatmap.toPngDataUrl();
@@ -85,15 +106,15 @@ E.exportPng.addEventListener('click', () => {
   else note('Nothing to export: this result has no whole Jacobians');
 });
 E.exportCsv.addEventListener('click', () => {
-  const pair = current?.report.jacobians[state.pairIndex];
+  const pair = currentResult()?.report.jacobians[sel().pairIndex];
   if (pair) api.postMessage({ type: 'export', what: 'csv', csv: buildCsv(pair) });
 });
 E.exportJson.addEventListener('click', () => api.postMessage({ type: 'export', what: 'json' }));
 E.exportNpy.addEventListener('click', () => api.postMessage({ type: 'export', what: 'npy' }));
 document.addEventListener('keydown', (e) => {
-  if (!current || e.target instanceof HTMLInputElement || e.altKey || e.ctrlKey || e.metaKey) return;
-  if (e.key === '[' || e.key === ',') select({ stepIndex: Math.max(0, state.stepIndex - 1) });
-  else if (e.key === ']' || e.key === '.') select({ stepIndex: state.stepIndex + 1 });
+  if (!currentResult() || e.target instanceof HTMLInputElement || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.key === '[' || e.key === ',') select({ stepIndex: Math.max(0, sel().stepIndex - 1) });
+  else if (e.key === ']' || e.key === '.') select({ stepIndex: sel().stepIndex + 1 });
 });
 
 // ── host messages ──
@@ -101,8 +122,9 @@ window.addEventListener('message', (event: MessageEvent) => {
   const msg = event.data as HostToWebview;
   if (!msg || typeof msg !== 'object' || typeof (msg as { type?: unknown }).type !== 'string') return;
   // The panel switched to another config that has no result yet: never show A's result under B's name.
-  if (msg.type !== 'result' && msg.type !== 'exported' && current && msg.file !== current.file) clearResult(msg.file);
-  else if (msg.type !== 'result' && msg.type !== 'exported' && !current) showFileName(msg.file);
+  const shown = currentResult();
+  if (msg.type !== 'result' && msg.type !== 'exported' && shown && msg.file !== shown.file) clearResult(msg.file);
+  else if (msg.type !== 'result' && msg.type !== 'exported' && !shown) showFileName(msg.file);
   switch (msg.type) {
     case 'running':
       setStatus('running', runningText(msg.progress), msg.progress);
@@ -111,12 +133,12 @@ window.addEventListener('message', (event: MessageEvent) => {
       showResult(msg.file, msg.report, msg.pairs.map(normalizePairArrays));
       break;
     case 'invalid':
-      setStale(current !== undefined);
+      setStale(currentResult() !== undefined);
       setStatus('invalid', `Invalid config (${msg.issues.length} issue${msg.issues.length === 1 ? '' : 's'}) — ${baseName(msg.file)}`);
       showIssues(msg.issues.map((i) => ({ text: `${i.line}:${i.column} ${i.message}`, title: `${i.file}${i.path ? ` · ${i.path}` : ''}` })));
       break;
     case 'failed':
-      setStale(current !== undefined);
+      setStale(currentResult() !== undefined);
       setStatus('failed', `Failed: ${msg.message}`);
       showIssues([]);
       break;
@@ -136,14 +158,10 @@ function showFileName(file: string): void {
   E.fileName.textContent = baseName(file);
   E.fileName.title = file;
   // Persist which config the panel shows, so that a reload revives this one.
-  if (state.file !== file) {
-    state = { ...state, file, pairIndex: 0, stepIndex: 0, batchIndex: 0 };
-    save();
-  }
+  if (sel().file !== file) setSelection({ ...sel(), file, pairIndex: 0, stepIndex: 0, batchIndex: 0 });
 }
 
 function clearResult(file: string): void {
-  current = undefined;
   sharedLimits.clear();
   setStale(false);
   E.content.hidden = true;
@@ -151,14 +169,15 @@ function clearResult(file: string): void {
   E.meta.replaceChildren();
   showFileName(file);
   heatmap.setMatrix(undefined);
+  store.set({ file, report: undefined, pairs: [] });
   for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 }
 
 function showResult(file: string, report: Report, pairs: PairArrays[]): void {
-  current = { file, report, pairs };
   sharedLimits.clear();
-  state = clampState(state, report, file);
-  save();
+  const selection = clampState(sel(), report, file);
+  api.setState(selection);
+  store.set({ file, report, pairs, selection });
   setStale(false);
   showIssues([]);
   setStatus('done', `Done in ${formatMs(report.timings.totalMs)} · ${report.jacobians.length} Jacobian${report.jacobians.length === 1 ? '' : 's'} · ${report.timeSteps} steps × batch ${report.batchSize}`);
@@ -166,8 +185,8 @@ function showResult(file: string, report: Report, pairs: PairArrays[]): void {
   E.empty.hidden = true;
   E.content.hidden = false;
   renderHeader(file, report);
-  setDropdownChoices(E.pair, report.jacobians.map((p, k) => ({ value: String(k), label: pairLabel(p) })), String(state.pairIndex));
-  setDropdownChoices(E.batch, Array.from({ length: report.batchSize }, (_, b) => ({ value: String(b), label: `b = ${b}` })), String(state.batchIndex));
+  setDropdownChoices(E.pair, report.jacobians.map((p, k) => ({ value: String(k), label: pairLabel(p) })), String(selection.pairIndex));
+  setDropdownChoices(E.batch, Array.from({ length: report.batchSize }, (_, b) => ({ value: String(b), label: `b = ${b}` })), String(selection.batchIndex));
   renderPair();
 }
 
@@ -176,7 +195,7 @@ function renderHeader(file: string, r: Report): void {
   E.fileName.title = file || r.config;
   const t = r.timings;
   const items: [string, string | HTMLElement, string?][] = [
-    ['cell', `${r.cell} · ${r.activation}`],
+    r.layers ? ['layers', r.layers.map((l) => `${l.name} ${l.cell}(${l.units})`).join(' → ')] : ['cell', `${r.cell} · ${r.activation}`],
     ['units', String(r.units)],
     ['input', String(r.inputDim)],
     ['T', String(r.timeSteps)],
@@ -201,6 +220,8 @@ function renderHeader(file: string, r: Report): void {
 }
 
 function renderPair(): void {
+  const state = sel();
+  const current = currentResult();
   if (!current) return;
   const pair = current.report.jacobians[state.pairIndex];
   if (!pair) return;
@@ -234,6 +255,8 @@ function renderPair(): void {
 }
 
 function renderSelection(): void {
+  const state = sel();
+  const current = currentResult();
   if (!current) return;
   const pair = current.report.jacobians[state.pairIndex];
   if (!pair) return;
@@ -255,12 +278,15 @@ function renderSelection(): void {
   E.singularTitle.textContent = sv;
   E.singularTitle.title = 'Numerical rank: singular values above σ_max·max(m,n)·ε(float32)';
   const rho = pair.steps[k]?.spectralRadius?.[state.batchIndex];
-  E.eigenTitle.textContent = `Eigenvalues in ℂ · ${where}${rho !== undefined ? ` · ρ = ${formatNumber(rho, 4)}` : ''}`;
+  const disk = circularLawRadius(pair, k, state.batchIndex);
+  E.eigenTitle.textContent = `Eigenvalues in ℂ · ${where}${rho !== undefined ? ` · ρ = ${formatNumber(rho, 4)}` : ''}${disk !== undefined ? ` · circular law √(n·Var J) = ${formatNumber(disk, 3)}` : ''}`;
   table.select(k);
   timed('heatmap', drawMatrix);
 }
 
 function drawMatrix(): void {
+  const state = sel();
+  const current = currentResult();
   if (!current) return;
   const pair = current.report.jacobians[state.pairIndex];
   const data = current.pairs[state.pairIndex]?.jacobians;
@@ -282,18 +308,19 @@ function drawMatrix(): void {
 }
 
 function selectPair(k: number): void {
-  if (!current || !Number.isInteger(k) || k === state.pairIndex) return;
-  state = clampState({ ...state, pairIndex: k }, current.report, current.file);
-  save();
+  const current = currentResult();
+  if (!current || !Number.isInteger(k) || k === sel().pairIndex) return;
+  setSelection(clampState({ ...sel(), pairIndex: k }, current.report, current.file));
   renderPair();
 }
 
 function select(change: Partial<Pick<PanelState, 'stepIndex' | 'batchIndex'>>): void {
+  const current = currentResult();
   if (!current) return;
-  const before = state;
-  state = clampState({ ...state, ...change }, current.report, current.file);
+  const before = sel();
+  const state = clampState({ ...before, ...change }, current.report, current.file);
   if (state.stepIndex === before.stepIndex && state.batchIndex === before.batchIndex) return;
-  save();
+  setSelection(state);
   if (state.batchIndex !== before.batchIndex) setDropdownValue(E.batch, String(state.batchIndex));
   timed('charts', () => charts.setSelection(state.stepIndex, state.batchIndex));
   renderSelection();
@@ -306,12 +333,14 @@ function timed(name: string, fn: () => void): void {
   performance.measure(`jl:${name}`, { start, end: performance.now() });
 }
 
-function save(): void {
-  api.setState(state);
+/** The one way the selection changes: into the store (its views redraw) and into VS Code's saved state. */
+function setSelection(next: PanelState): void {
+  api.setState(next);
+  store.set({ selection: next });
 }
 
 function setSingularScaleLabel(): void {
-  E.singularScale.textContent = state.logSingular ? 'log y' : 'linear y';
+  E.singularScale.textContent = sel().logSingular ? 'log y' : 'linear y';
 }
 
 // ── status ──

@@ -27,14 +27,47 @@ function pairTable(pair: PairReport, batch: number): string {
     ]),
   );
   const note = batch > 1 ? `(means over the batch of ${batch})` : '';
-  return [head, expected, line(cols), ...rows, note].filter(Boolean).join('\n');
+  return [head, expected, line(cols), ...rows, note, ...seriesLines(pair)].filter(Boolean).join('\n');
+}
+
+const fixed = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+
+/** Gradient propagation and Lyapunov exponents of a state transition pair, when computed. */
+function seriesLines(pair: PairReport): string[] {
+  const lines: string[] = [];
+  const g = pair.gradient;
+  if (g) {
+    const T = g.t.length ? g.t[0] + 1 : 0;
+    const mean = (rows: number[][], k: number) => rows.reduce((a, r) => a + r[k], 0) / rows.length;
+    const picks = [0, Math.floor((g.t.length - 1) / 2), g.t.length - 1].filter((k, i, a) => k >= 0 && a.indexOf(k) === i);
+    lines.push(
+      `gradient propagation: ‖∂s_T/∂s_t‖₂ changes by ×${fixed(Math.exp(g.rate.spectral))} per step ` +
+        `(rate ${fixed(g.rate.spectral)} ln/step; ‖·‖_F rate ${fixed(g.rate.frobenius)})`,
+      '  ' + picks.map((k) => `T−t=${T - g.t[k]}: ln‖·‖₂ ${fixed(mean(g.logSpectral, k), 3)}`).join('   '),
+    );
+  }
+  const l = pair.lyapunov;
+  if (l) {
+    const shown = l.exponents.slice(0, 8).map((x, i) => `${fixed(x)}±${fixed(l.spread[i], 4)}`);
+    lines.push(
+      `Lyapunov exponents (ln/step, ${l.exponents.length} of ${pair.outDim}, ${l.steps} steps after a transient of ${l.transient}, QR every ${l.every}): ` +
+        `λ_max ${fixed(l.exponents[0])}, Σλ ${fixed(l.exponents.reduce((a, b) => a + b, 0))}`,
+      `  ${shown.join('  ')}${l.exponents.length > 8 ? '  …' : ''}${l.zeroPivots ? `  (${l.zeroPivots} zero pivots clamped)` : ''}`,
+    );
+  }
+  return lines;
+}
+
+/** `cell lstm · units 64 · …` for one cell; `layers l0 lstm(32) → l1 gru(24) · …` for a network. */
+function modelLine(report: Report): string {
+  if (report.layers) return `layers ${report.layers.map((l) => `${l.name} ${l.cell}(${l.units}, ${l.activation})`).join(' → ')} · inputDim ${report.inputDim} · `;
+  return `cell ${report.cell} · units ${report.units} · inputDim ${report.inputDim} · ` + (report.cell === 'custom' ? '' : `activation ${report.activation} · `);
 }
 
 export function formatReport(report: Report): string {
   const header =
     `RNN Jacobian Lab · ${report.config}\n` +
-    `cell ${report.cell} · units ${report.units} · inputDim ${report.inputDim} · ` +
-    (report.cell === 'custom' ? '' : `activation ${report.activation} · `) +
+    modelLine(report) +
     `T ${report.timeSteps} · batch ${report.batchSize} · seed ${report.seed}\n` +
     `backend ${report.backend} · method ${report.method} · ${report.timings.totalMs.toFixed(0)} ms`;
   return [header, ...report.jacobians.map((p) => pairTable(p, report.batchSize))].join('\n\n');

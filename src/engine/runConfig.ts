@@ -2,6 +2,7 @@
 // builder and the file reader. The config folder receives these instead of importing them.
 import { builtinTensorNames } from './cells';
 import { checkCustomCell } from './cells/custom/check';
+import { CONFIG_LIMITS } from './config/syntax';
 import { parseConfig, type ConfigDeps } from './config/validate';
 import type { RunSpec } from './config/spec';
 import { fileIssue, UserError } from './errors';
@@ -14,10 +15,10 @@ export const ENGINE_CONFIG_DEPS: ConfigDeps = {
 };
 
 /**
- * The largest config read. Real ones are a few KB; up to this size the syntax stage's scan (about 3 ms a MB)
- * finds and locates what is too long or too deep inside, which says more than a size at 1:1.
+ * The largest config read: the syntax stage's own bound (in characters, which a file of as many bytes cannot
+ * exceed). Up to it the stage finds and locates what is too long or too deep inside, which says more than a size.
  */
-export const MAX_CONFIG_BYTES = 64 * 2 ** 20;
+export const MAX_CONFIG_BYTES = CONFIG_LIMITS.textLength;
 
 /** Validates a config with everything the engine knows: tensor names, custom cells, files on disk. */
 export function parseRunConfig(text: string, file: string): RunSpec {

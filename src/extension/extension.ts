@@ -11,6 +11,9 @@ import { EngineClient } from './engineClient';
 import { JacobianPanel, registerPanelSerializer } from './panel';
 import { RunController, type FileRunState, type RunFinished, type RunTrigger } from './runController';
 import { startTestSuiteIfRequested } from './testHook';
+import { refreshWorkspaceSchemaCopies, registerNewConfig } from './newConfig';
+import { ResultStatusBar } from './statusBar';
+import { registerWalkthrough } from './walkthrough';
 
 /** What activate() returns. The extension-host tests drive and observe the extension through it. */
 export interface RnnJacobianApi {
@@ -82,6 +85,15 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
     }),
     controller.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'rnnJacobian.running', controller.running)),
   );
+
+  // Onboarding: New Jacobian Config…, the status bar headline, the Get Started walkthrough's commands.
+  const analyzeFromCommand = (uri: vscode.Uri) => analyze(uri, 'command', true);
+  context.subscriptions.push(
+    ...registerNewConfig(context, analyzeFromCommand),
+    new ResultStatusBar(controller),
+    ...registerWalkthrough(context, controller, analyzeFromCommand),
+  );
+  refreshWorkspaceSchemaCopies(context);
 
   startTestSuiteIfRequested((line) => log.info(line));
 

@@ -127,8 +127,9 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
     switch (message.what) {
       case 'png': {
         const match = /^data:image\/png;base64,(.*)$/s.exec(message.dataUrl);
-        if (!match) throw new Error('the heatmap did not arrive as a PNG data URL');
-        const target = await askSavePath(join(folder, `${stem}-heatmap.png`), { 'PNG image': ['png'] });
+        if (!match) throw new Error('the view did not arrive as a PNG data URL');
+        const view = /^[a-z-]+$/.test(message.view ?? '') ? message.view : 'heatmap';
+        const target = await askSavePath(join(folder, `${stem}-${view}.png`), { 'PNG image': ['png'] });
         if (target) await this.write('png', target, Buffer.from(match[1], 'base64'));
         return;
       }

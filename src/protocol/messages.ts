@@ -67,7 +67,8 @@ export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'rerun' }
   /** PNG export carries the canvas as a data URL; the other kinds are written by the host. */
-  | { type: 'export'; what: 'png'; dataUrl: string }
+  /** `view` names the panel view drawn (its file suffix): `heatmap` when absent. */
+  | { type: 'export'; what: 'png'; dataUrl: string; view?: string }
   | { type: 'export'; what: 'csv'; csv: string }
   | { type: 'export'; what: 'json' | 'npy' };
 

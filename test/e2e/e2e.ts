@@ -7,7 +7,7 @@
 //      process left, and screenshots of the panel in a dark and a light theme (into test-results/).
 //
 //   npm run test:e2e                         # package, then both sessions
-//   node dist/test/e2e/e2e.js [--host-only | --ui-only]
+//   node dist/test/e2e/e2e.js [--host-only | --ui-only | --onboarding-only]   (session 3, test/e2e/onboarding.ts: the first run)
 //
 // Prints a mocha-like summary ending with `N passed, N failed`, and exits non-zero on any failure, including a
 // missing code-server (bash scripts/setup-code-server.sh) or VSIX: nothing is skipped silently.
@@ -33,6 +33,8 @@ import {
   waitForCodeLens,
   type VsCodeSession,
 } from './codeServer';
+import { deepNetworkViews } from './deepNetwork';
+import { onboardingSession } from './onboarding';
 
 /** dist/test/e2e/e2e.js → the repository root. */
 const REPO_ROOT = repoRoot();
@@ -344,6 +346,8 @@ async function userPath(): Promise<void> {
       expect(jacobian && jacobian.shape.join('x') === '4x1x100x100', `the saved Jacobian has shape ${jacobian?.shape.join('x')}, expected 4x1x100x100`);
     });
 
+    await deepNetworkViews({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
+
     await test('start a long run and cancel it from the progress notification: no engine process after 1 s', async () => {
       // 2000 steps of 1024×1024 Jacobians and their spectra: minutes of work, within the memory limit
       // because the whole Jacobians are not kept.
@@ -418,8 +422,15 @@ async function main(): Promise<void> {
   if (!existsSync(VSIX)) {
     fail('the VSIX exists', `${VSIX} is missing: run \`npm run package\` first`);
   } else {
-    if (!uiOnly) await hostSuite();
-    if (!hostOnly) await userPath();
+    const onboardingOnly = process.argv.includes('--onboarding-only');
+    if (!uiOnly && !onboardingOnly) await hostSuite();
+    if (!hostOnly && !onboardingOnly) await userPath();
+    if (!hostOnly) {
+      await onboardingSession({
+        repoRoot: REPO_ROOT, vsix: VSIX, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS,
+        test, fail, expect, poll, varTimesFanInColumn, engineProcesses,
+      });
+    }
   }
   if (existsSync(RESULTS_DIR)) {
     const shots = readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.png'));

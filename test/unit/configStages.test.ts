@@ -57,6 +57,13 @@ describe('config stage 1: syntax', () => {
     assert.equal(firstBeyondLimits(JSON.stringify('y'.repeat(CONFIG_LIMITS.stringLength))), undefined);
   });
 
+  it('refuses a text longer than the bound at 1:1 before scanning it', () => {
+    const text = ' '.repeat(CONFIG_LIMITS.textLength + 1);
+    const issue = theOnlyIssue(userIssues(() => parseSyntax(text, FILE)));
+    assert.deepEqual([issue.path, issue.line, issue.column], ['', 1, 1]);
+    assert.match(issue.message, /^the config is 67108865 characters long/);
+  });
+
   it('gives syntax errors the path where they happen', () => {
     const text = '{"inputs": {"distribution": "normal" "stddev": 2}}';
     const issue = theOnlyIssue(userIssues(() => parseSyntax(text, FILE)));
@@ -71,6 +78,11 @@ describe('config stage 2: schema', () => {
     const issues = schemaIssues(data, locator);
     assert.deepEqual(issues.map((i) => i.path).sort(), ['cell', 'units']);
     assert.match(issues.find((i) => i.path === 'cell')!.message, /did you mean "seed"/);
+  });
+
+  it('a number beyond a double (1e999) is named as such, not as "not a number"', () => {
+    const { data, locator } = parsed('{"cell": "lstm", "units": 4, "inputDim": 2, "inputs": {"stddev": 1e999}}');
+    assert.equal(theOnlyIssue(schemaIssues(data, locator)).message, 'must be a finite number; this one is beyond ±1.8e308 (parsed as Infinity)');
   });
 
   it('finds nothing wrong with a valid value', () => {

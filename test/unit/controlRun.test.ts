@@ -210,3 +210,24 @@ describe('control: the CLI (rnn-jacobian stabilize) as a process', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('control: a two-layer LSTM (joint (h, c) per layer and the depth Jacobian)', function () {
+  it('converges to 0.5 for every kind, and its per-layer .npz files load back through the new config with the reported ρ', async () => {
+    await initBackend('auto');
+    const dir = tmp();
+    const file = path.join(dir, 'deep.jacobian.json');
+    const text = JSON.stringify({
+      layers: [{ cell: 'lstm', units: 8 }, { cell: 'lstm', units: 8 }], inputDim: 3, seed: 2, timeSteps: 8, batchSize: 8,
+      stabilize: { target: 0.5, learningRate: 0.02, maxSteps: 600 },
+    });
+    fs.writeFileSync(file, text);
+    const r = await stabilizeText(text, file);
+    assert.deepEqual(r.quantities.map((q) => q.label), ['∂(l0.h,l0.c)@t/∂(l0.h,l0.c)@t-1', '∂(l1.h,l1.c)@t/∂(l1.h,l1.c)@t-1', '∂l1.h@t/∂l0.h@t']);
+    assert.equal(r.loop.stop, 'converged', `stopped by ${r.loop.stop}; last medians ${r.loop.history.at(-1)!.medians}`);
+    const out = exportControl(r, text);
+    assert.deepEqual(new Set(fs.readdirSync(out.dir)), new Set(['l0.npz', 'l1.npz', 'manifest.json', 'deep.stabilized.jacobian.json']));
+    const again = remeasure(out.config, text);
+    again.forEach((m, k) => assert.ok(Math.abs(m - r.quantities[k].after) <= 1e-6, `${r.quantities[k].label}: ${m} vs reported ${r.quantities[k].after}`));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -46,7 +46,10 @@ function validatesOrLocates(text: string): void {
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     assert.ok(error.issues.length > 0, 'a UserError without issues');
-    for (const issue of error.issues) assertLocatedIn(issue, text);
+    for (const issue of error.issues) {
+      assert.equal(issue.file, FILE);
+      assertLocatedIn(issue, text);
+    }
   }
 }
 

@@ -10,6 +10,9 @@ import { decodeNpy, decodeNpz, encodeNpy, NpyFormatError, readNpyFile, readNpzFi
 import { MAX_EXPRESSION_DEPTH, parseDimension, parseExpression, ExprError } from '../../src/engine/cells/custom/parse';
 import { parseRunConfig, readConfigFile } from '../../src/engine/runConfig';
 import { analyzeText } from '../../src/engine/run/analyze';
+import { buildCell } from '../../src/engine/cells';
+import { estimateMemory, plannedMemory } from '../../src/engine/run/memory';
+import { resolvePairs } from '../../src/engine/run/pairs';
 import { UserError } from '../../src/engine/errors';
 import { assertLocatedIn, theOnlyIssue, userIssues } from './helpers/issues';
 import { npyWithHeader } from './helpers/npy';
@@ -182,6 +185,21 @@ describe('sizes a config states are checked against maxMemoryMB before anything 
     assert.match(issue.message, /^this run would need about [\d.]+ (GB|TB) \(trajectory .*\), more than maxMemoryMB = 4096 MB allows/);
     // Nothing proportional to 10⁹ steps was built: a per-step list would take tens of seconds and the heap.
     assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
+  });
+
+  it('plannedMemory bounds the steps from the times alone and agrees with the exact estimate on everything else', () => {
+    const text = JSON.stringify({ cell: 'gru', units: 16, inputDim: 4, timeSteps: 50, batchSize: 2, jacobians: [{ of: 'h@t', wrt: 'h@t-3' }, { of: 'h@T', wrt: 'h@0' }], diagnostics: ['mean', 'spectralNorm'] });
+    const spec = parseRunConfig(text, '/tmp/plan.jacobian.json');
+    const graph = buildCell(spec);
+    const planned = new Map(plannedMemory(graph, spec, 'structured').map((p) => [p.what, p.bytes]));
+    const exact = new Map(estimateMemory(graph, spec, resolvePairs(graph, spec), false, 2 ** 20, 'structured').map((p) => [p.what, p.bytes]));
+    // h@t wrt h@t-3 has 48 steps in a 50-step run (t = 3..50; h@0 is the initial state); planned before resolving, it counts 50.
+    assert.ok(planned.has('per-step records of h@t wrt h@t-3 (50 steps)') && exact.has('per-step records of h@t wrt h@t-3 (48 steps)'));
+    assert.equal(planned.get('per-step records of h@T wrt h@0 (1 step)'), exact.get('per-step records of h@T wrt h@0 (1 step)'));
+    assert.ok(planned.get('per-step records of h@T wrt h@0 (1 step)')! > 0);
+    for (const what of ['parameters', 'trajectory (every tensor at every step)', 'spectra of h@T wrt h@0']) assert.equal(planned.get(what), exact.get(what), what);
+    // Spectra: 16 singular values per step and sequence, plus one decomposition's float64 work.
+    assert.equal(exact.get('spectra of h@T wrt h@0'), 1 * 2 * 4 * 16 + 4 * 16 * 16 * 8);
   });
 
   it('per-step records count: 2·10⁶ steps of a 1-unit cell fit as a trajectory but not as records', async () => {

@@ -3,9 +3,10 @@
 import { strict as assert } from 'node:assert';
 import { analyzeText, type RunResult } from '../../src/engine';
 import { forEachBackend } from './helpers/backends';
+import { assertClose, maxAbs } from './helpers/close';
+import { engineReader } from './helpers/network';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
 import { blocks, finiteDifference, identityMat, mat, matMul, subMatrix, type Mat, type Vec } from './reference/float64';
-import { assertClose, maxAbs } from './helpers/close';
 
 interface Case {
   name: string;
@@ -57,24 +58,9 @@ async function run(c: Case, method: 'structured' | 'autodiff' = 'structured'): P
 
 /** The engine's inputs, read back from its result, in float64. */
 function engineInputs(r: RunResult, ref: RefCell) {
-  const find = (name: string) => r.arrays.tensors.find((t) => t.name === name)!;
-  const params: Params = {};
-  for (const t of r.arrays.tensors.filter((t) => t.kind === 'param')) {
-    params[t.name] = mat(t.shape[0], t.shape.length > 1 ? t.shape[1] : 1, t.data);
-  }
-  const { timeSteps: T, batchSize: B } = r.report;
-  const x = find('x');
-  const d = x.shape[2];
-  const xs = (t: number, b: number): Vec => Float64Array.from(x.data.subarray(((t - 1) * B + b) * d, ((t - 1) * B + b + 1) * d));
-  const init = (b: number): Named =>
-    Object.fromEntries(
-      ref.states.map((s) => {
-        const st = find(s);
-        const u = st.shape[2];
-        return [s, Float64Array.from(st.data.subarray(b * u, (b + 1) * u))];
-      }),
-    );
-  return { params, T, B, xs, init };
+  const read = engineReader(r);
+  const init = (b: number): Named => Object.fromEntries(ref.states.map((s) => [s, read.initial(s, b)]));
+  return { params: read.params(), T: read.T, B: read.B, xs: read.xs, init };
 }
 
 /** Float64 rollout of one batch element: per step, the previous states and all tensors of the step. */

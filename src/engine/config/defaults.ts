@@ -8,6 +8,7 @@ import type {
   ActivationName,
   CellName,
   DataSource,
+  LayerSpec,
   DiagnosticName,
   DistributionName,
   InitializerName,
@@ -16,7 +17,7 @@ import type {
   RunSpec,
   WeightsSpec,
 } from './spec';
-import { isKeyedByState, isObject } from './tree';
+import { isKeyedByState, isObject, layerName } from './tree';
 
 type InitializerDefaults = Record<'kernel' | 'recurrentKernel' | 'bias', InitializerName>;
 
@@ -84,9 +85,24 @@ type RawDataSource = { file: string } | ({ distribution?: DistributionName } & P
 
 type RawWeights = { model: string; layer?: string } | { npz: string } | { files: Record<string, string> };
 
+/** One entry of `layers`. */
+export interface RawLayer {
+  name?: string;
+  cell: Exclude<CellName, 'custom'>;
+  units: number;
+  activation?: ActivationName;
+  recurrentActivation?: ActivationName;
+  useBias?: boolean;
+  initializers?: RawConfig['initializers'];
+  weights?: RawWeights;
+}
+
 /** A config as the schema allows it (the parts buildSpec reads). */
 export interface RawConfig {
+  /** Absent only with `layers` (then the first layer's). */
   cell: CellName;
+  layers?: RawLayer[];
+  lyapunov?: RunSpec['lyapunov'];
   /** Absent only for custom cells, which then take them from their first state and first input. */
   units?: number;
   inputDim?: number;
@@ -107,8 +123,34 @@ export interface RawConfig {
   maxMemoryMB?: number;
 }
 
+/** A stacked network's layers, each with its cell's defaults and its name (tree.ts layerName). */
+function layerSpecs(layers: RawLayer[], configDir: string): LayerSpec[] {
+  return layers.map((layer, i) => {
+    const path = formatPath(['layers', i]);
+    const d = CELL_DEFAULTS[layer.cell];
+    const initializer = (role: keyof InitializerDefaults) => toInitializer(layer.initializers?.[role] ?? d.initializers[role]);
+    return {
+      name: layerName(layer, i),
+      path,
+      cell: layer.cell,
+      units: layer.units,
+      activation: layer.activation ?? d.activation,
+      recurrentActivation: layer.recurrentActivation ?? d.recurrentActivation,
+      useBias: layer.useBias ?? DEFAULTS.useBias,
+      initializers: { kernel: initializer('kernel'), recurrentKernel: initializer('recurrentKernel'), bias: initializer('bias') },
+      ...(layer.weights ? { weights: weightsSpec(layer.weights, configDir, `${path}.`) } : {}),
+    };
+  });
+}
+
 /** Runs on a config that passed every check: nothing here can fail. */
 export function buildSpec(raw: RawConfig, configFile: string, locator: ConfigLocator, custom?: ResolvedCustom): RunSpec {
+  if (raw.layers) {
+    // The top-level cell keys describe the first layer, so one-cell readers (header, theory) still see it.
+    const first = raw.layers[0];
+    const spec = buildSpec({ ...raw, layers: undefined, ...first, weights: undefined }, configFile, locator);
+    return { ...spec, layers: layerSpecs(raw.layers, dirname(configFile)) };
+  }
   const cellDefaults = CELL_DEFAULTS[raw.cell];
   const configDir = dirname(configFile);
   const initializer = (role: keyof InitializerDefaults): InitializerSpec => toInitializer(raw.initializers?.[role] ?? cellDefaults.initializers[role]);
@@ -130,6 +172,7 @@ export function buildSpec(raw: RawConfig, configFile: string, locator: ConfigLoc
     initialState: initialStates(raw, configDir),
     jacobians: (raw.jacobians ?? DEFAULTS.jacobians).map((r, index) => ({ of: r.of, wrt: r.wrt, path: formatPath(['jacobians', index]) })),
     diagnostics: [...(raw.diagnostics ?? DEFAULTS.diagnostics)],
+    ...(raw.lyapunov ? { lyapunov: { ...raw.lyapunov } } : {}),
     method: raw.method ?? DEFAULTS.method,
     maxMemoryMB: raw.maxMemoryMB ?? DEFAULTS.maxMemoryMB,
     locator,
@@ -165,14 +208,16 @@ function initialStates(raw: RawConfig, configDir: string): RunSpec['initialState
   );
 }
 
-function weightsSpec(raw: RawWeights, configDir: string): WeightsSpec {
+/** `prefix`: where the `weights` key sits (`layers[1].` for a layer's), for located errors. */
+function weightsSpec(raw: RawWeights, configDir: string, prefix = ''): WeightsSpec {
   if ('model' in raw) {
-    return { kind: 'model', file: resolve(configDir, raw.model), ...(raw.layer !== undefined ? { layer: raw.layer } : {}), path: 'weights.model', layerPath: raw.layer !== undefined ? 'weights.layer' : 'weights.model' };
+    const layerPath = raw.layer !== undefined ? `${prefix}weights.layer` : `${prefix}weights.model`;
+    return { kind: 'model', file: resolve(configDir, raw.model), ...(raw.layer !== undefined ? { layer: raw.layer } : {}), path: `${prefix}weights.model`, layerPath };
   }
-  if ('npz' in raw) return { kind: 'npz', file: resolve(configDir, raw.npz), path: 'weights.npz' };
+  if ('npz' in raw) return { kind: 'npz', file: resolve(configDir, raw.npz), path: `${prefix}weights.npz` };
   return {
     kind: 'files',
-    files: Object.entries(raw.files).map(([param, file]) => ({ param, file: resolve(configDir, file), path: formatPath(['weights', 'files', param]) })),
-    path: 'weights.files',
+    files: Object.entries(raw.files).map(([param, file]) => ({ param, file: resolve(configDir, file), path: prefix + formatPath(['weights', 'files', param]) })),
+    path: `${prefix}weights.files`,
   };
 }

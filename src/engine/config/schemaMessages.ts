@@ -86,6 +86,8 @@ function describeError(error: SchemaError, data: unknown, locator: ConfigLocator
   switch (error.keyword) {
     case 'type': {
       const expected = String(p.type);
+      // A literal beyond a double's range (1e999) parses to ±Infinity, which JSON Schema counts as no number.
+      if (typeof error.data === 'number' && !Number.isFinite(error.data)) return at(`must be a finite number; this one is beyond ±1.8e308 (parsed as ${error.data})`);
       if (expected === 'integer' && typeof error.data === 'number') return at(`must be an integer, got ${error.data}`);
       return at(`expected ${typeWords(expected)}, got ${describeValue(error.data)}`);
     }

@@ -12,7 +12,7 @@ import { DISTRIBUTION_ARGUMENT_DEFAULTS } from './defaults';
 import type { ConfigDeps, CustomCellCheckResult } from './deps';
 import { formatPath, type ConfigLocator, type PathSegment } from './positions';
 import { didYouMean } from './suggest';
-import { dataSourceObjects, initializerObjects, isKeyedByState, isObject, namedFiles } from './tree';
+import { dataSourceObjects, initializerObjects, isKeyedByState, isObject, layerName, namedFiles } from './tree';
 
 export interface SemanticContext {
   data: unknown;
@@ -32,6 +32,7 @@ export const SEMANTIC_CHECKS: readonly SemanticCheck[] = [
   (context) => context.custom.issues,
   customInitialStateIssues,
   tensorRefIssues,
+  layerNameIssues,
   fileIssues,
 ];
 
@@ -118,14 +119,35 @@ export function crossKeyIssues({ data, locator }: Pick<SemanticContext, 'data' |
   return issues;
 }
 
-/** `of` / `wrt`: the NAME@TIME syntax, located inside the string, and the name among the cell's tensors. */
+/**
+ * The names `of` / `wrt` may use: one cell's tensors, or for `layers` every layer's qualified (`l1.h`) with
+ * the network input `x`; undefined when they cannot be known here (an unknown cell, a custom cell that
+ * does not build). `state` (and `LAYER.state`) name every state and are accepted wherever a cell is known.
+ */
+function referableNames(data: Record<string, unknown>, deps: ConfigDeps, custom: CustomCellCheckResult): { names: Set<string>; what: string } | undefined {
+  const cells: readonly string[] = schemaJson.properties.cell.enum;
+  if (Array.isArray(data.layers)) {
+    const names = new Set<string>(['x', 'state']);
+    for (const [i, layer] of data.layers.entries()) {
+      const cell = isObject(layer) && typeof layer.cell === 'string' && cells.includes(layer.cell) ? layer.cell : undefined;
+      const own = cell && deps.tensorNames ? deps.tensorNames(cell) : undefined;
+      if (!own) return undefined;
+      const name = layerName(layer, i);
+      names.add(`${name}.state`);
+      for (const n of own) if (n !== 'x') names.add(`${name}.${n}`);
+    }
+    return { names, what: 'the network' };
+  }
+  const cell = typeof data.cell === 'string' && cells.includes(data.cell) ? data.cell : undefined;
+  const own = cell === 'custom' ? custom.names : cell && deps.tensorNames ? deps.tensorNames(cell) : undefined;
+  return own ? { names: new Set([...own, 'state']), what: `cell ${cell}` } : undefined;
+}
+
+/** `of` / `wrt`: the NAME@TIME syntax, located inside the string, and each name among the known tensors. */
 export function tensorRefIssues({ data, locator, deps, custom }: Pick<SemanticContext, 'data' | 'locator' | 'deps' | 'custom'>): SourceIssue[] {
   if (!isObject(data) || !Array.isArray(data.jacobians)) return [];
-  // Names are checked only against a cell the schema knows; an unknown cell is reported on its own.
-  // A custom cell's names come from its own equations (when they build).
-  const cells: readonly string[] = schemaJson.properties.cell.enum;
-  const cell = typeof data.cell === 'string' && cells.includes(data.cell) ? data.cell : undefined;
-  const names = cell === 'custom' ? custom.names : cell && deps.tensorNames ? deps.tensorNames(cell) : undefined;
+  // Names are checked only against cells the schema knows; an unknown cell is reported on its own.
+  const known = referableNames(data, deps, custom);
   const issues: SourceIssue[] = [];
   data.jacobians.forEach((request, index) => {
     if (!isObject(request)) return;
@@ -138,11 +160,30 @@ export function tensorRefIssues({ data, locator, deps, custom }: Pick<SemanticCo
         const at = text.indexOf('@');
         const length = ref.column === 0 && at > 0 ? at : text.length - ref.column;
         issues.push(length > 0 ? locator.issueInString(path, ref.column, length, ref.message) : locator.issueAt(path, ref.message));
-      } else if (names && !names.has(ref.name)) {
-        const message = `unknown tensor "${ref.name}" in cell ${cell}; its tensors are ${[...names].join(', ')}` + didYouMean(ref.name, [...names]);
-        issues.push(locator.issueInString(path, 0, ref.name.length, message));
+        continue;
+      }
+      const unknown = known ? ref.components.find((c) => !known.names.has(c)) : undefined;
+      if (known && unknown !== undefined) {
+        const listed = [...known.names].filter((n) => !n.endsWith('state'));
+        const message = `unknown tensor "${unknown}" in ${known.what}; its tensors are ${listed.join(', ')}` + didYouMean(unknown, listed);
+        const column = Math.max(0, text.indexOf(unknown.slice(unknown.indexOf('.') + 1)));
+        issues.push(ref.components.length === 1 ? locator.issueInString(path, 0, ref.name.length, message) : locator.issueInString(path, column, unknown.length - unknown.indexOf('.') - 1, message));
       }
     }
+  });
+  return issues;
+}
+
+/** Layer names qualify tensors, so two layers may not share one. */
+function layerNameIssues({ data, locator }: SemanticContext): SourceIssue[] {
+  if (!isObject(data) || !Array.isArray(data.layers)) return [];
+  const seen = new Map<string, number>();
+  const issues: SourceIssue[] = [];
+  data.layers.forEach((layer, i) => {
+    const name = layerName(layer, i);
+    const before = seen.get(name);
+    if (before !== undefined) issues.push(locator.issueAt(formatPath(['layers', i, ...(isObject(layer) && 'name' in layer ? ['name'] : [])]), `layer name "${name}" is also layer ${before}'s; each layer needs its own name`));
+    seen.set(name, i);
   });
   return issues;
 }

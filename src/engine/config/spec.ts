@@ -38,6 +38,8 @@ export type DataSource =
 
 export const DIAGNOSTICS = [
   'mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius', 'singularValues', 'eigenvalues',
+  // Series of a state transition pair (S@t wrt S@t-1): ‖∂s_T/∂s_t‖ for every t, and the Lyapunov spectrum.
+  'gradientPropagation', 'lyapunov',
 ] as const;
 export type DiagnosticName = (typeof DIAGNOSTICS)[number];
 
@@ -88,6 +90,25 @@ export type WeightsSpec =
   | { kind: 'npz'; file: string; path: string }
   | { kind: 'files'; files: { param: string; file: string; path: string }[]; path: string };
 
+/**
+ * One layer of a stacked network (`layers[i]`): a cell with its own sizes, activations, initializers and
+ * weights. Layer l > 0 reads layer l−1's output, so its input size is that output's size.
+ */
+export interface LayerSpec {
+  /** Qualifies the layer's tensors (`l0.h`): `l0`, `l1`, … by default, the Keras layer name for a model. */
+  name: string;
+  /** JSON path of the entry (`layers[1]`), for located errors. */
+  path: string;
+  cell: CellName;
+  units: number;
+  activation: ActivationName;
+  recurrentActivation: ActivationName;
+  useBias: boolean;
+  initializers: RunSpec['initializers'];
+  custom?: CustomCellSpec;
+  weights?: WeightsSpec;
+}
+
 export interface RunSpec {
   configFile: string;
   cell: CellName;
@@ -109,6 +130,13 @@ export interface RunSpec {
   custom?: CustomCellSpec;
   /** Trained weights to load instead of initialising the parameters. */
   weights?: WeightsSpec;
+  /**
+   * A stacked network, bottom layer first; absent for a one-cell config (the fields above are the cell).
+   * The top-level `inputDim` is the first layer's input size.
+   */
+  layers?: LayerSpec[];
+  /** Lyapunov settings (`lyapunov`); absent keys take the defaults in series/run.ts. */
+  lyapunov?: { exponents?: number; every?: number; transient?: number };
   jacobians: JacobianRequest[];
   diagnostics: DiagnosticName[];
   method: JacobianMethod;

@@ -70,7 +70,7 @@ export function dataSourceObjects(data: unknown): Located<Record<string, unknown
 /** Initializer objects of a config with their paths: `initializers.kernel`, `custom.params.W.initializer`, ... */
 export function initializerObjects(data: unknown): Located<Record<string, unknown>>[] {
   if (!isObject(data)) return [];
-  const out: Located<Record<string, unknown>>[] = [];
+  const out: Located<Record<string, unknown>>[] = inLayers(data, initializerObjects);
   if (isObject(data.initializers)) {
     for (const [role, initializer] of Object.entries(data.initializers)) {
       if (isObject(initializer)) out.push({ segments: ['initializers', role], value: initializer });
@@ -95,6 +95,7 @@ export function namedFiles(data: unknown): Located<string>[] {
   for (const { segments, value } of dataSourceObjects(data)) {
     if (typeof value.file === 'string' && value.file !== '') out.push({ segments: [...segments, 'file'], value: value.file });
   }
+  if (isObject(data)) out.push(...inLayers(data, (layer) => namedFiles({ weights: layer.weights })));
   const weights = isObject(data) ? data.weights : undefined;
   if (!isObject(weights)) return out;
   for (const key of ['model', 'npz'] as const) {
@@ -106,4 +107,22 @@ export function namedFiles(data: unknown): Located<string>[] {
     }
   }
   return out;
+}
+
+/** What `find` locates inside each entry of `layers`, its paths prefixed with `layers[i]`. */
+function inLayers<T>(data: Record<string, unknown>, find: (layer: Record<string, unknown>) => Located<T>[]): Located<T>[] {
+  if (!Array.isArray(data.layers)) return [];
+  return data.layers.flatMap((layer, i) => (isObject(layer) ? find(layer).map((x) => ({ ...x, segments: ['layers', i, ...x.segments] })) : []));
+}
+
+/**
+ * A layer's name, the qualifier of its tensors: its `name`, else the Keras layer its weights come from
+ * (`weights.layer` of a model), else `l` and its index.
+ */
+export function layerName(layer: unknown, index: number): string {
+  if (!isObject(layer)) return `l${index}`;
+  if (typeof layer.name === 'string') return layer.name;
+  const weights = layer.weights;
+  if (isObject(weights) && typeof weights.layer === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(weights.layer)) return weights.layer;
+  return `l${index}`;
 }

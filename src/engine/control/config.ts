@@ -8,7 +8,7 @@ import type { ControlMeasure } from './dominant';
 import type { EigenvectorMethod } from './measureOp';
 
 /** A target per kind; `unbalanced` is the paper's split T/(T+L) for time, L/(T+L) for depth and input. */
-export type TargetSpec = number | 'unbalanced' | { time?: number; input?: number };
+export type TargetSpec = number | 'unbalanced' | { time?: number; input?: number; depth?: number };
 
 export interface CommonControl {
   /** Trainable parameters by weight name; undefined: all. */
@@ -141,15 +141,15 @@ function readTarget(r: BlockReader): TargetSpec {
   if (v === undefined) return 1;
   if (v === 'unbalanced' || (typeof v === 'number' && Number.isFinite(v) && v >= 0)) return v;
   if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const out: { time?: number; input?: number } = {};
+    const out: { time?: number; input?: number; depth?: number } = {};
     for (const [k, x] of Object.entries(v)) {
-      if (k !== 'time' && k !== 'input') r.issue(`target.${k}`, `unknown kind "${k}"; kinds: time, input`);
+      if (k !== 'time' && k !== 'input' && k !== 'depth') r.issue(`target.${k}`, `unknown kind "${k}"; kinds: time, depth, input`);
       else if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) r.issue(`target.${k}`, `must be a number ≥ 0, got ${JSON.stringify(x)}`);
       else out[k] = x;
     }
     return out;
   }
-  r.issue('target', `must be a number ≥ 0 (1: the classical condition, 0.5 for deep networks), "unbalanced", or one per kind { "time": …, "input": … }; got ${JSON.stringify(v)}`);
+  r.issue('target', `must be a number ≥ 0 (1: the classical condition, 0.5 for deep networks), "unbalanced", or one per kind { "time": …, "depth": …, "input": … }; got ${JSON.stringify(v)}`);
   return 1;
 }
 

@@ -1,6 +1,6 @@
 // The weights a control run hands back, in one folder written beside its target and renamed into place (never
 // over an existing folder unless forced):
-//  - weights.npz: one float32 array per parameter, keyed by its weight name (kernel, recurrent_kernel, bias;
+//  - weights.npz (a stacked network: LAYER.npz per layer): one float32 array per parameter, keyed by its weight name (kernel, recurrent_kernel, bias;
 //    linear_rec/kernel for the seed cell) — what `"weights": { "npz": … }` loads;
 //  - manifest.json: what was done, ρ per kind before/after, and each array's Keras variable path;
 //  - NAME.jacobian.json: the original config pointing at weights.npz, so `analyze` shows the result;
@@ -44,28 +44,38 @@ export function assertWritable(dir: string, force: boolean): void {
 }
 
 export function exportControl(result: ControlResult, configText: string, options: ExportOptions = {}): ExportResult {
-  const { spec, graph } = result.problem;
+  const { spec } = result.problem;
   const dir = path.resolve(options.out ?? defaultOutDir(spec.configFile, result.kind));
   assertWritable(dir, options.force ?? false);
   const base = path.basename(spec.configFile).replace(/\.jacobian\.json$|\.json$/, '');
   const configName = `${base}.${result.kind === 'stabilize' ? 'stabilized' : 'flossed'}.jacobian.json`;
   const files = new Map<string, Uint8Array | string>();
-  const entries: Record<string, Uint8Array> = {};
-  const arrays = graph.params.map((p) => {
-    const key = weightNameOf(p);
-    entries[`${key}.npy`] = encodeNpy(p.shape, result.weights.get(p.name)!);
-    const keras = KERAS_LAYER[graph.cell] ? `${KERAS_LAYER[graph.cell]}/${key}` : key;
-    return { key, shape: p.shape, dtype: 'float32', keras };
+  // One .npz per layer, keyed by the layer's own weight names (a one-cell config: weights.npz).
+  const { network } = result.problem;
+  const stacked = spec.layers !== undefined;
+  const npzFiles: string[] = [];
+  const arrays = network.layerGraphs.flatMap((local, l) => {
+    const placement = network.layers[l];
+    const npz = stacked ? `${placement.name}.npz` : 'weights.npz';
+    npzFiles.push(npz);
+    const entries: Record<string, Uint8Array> = {};
+    const kerasLayer = stacked ? `${placement.name}/${local.cell}_cell` : KERAS_LAYER[local.cell];
+    const out = local.params.map((p) => {
+      const key = weightNameOf(p);
+      entries[`${key}.npy`] = encodeNpy(p.shape, result.weights.get(placement.rename.get(p.name) ?? p.name)!);
+      return { file: npz, key, shape: p.shape, dtype: 'float32', keras: kerasLayer && local.cell !== 'seed' && local.cell !== 'custom' ? `${kerasLayer}/${key}` : key };
+    });
+    files.set(npz, zipSync(entries, { level: 0 }));
+    return out;
   });
-  files.set('weights.npz', zipSync(entries, { level: 0 }));
-  files.set(configName, newConfig(configText, spec.configFile, dir));
+  files.set(configName, newConfig(configText, spec.configFile, dir, npzFiles));
   if (spec.weights?.kind === 'model') {
     for (const [name, data] of modelFiles(result, spec.weights.file, spec.weights.layer)) files.set(name, data);
   }
   const manifest = {
     kind: result.kind,
     source: spec.configFile,
-    cell: graph.cell,
+    cell: result.problem.graph.cell,
     units: spec.units,
     inputDim: spec.inputDim,
     config: configName,
@@ -84,12 +94,13 @@ export function exportControl(result: ControlResult, configText: string, options
   return { dir, files: [...files.keys()], config: path.join(dir, configName) };
 }
 
-/** The original config with its control blocks removed, `weights` pointing at weights.npz, and data paths still valid from `dir`. */
-function newConfig(text: string, configFile: string, dir: string): string {
+/** The original config with its control blocks removed, `weights` (per layer, for a stacked network) pointing at the .npz files, and data paths still valid from `dir`. */
+function newConfig(text: string, configFile: string, dir: string, npzFiles: string[]): string {
   const data = parse(text) as Record<string, unknown>;
   delete data.stabilize;
   delete data.floss;
-  data.weights = { npz: 'weights.npz' };
+  if (Array.isArray(data.layers)) (data.layers as Record<string, unknown>[]).forEach((layer, l) => (layer.weights = { npz: npzFiles[l] }));
+  else data.weights = { npz: npzFiles[0] };
   const from = path.dirname(path.resolve(configFile));
   const rebase = (source: unknown) => {
     if (source && typeof source === 'object' && typeof (source as { file?: unknown }).file === 'string') {

@@ -225,7 +225,7 @@ export function layerCell(layer: LayerInfo): 'simple_rnn' | 'lstm' | 'gru' | und
 }
 
 /** Keras and tfjs-layers activation names → the op set's names (tfjs writes camelCase; Keras 3 says silu). */
-function activationName(value: unknown): string | undefined {
+export function activationName(value: unknown): string | undefined {
   const raw = typeof value === 'string' ? value : isObject(value) && typeof value.class_name === 'string' ? value.class_name : undefined;
   if (raw === undefined) return undefined;
   const snake = raw.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();

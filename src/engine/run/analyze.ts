@@ -1,21 +1,22 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
 import { initBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
-import { buildCell } from '../cells';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseRunConfig, readConfigFile } from '../runConfig';
 import { throwIfAborted } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
-import { initialStates, initParams, inputSeries } from './data';
+import { initialStates, inputSeries } from './data';
+import { buildNetwork, initNetworkParams } from '../network/network';
+import { pairSeries } from '../series/run';
 import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
 import { computeJacobians } from './jacobians';
 import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
 import { resolvePairs, type ResolvedPair } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
 import { rollout, type Trajectory } from './rollout';
-import { expectedVarTimesFanIn } from './theory';
+import { expectedVarTimesFanIn, variancePolicy } from './theory';
 
 export interface AnalyzeOptions {
   backend?: BackendPreference;
@@ -58,7 +59,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
 
   progress({ stage: 'build', step: 0, total: 1 });
-  const graph = buildCell(spec);
+  const network = buildNetwork(spec);
+  const graph = network.graph;
   // Before any per-step list exists: a run too large for its steps is refused here, not by the heap.
   checkMemory(plannedMemory(graph, spec, method), maxMemoryMB, spec);
   const pairs = resolvePairs(graph, spec);
@@ -67,7 +69,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
 
-  const params = initParams(graph, spec);
+  const { params, trained } = initNetworkParams(network, spec);
   const states0 = initialStates(graph, spec);
   const inputs = inputSeries(graph, spec);
   const t = tf();
@@ -100,7 +102,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length, 0);
     let doneBefore = 0;
     for (const pair of pairs) {
-      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, params, {
+      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, trained, {
         method: pairMethod,
         keep,
         chunkBytes,
@@ -108,6 +110,10 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         onChunk: (done) => progress({ stage: 'jacobians', step: doneBefore + done, total: totalOcc }),
       });
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
+      const seriesStart = performance.now();
+      const seriesContext = { entryVariance: meanEntryVariance(r.report), variance: variancePolicy(graph, trained) };
+      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }, seriesContext));
+      spectralMs += performance.now() - seriesStart;
       doneBefore += pair.occurrences.length;
       spectralMs += r.spectralMs;
       reports.push(r.report);
@@ -132,6 +138,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         backend,
         method: pairMethod,
         diagnostics: spec.diagnostics,
+        ...(spec.layers ? { layers: spec.layers.map((l, i) => ({ name: l.name, cell: l.cell, units: l.units, inputDim: network.specs[i].inputDim, activation: l.activation })) } : {}),
         timings: { buildMs, rolloutMs, jacobianMs, diagnosticsMs: spectralMs, totalMs },
         jacobians: reports,
       },
@@ -141,6 +148,12 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     traj?.dispose();
     paramTensors.forEach((p) => p.dispose());
   }
+}
+
+/** The mean over steps and batch of Var(J_ij) (varTimesFanIn / fan_in). */
+function meanEntryVariance(pair: PairReport): number {
+  const all = pair.steps.flatMap((s) => s.varTimesFanIn);
+  return all.reduce((a, b) => a + b, 0) / all.length / pair.inDim;
 }
 
 interface PairRunOptions {
@@ -157,7 +170,7 @@ async function pairJacobians(
   pair: ResolvedPair,
   traj: Trajectory,
   paramTensors: ReadonlyMap<string, Tensor>,
-  params: ReadonlyMap<string, Float32Array>,
+  trained: ReadonlySet<string>,
   options: PairRunOptions,
 ): Promise<{ report: PairReport; arrays: PairArrays; spectralMs: number }> {
   const B = spec.batchSize;
@@ -225,7 +238,7 @@ async function pairJacobians(
       spectralMs += performance.now() - spectralStart;
     },
   );
-  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, params);
+  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, paramTensors, trained);
   return {
     report: {
       of: pair.request.of,

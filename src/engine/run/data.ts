@@ -30,8 +30,11 @@ export function initParam(decl: ParamDecl, seed: number): Float32Array {
  * (checked against the cell: shapes, dtypes, and for a model layer its class and settings), else drawn
  * from its initializer.
  */
-export function initParams(graph: CellGraph, spec: RunSpec): Map<string, Float32Array> {
-  const loaded = spec.weights ? loadWeights(graph, spec) : new Map<string, Float32Array>();
+export function initParams(
+  graph: CellGraph,
+  spec: RunSpec,
+  loaded: ReadonlyMap<string, Float32Array> = spec.weights ? loadWeights(graph, spec) : new Map<string, Float32Array>(),
+): Map<string, Float32Array> {
   const params = new Map<string, Float32Array>();
   const issues = [];
   for (const decl of graph.params) {

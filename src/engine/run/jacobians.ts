@@ -6,17 +6,15 @@
 //    jacrev and torch.func.jacrev do) — O(n³) per Jacobian.
 // Both stream: a chunk of occurrences is computed, handed to the sink, and freed.
 import type { JacobianMethod } from '../config/spec';
-import { tf, type Tensor, type Tensor1D, type Tensor3D } from '../backend/tf';
+import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D } from '../backend/tf';
 import { throwIfAborted } from '../errors';
 import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
 import { nodeMap, type CellGraph, type GraphNode } from '../graph/graph';
 import { opDef } from '../graph/ops';
-import { identity, momentSums, toDense, zero, type SJ } from '../graph/structuredJacobian';
+import { concatRows, identity, momentSums, toDense, zero, type SJ } from '../graph/structuredJacobian';
 import { chunkMoments, momentsFromSums, type ChunkMoments } from './diagnostics';
 import { occurrenceGroups, type Occurrence, type ResolvedPair } from './pairs';
 import type { Trajectory } from './rollout';
-
-
 
 export interface JacobianChunk {
   /** Positions of these occurrences in pair.occurrences. */
@@ -41,25 +39,25 @@ export interface JacobianRunOptions {
 }
 
 /** Nodes whose value at a window position depends on the perturbation, and that lead to the targets. */
-function activeNodes(graph: CellGraph, sources: Iterable<string>, targets: Iterable<string>): Set<string> {
+export function activeNodes(graph: CellGraph, sources: Iterable<string>, targets: Iterable<string>): Set<string> {
   const down = descendants(graph, sources);
   const up = ancestors(graph, targets);
   return new Set([...down].filter((n) => up.has(n)));
 }
 
-/** Whether `of` depends on the site across a window of `length` steps (else the Jacobian is zero). */
-function dependsOnSite(graph: CellGraph, pair: ResolvedPair, site: string, length: number): boolean {
-  let sources: string[] = [site];
+/** Whether `of` depends on the sites across a window of `length` steps (else the Jacobian is zero). */
+function dependsOnSites(graph: CellGraph, pair: ResolvedPair, sites: string[], length: number): boolean {
+  let sources: string[] = sites;
   for (let j = 0; j < length; j++) {
     const reach = descendants(graph, sources);
-    if (j === length - 1) return reach.has(pair.ofNode.name);
+    if (j === length - 1) return pair.ofNodes.some((n) => reach.has(n.name));
     sources = graph.states.filter((s) => reach.has(s.name)).map((s) => s.prev);
     if (sources.length === 0) return false;
   }
   return false;
 }
 
-class StepValues {
+export class StepValues {
   private readonly cache = new Map<string, Tensor>();
   constructor(
     private readonly nodes: ReadonlyMap<string, GraphNode>,
@@ -84,19 +82,35 @@ class StepValues {
   }
 }
 
-/** One chunk of occurrences that share a window length and a perturbation site. */
+/** One chunk of occurrences that share a window length and perturbation sites. */
 export interface ChunkTask {
   graph: CellGraph;
   pair: ResolvedPair;
   traj: Trajectory;
   params: ReadonlyMap<string, Tensor>;
   occ: Occurrence[];
-  site: string;
+  sites: string[];
   length: number;
 }
 
+/**
+ * The Jacobian of each site with respect to the whole perturbation: the identity for one site; for a tuple,
+ * site k is columns offset_k..offset_k+d_k of it, the rows of the identity that select them (one shared matrix).
+ */
+export function siteJacobians(sites: string[], dims: number[], wrtDim: number): SJ[] {
+  if (sites.length === 1) return [identity(wrtDim)];
+  const t = tf();
+  const eye = t.eye(wrtDim);
+  let offset = 0;
+  return dims.map((d) => {
+    const m = t.slice(eye, [offset, 0], [d, wrtDim]) as Tensor2D;
+    offset += d;
+    return { kind: 'shared', m };
+  });
+}
+
 /** The Jacobian of `of` for a chunk, in structured form (made dense only by the caller, if needed). */
-export function structuredChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): SJ {
+export function structuredChunk({ graph, pair, traj, params, occ, sites, length }: ChunkTask): SJ {
   const rows = occ.length * traj.B;
   const byName = nodeMap(graph);
   let carried = new Map<string, SJ>();
@@ -107,8 +121,9 @@ export function structuredChunk({ graph, pair, traj, params, occ, site, length }
     const jac = new Map<string, SJ>();
     let sources: string[];
     if (j === 0) {
-      jac.set(site, identity(pair.wrtDim));
-      sources = [site];
+      const seeds = siteJacobians(sites, pair.wrtNodes.map((n) => n.shape[0]), pair.wrtDim);
+      sites.forEach((site, k) => jac.set(site, seeds[k]));
+      sources = sites;
     } else {
       sources = [];
       for (const s of graph.states) {
@@ -119,14 +134,14 @@ export function structuredChunk({ graph, pair, traj, params, occ, site, length }
         }
       }
     }
-    const targets = last ? [pair.ofNode.name] : graph.states.map((s) => s.name);
+    const targets = last ? pair.ofNodes.map((n) => n.name) : graph.states.map((s) => s.name);
     const active = activeNodes(graph, sources, targets);
     for (const node of graph.nodes) {
       if (!active.has(node.name) || !node.op || jac.has(node.name)) continue;
       const inputJ = node.inputs!.map((i) => jac.get(i));
       if (inputJ.every((x) => x === undefined || x.kind === 'zero')) continue;
       const def = opDef(node.op);
-      if (!def.jacobian) throw new Error(`internal: op ${node.op} has no Jacobian rule but depends on ${site}`);
+      if (!def.jacobian) throw new Error(`internal: op ${node.op} has no Jacobian rule but depends on ${sites.join(', ')}`);
       jac.set(
         node.name,
         def.jacobian({
@@ -140,24 +155,32 @@ export function structuredChunk({ graph, pair, traj, params, occ, site, length }
         }),
       );
     }
-    if (last) return jac.get(pair.ofNode.name) ?? zero(pair.ofDim, pair.wrtDim);
+    if (last) {
+      const parts = pair.ofNodes.map((n) => jac.get(n.name) ?? zero(n.shape[0], pair.wrtDim));
+      return parts.length === 1 ? parts[0] : concatRows(parts, rows);
+    }
     carried = new Map(graph.states.map((s) => [s.name, jac.get(s.name) ?? zero(s.dim, pair.wrtDim)]));
   }
   throw new Error('internal: empty window');
 }
 
-function autodiffChunk({ graph, pair, traj, params, occ, site, length }: ChunkTask): Tensor3D {
+function autodiffChunk({ graph, pair, traj, params, occ, sites, length }: ChunkTask): Tensor3D {
   const t = tf();
   const rows = occ.length * traj.B;
   const outDim = pair.ofDim;
-  if (!dependsOnSite(graph, pair, site, length)) return t.zeros([rows, outDim, pair.wrtDim]) as Tensor3D;
+  if (!dependsOnSites(graph, pair, sites, length)) return t.zeros([rows, outDim, pair.wrtDim]) as Tensor3D;
   // `of` is the perturbed value itself (z@t wrt z@t): ∂x/∂x = I, and tfjs's grad refuses a function that returns its input.
-  if (length === 1 && site === pair.ofNode.name) return t.tile(t.expandDims(t.eye(outDim), 0), [rows, 1, 1]) as Tensor3D;
+  if (length === 1 && sites.length === 1 && pair.ofNodes.length === 1 && sites[0] === pair.ofNodes[0].name) {
+    return t.tile(t.expandDims(t.eye(outDim), 0), [rows, 1, 1]) as Tensor3D;
+  }
+  const siteDims = pair.wrtNodes.map((n) => n.shape[0]);
+  const ofNames = pair.ofNodes.map((n) => n.name);
   // Row r of the tiled batch is copy k = floor(r / rows) of original row r mod rows; copy k receives
   // the cotangent e_k, so its gradient is row k of the Jacobian.
   const tile = (x: Tensor) => t.tile(x, [outDim, 1]);
   const stepsAt = (j: number) => occ.map((o) => o.start + j);
   const stateNames = graph.states.map((s) => s.name);
+  // The perturbed value is every site side by side; each site reads its own columns of it.
   const forward = (siteValue: Tensor): Tensor => {
     let prevStates = new Map<string, Tensor>();
     for (let j = 0; j < length; j++) {
@@ -166,14 +189,16 @@ function autodiffChunk({ graph, pair, traj, params, occ, site, length }: ChunkTa
       const leaves = new Map<string, Tensor>(params);
       for (const s of graph.states) leaves.set(s.prev, j === 0 ? tile(traj.at(s.prev, steps)) : prevStates.get(s.name)!);
       for (const x of graph.inputs) leaves.set(x, tile(traj.at(x, steps)));
-      const wanted = ancestors(graph, last ? [pair.ofNode.name] : stateNames);
-      const values = evaluateStep(graph, leaves, j === 0 ? new Map([[site, siteValue]]) : undefined, wanted);
-      if (last) return values.get(pair.ofNode.name)!;
+      const wanted = ancestors(graph, last ? ofNames : stateNames);
+      const split = sites.length === 1 ? [siteValue] : t.split(siteValue, siteDims, 1);
+      const values = evaluateStep(graph, leaves, j === 0 ? new Map(sites.map((s, k) => [s, split[k]])) : undefined, wanted);
+      if (last) return ofNames.length === 1 ? values.get(ofNames[0])! : t.concat(ofNames.map((n) => values.get(n)!), 1);
       prevStates = new Map(stateNames.map((n) => [n, values.get(n)!]));
     }
     throw new Error('internal: empty window');
   };
-  const site0 = tile(new StepValues(nodeMap(graph), traj, params, stepsAt(0)).get(site));
+  const first = new StepValues(nodeMap(graph), traj, params, stepsAt(0));
+  const site0 = tile(sites.length === 1 ? first.get(sites[0]) : t.concat(sites.map((s) => first.get(s)), 1));
   const copy = t.cast(t.floorDiv(t.range(0, outDim * rows, 1, 'int32'), rows), 'int32');
   // tfjs's oneHot needs a depth of at least 2; one output unit has the cotangent 1 everywhere.
   const cotangent = outDim === 1 ? t.ones([rows, 1]) : t.cast(t.oneHot(copy as Tensor1D, outDim), 'float32');
@@ -201,7 +226,7 @@ export async function computeJacobians(
   const position = new Map(pair.occurrences.map((o, i) => [o, i]));
   const total = pair.occurrences.length;
   let done = 0;
-  for (const { length, site, occurrences: group } of occurrenceGroups(pair)) {
+  for (const { length, sites, occurrences: group } of occurrenceGroups(pair)) {
     const per = bytesPerOccurrence(graph, pair, traj.B, options.method, length);
     // Autodiff runs one occurrence per pass, as the baseline it stands for (one batch_jacobian per step).
     const chunkSize =
@@ -209,7 +234,7 @@ export async function computeJacobians(
     for (let i = 0; i < group.length; i += chunkSize) {
       throwIfAborted(options.signal);
       const occ = group.slice(i, i + chunkSize);
-      const task: ChunkTask = { graph, pair, traj, params, occ, site, length };
+      const task: ChunkTask = { graph, pair, traj, params, occ, sites, length };
       const indices = occ.map((o) => position.get(o)!);
       const count = pair.ofDim * pair.wrtDim;
       // Either the statistics from the structured factors, or dense matrices: asked for, produced by autodiff,

@@ -7,8 +7,7 @@ import type { DiagnosticName, JacobianMethod, JacobianRequest, RunSpec } from '.
 import { UserError } from '../errors';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { bytesPerOccurrence } from './jacobians';
-import { maxOccurrences, occurrenceGroups, type ResolvedPair } from './pairs';
-import { isRefError, parseTensorRef } from './tensorRef';
+import { maxOccurrences, occurrenceGroups, refDim, type ResolvedPair } from './pairs';
 
 export interface MemoryPart {
   what: string;
@@ -27,11 +26,16 @@ function stepRecordBytes(B: number): number {
   return 256 + statistics * (32 + 8 * B) + statistics * B * 48;
 }
 
-/** Singular values and eigenvalues kept per step and sequence when the diagnostics ask for them. */
+/**
+ * Singular values and eigenvalues kept per step and sequence when the diagnostics ask for them, and the work
+ * of one decomposition: ml-matrix holds the matrix in float64 with about three more of its size (SVD, or the
+ * eigen-decomposition's fallback).
+ */
 function spectraBytes(steps: number, B: number, ofDim: number, wrtDim: number, diagnostics: readonly DiagnosticName[]): number {
   const singular = diagnostics.includes('spectralNorm') || diagnostics.includes('singularValues');
   const eigen = ofDim === wrtDim && (diagnostics.includes('spectralRadius') || diagnostics.includes('eigenvalues'));
-  return steps * B * 4 * ((singular ? Math.min(ofDim, wrtDim) : 0) + (eigen ? 2 * ofDim : 0));
+  const kept = steps * B * 4 * ((singular ? Math.min(ofDim, wrtDim) : 0) + (eigen ? 2 * ofDim : 0));
+  return kept + (singular || eigen ? 4 * ofDim * wrtDim * 8 : 0);
 }
 
 /** Parameters and the trajectory: known from the cell's shapes and the spec, whatever the pairs. */
@@ -50,7 +54,7 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
   const B = spec.batchSize;
   const name = `${request.of} wrt ${request.wrt}`;
   return [
-    { what: `per-step records of ${name} (${steps} steps)`, bytes: steps * stepRecordBytes(B), path: 'timeSteps' },
+    { what: `per-step records of ${name} (${steps} step${steps === 1 ? '' : 's'})`, bytes: steps * stepRecordBytes(B), path: 'timeSteps' },
     { what: `spectra of ${name}`, bytes: spectraBytes(steps, B, ofDim, wrtDim, spec.diagnostics), path: 'diagnostics' },
   ];
 }
@@ -61,14 +65,10 @@ function stepParts(request: JacobianRequest, steps: number, ofDim: number, wrtDi
  * (T for a pair relative to t). Requests naming unknown tensors are left to resolvePairs to report.
  */
 export function plannedMemory(graph: CellGraph, spec: RunSpec, method: JacobianMethod): MemoryPart[] {
-  const dims = new Map(referableTensors(graph).map((n) => [n.name, n.shape[0]]));
   const parts = baseParts(graph, spec);
-  const dimOf = (text: string) => {
-    const ref = parseTensorRef(text);
-    return isRefError(ref) ? undefined : dims.get(ref.name);
-  };
   for (const request of spec.jacobians) {
-    const [ofDim, wrtDim] = [dimOf(request.of), dimOf(request.wrt)];
+    // Tuples and `state` are sized by their components.
+    const [ofDim, wrtDim] = [refDim(graph, request.of), refDim(graph, request.wrt)];
     if (ofDim === undefined || wrtDim === undefined) continue;
     parts.push(...stepParts(request, maxOccurrences(request, spec.timeSteps), ofDim, wrtDim, spec));
     const oneJacobian = spec.batchSize * ofDim * wrtDim * 4 * (method === 'structured' ? 6 : 2);

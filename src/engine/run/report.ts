@@ -2,6 +2,8 @@
 // beside it as Float32Array (RunArrays) so that neither the engine process nor the webview
 // ever turns a million floats into JSON text.
 import type { DiagnosticName, JacobianMethod } from '../config/spec';
+import type { LyapunovSpectrum } from '../series/lyapunov';
+import type { GradientCurve } from '../series/propagation';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -34,6 +36,10 @@ export interface PairReport {
   fallbackReason?: string;
   expected: Expected | null;
   steps: StepStats[];
+  /** For a state transition pair with `gradientPropagation`: ln‖∂s_T/∂s_t‖ for every t < T and its rate. */
+  gradient?: GradientCurve;
+  /** For a state transition pair with `lyapunov`: the exponents, their spread and convergence. */
+  lyapunov?: LyapunovSpectrum;
 }
 
 export interface RunTimings {
@@ -42,6 +48,14 @@ export interface RunTimings {
   jacobianMs: number;
   diagnosticsMs: number;
   totalMs: number;
+}
+
+export interface LayerSummary {
+  name: string;
+  cell: string;
+  units: number;
+  inputDim: number;
+  activation: string;
 }
 
 export interface Report {
@@ -57,6 +71,8 @@ export interface Report {
   backend: string;
   method: JacobianMethod;
   diagnostics: DiagnosticName[];
+  /** The layers of a stacked network, bottom first; absent for one cell. */
+  layers?: LayerSummary[];
   timings: RunTimings;
   jacobians: PairReport[];
 }

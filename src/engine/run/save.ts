@@ -9,7 +9,9 @@ import type { Report, RunResult } from './report';
 
 export interface ManifestFile {
   file: string;
-  kind: 'param' | 'state' | 'input' | 'intermediate' | 'output' | 'jacobian' | 'singularValues' | 'eigenvaluesRe' | 'eigenvaluesIm';
+  kind:
+    | 'param' | 'state' | 'input' | 'intermediate' | 'output' | 'jacobian' | 'singularValues' | 'eigenvaluesRe' | 'eigenvaluesIm'
+    | 'gradientPropagation' | 'lyapunov' | 'lyapunovConvergence';
   tensor?: string;
   of?: string;
   wrt?: string;
@@ -23,10 +25,33 @@ export interface ManifestFile {
 /** The run's identity, as in the report, and every file written. */
 export type SaveManifest = Pick<
   Report,
-  'schemaVersion' | 'config' | 'cell' | 'units' | 'inputDim' | 'activation' | 'timeSteps' | 'batchSize' | 'seed' | 'backend' | 'method'
+  'schemaVersion' | 'config' | 'cell' | 'units' | 'inputDim' | 'activation' | 'timeSteps' | 'batchSize' | 'seed' | 'backend' | 'method' | 'layers'
 > & { files: ManifestFile[] };
 
 const MANIFEST = 'manifest.json';
+
+type SaveFile = { rel: string; shape: number[]; data: Float32Array; entry: ManifestFile };
+
+/** The series of a state transition pair (gradient propagation, Lyapunov), when computed. */
+function seriesFiles(pair: Report['jacobians'][number], i: number): SaveFile[] {
+  const out: SaveFile[] = [];
+  const add = (name: string, kind: ManifestFile['kind'], rows: number[][], meaning: string, steps?: number[]) => {
+    const rel = `jacobians/${i}.${name}.npy`;
+    const shape = [rows.length, rows[0]?.length ?? 0];
+    out.push({ rel, shape, data: Float32Array.from(rows.flat()), entry: { file: rel, kind, of: pair.of, wrt: pair.wrt, ...(steps ? { steps } : {}), shape, dtype: 'float32', meaning } });
+  };
+  const g = pair.gradient;
+  if (g) {
+    add('gradient_log_spectral', 'gradientPropagation', g.logSpectral, 'entry [b, k] = ln‖∂s_T/∂s_t‖₂ for t = steps[k] (T−1 down to 0), batch element b', g.t);
+    add('gradient_log_frobenius', 'gradientPropagation', g.logFrobenius, 'entry [b, k] = ln‖∂s_T/∂s_t‖_F for t = steps[k], batch element b', g.t);
+  }
+  const l = pair.lyapunov;
+  if (l) {
+    add('lyapunov', 'lyapunov', l.perBatch, `entry [b, i] = λ_i (ln per step, descending) of batch element b, ${l.steps} steps after a transient of ${l.transient}`);
+    add('lyapunov_convergence', 'lyapunovConvergence', l.convergence.exponents, 'entry [k, i] = running estimate of λ_i (batch mean) at step steps[k]', l.convergence.t);
+  }
+  return out;
+}
 
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '.');
@@ -43,7 +68,7 @@ export function saveRun(result: RunResult, dir: string): SaveManifest {
   }
   const { report, arrays } = result;
   const B = report.batchSize;
-  const files: { rel: string; shape: number[]; data: Float32Array; entry: ManifestFile }[] = [];
+  const files: SaveFile[] = [];
   for (const t of arrays.tensors) {
     const rel = t.kind === 'param' ? `params/${safeName(t.name.replace(/\//g, '.'))}.npy` : `trajectory/${safeName(t.name)}.npy`;
     files.push({ rel, shape: t.shape, data: t.data, entry: { file: rel, kind: t.kind, tensor: t.name, shape: t.shape, dtype: 'float32', meaning: t.meaning } });
@@ -65,10 +90,12 @@ export function saveRun(result: RunResult, dir: string): SaveManifest {
       files.push({ rel: `jacobians/${i}.eigenvalues_re.npy`, shape, data: a.eigenvaluesRe, entry: { file: `jacobians/${i}.eigenvalues_re.npy`, kind: 'eigenvaluesRe', ...common, shape, meaning: 'real parts of the eigenvalues of each Jacobian, by decreasing modulus' } });
       files.push({ rel: `jacobians/${i}.eigenvalues_im.npy`, shape, data: a.eigenvaluesIm, entry: { file: `jacobians/${i}.eigenvalues_im.npy`, kind: 'eigenvaluesIm', ...common, shape, meaning: 'imaginary parts, same order' } });
     }
+    files.push(...seriesFiles(pair, i));
   });
-  const { schemaVersion, config, cell, units, inputDim, activation, timeSteps, batchSize, seed, backend, method } = report;
+  const { schemaVersion, config, cell, units, inputDim, activation, timeSteps, batchSize, seed, backend, method, layers } = report;
   const manifest: SaveManifest = {
     ...{ schemaVersion, config, cell, units, inputDim, activation, timeSteps, batchSize, seed, backend, method },
+    ...(layers ? { layers } : {}),
     files: files.map((f) => f.entry),
   };
   writeFolderAtomic(target, (staging) => {

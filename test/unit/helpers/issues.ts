@@ -1,5 +1,6 @@
 // Located user errors, checked the same way by every test: what a call throws, and where an offset is.
 import assert from 'node:assert/strict';
+import { parsePath } from '../../../src/engine/config/positions';
 import { UserError, type SourceIssue, type UserErrorKind } from '../../../src/engine/errors';
 
 /** The issues of the UserError `run` throws (of `kind`, when given); fails when it throws nothing or something else. */
@@ -26,9 +27,10 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line: before.length, column: before[before.length - 1].length + 1 };
 }
 
-/** An issue names a JSON path (a string; '' is the whole file) and a line:column inside the text. */
+/** An issue names a well-formed JSON path ('' is the whole file) and a line:column inside the text. */
 export function assertLocatedIn(issue: SourceIssue, text: string): void {
   assert.equal(typeof issue.path, 'string', `issue without a path: ${issue.message}`);
+  assert.doesNotThrow(() => parsePath(issue.path), `malformed path ${issue.path}`);
   assert.ok(issue.message.length > 0, 'issue without a message');
   assert.ok(issue.offset >= 0 && issue.offset <= text.length, `offset ${issue.offset} outside a ${text.length}-character text`);
   assert.ok(issue.offset + issue.length <= text.length, `range ${issue.offset}+${issue.length} past the end (${text.length})`);
