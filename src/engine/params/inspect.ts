@@ -4,7 +4,8 @@
 // model.json); a new format adds a branch in inspectModel and nothing else. Pure: no vscode, no tfjs.
 import { readRegularTextFile, FileReadError } from '../io/files';
 import { fileIssue, UserError } from '../errors';
-import { activationName, layerCell, layersOf, type LayerInfo } from './weights';
+import { activationName } from './formats/layer';
+import { layerCell, layersOf, type LayerInfo } from './weights';
 
 /** model.json files are topology and a manifest; the weights live in .bin shards beside them. */
 const MODEL_JSON_MAX_BYTES = 64 * 2 ** 20;

@@ -134,7 +134,7 @@ export function writeFolderAtomic(target: string, write: (staging: string) => vo
 }
 
 /** Writes a file atomically (temp file + rename), for --json. */
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   const target = path.resolve(file);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.jl-tmp-${process.pid}`;
