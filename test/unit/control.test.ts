@@ -70,7 +70,7 @@ forEachBackend('control: gradient of the LSC loss through the engine against flo
       const data = stepData(problem, 123, spec.batchSize, spec.timeSteps);
       const t = tf();
       const names = problem.graph.params.map((p) => p.name);
-      const vars = problem.graph.params.map((p) => t.variable(t.tensor(problem.initial.get(p.name)!, p.shape)));
+      const vars = problem.graph.params.map((p) => t.tidy(() => t.variable(t.tensor(problem.initial.get(p.name)!, p.shape))));
       const params = new Map<string, Tensor>(names.map((n, i) => [n, vars[i]]));
       const values: Float32Array[] = [];
       // variableGrads leaves out parameters the loss does not reach (the seed's input kernel): their gradient is 0.
@@ -116,7 +116,7 @@ forEachBackend('control: flossing — Lyapunov exponents and their gradient thro
       const data = stepData(problem, 77, spec.batchSize, spec.timeSteps);
       const t = tf();
       const names = problem.graph.params.map((p) => p.name);
-      const vars = problem.graph.params.map((p) => t.variable(t.tensor(problem.initial.get(p.name)!, p.shape)));
+      const vars = problem.graph.params.map((p) => t.tidy(() => t.variable(t.tensor(problem.initial.get(p.name)!, p.shape))));
       const params = new Map<string, Tensor>(names.map((n, i) => [n, vars[i]]));
       const values: Float32Array[] = [];
       const { value, grads } = t.variableGrads(() => objective.loss({ ...data, params }, values), vars);

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFile, parseConfig, UserError } from '../../src/engine';
 import { initBackend } from '../../src/engine/backend/backend';
+import { tf } from '../../src/engine/backend/tf';
 import { exportControl } from '../../src/engine/control/export';
 import { flossText } from '../../src/engine/control/floss';
 import { lscObjective, stabilizeText, type ControlResult } from '../../src/engine/control/lsc';
@@ -55,6 +56,18 @@ describe('control: LSC converges on small networks (default backend)', function 
       });
     }
   }
+});
+
+describe('control: tensors', function () {
+  it('a stabilize run and a flossing run leave no tensor behind', async () => {
+    await initBackend('auto');
+    const t = tf();
+    const before = t.memory().numTensors;
+    await stabilizeText(lscConfig('lstm', 0.5, { maxSteps: 3, input: true }), '/tmp/leak.jacobian.json');
+    const floss = JSON.stringify({ cell: 'gru', units: 6, inputDim: 2, timeSteps: 6, batchSize: 2, floss: { exponents: 2, maxSteps: 3 } });
+    await flossText(floss, '/tmp/leak-floss.jacobian.json');
+    assert.equal(t.memory().numTensors, before);
+  });
 });
 
 describe('control: kinds and targets', function () {

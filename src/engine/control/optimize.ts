@@ -56,7 +56,11 @@ export function parameterTensors(problem: ControlProblem, values: ReadonlyMap<st
   return new Map(
     problem.graph.params.map((p) => {
       const x = t.tensor(values.get(p.name)!, p.shape);
-      return [p.name, trainable.has(p.name) ? t.variable(x, true) : x];
+      if (!trainable.has(p.name)) return [p.name, x];
+      // A variable keeps its own copy of the initial value.
+      const v = t.variable(x, true);
+      x.dispose();
+      return [p.name, v];
     }),
   );
 }
