@@ -23,6 +23,7 @@ import { chunkMoments } from '../src/engine/run/diagnostics';
 import { bytesPerOccurrence, computeJacobians } from '../src/engine/run/jacobians';
 import { resolvePairs, type ResolvedPair } from '../src/engine/run/pairs';
 import { rollout, type Trajectory } from '../src/engine/run/rollout';
+import { controlBench } from './control';
 import { benchN2048, benchS1, benchW6 } from './spectra';
 import { table } from './table';
 
@@ -60,7 +61,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--w3-child') args.w3Child = Number(value());
     else if (a === '--profile') args.profile = value().toUpperCase();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
+      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048,C1,C2,C3] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -798,6 +799,7 @@ async function main(): Promise<void> {
   if (w4?.structured && w5row?.structured) {
     console.log(`  ${'W5 vs W4 (same LSTM, two builds)'.padEnd(36)} structured W5/W4 = ${fmtRatios(w5row.structured, w4.structured)} (information, no target)`);
   }
+  await controlBench(wants, log);
   console.log(`  load average at end: ${loadavg()}; total bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 

@@ -6,6 +6,7 @@ import { analyzeFile, formatIssue, saveRun, UserError } from '../engine';
 import { writeFileAtomic } from '../engine/run/save';
 import { BackendUnavailableError } from '../engine/backend/backend';
 import { formatReport } from './table';
+import { CONTROL_USAGE, ControlArgumentError, controlMain } from './control';
 
 const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu|auto] [--method structured|autodiff] [--spectra auto|matrix-free|dense] [--quiet]
 
@@ -16,11 +17,14 @@ const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR]
   --method NAME     structured (default: closed-form rules per op) or autodiff (tfjs reverse mode)
   --spectra NAME    how spectralNorm and spectralRadius are computed: matrix-free (Krylov), dense, or auto
                     (default auto: dense where n is small enough to be faster, else matrix-free)
-  --quiet           print nothing but errors`;
+  --quiet           print nothing but errors
+
+  rnn-jacobian stabilize|floss --help: LSC pre-training and gradient flossing`;
 
 class ArgumentError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'stabilize' || argv[0] === 'floss') return controlMain(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -82,6 +86,10 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof UserError) {
       for (const issue of e.issues) console.error(`error: ${formatIssue(issue)}`);
+      process.exit(2);
+    }
+    if (e instanceof ControlArgumentError) {
+      console.error(`error: ${e.message}\n\n${CONTROL_USAGE}`);
       process.exit(2);
     }
     if (e instanceof ArgumentError) {

@@ -91,7 +91,7 @@ export class StepValues {
 }
 
 /** One chunk of occurrences that share a window length and perturbation sites. */
-interface ChunkTask {
+export interface ChunkTask {
   graph: CellGraph;
   pair: ResolvedPair;
   traj: Trajectory;
@@ -118,7 +118,7 @@ export function siteJacobians(sites: string[], dims: number[], wrtDim: number): 
 }
 
 /** The Jacobian of `of` for a chunk, in structured form (made dense only by the caller, if needed). */
-function structuredChunk({ graph, pair, traj, params, occ, sites, length }: ChunkTask): SJ {
+export function structuredChunk({ graph, pair, traj, params, occ, sites, length }: ChunkTask): SJ {
   const rows = occ.length * traj.B;
   const byName = nodeMap(graph);
   let carried = new Map<string, SJ>();

@@ -98,18 +98,28 @@ export function saveRun(result: RunResult, dir: string): SaveManifest {
     ...(layers ? { layers } : {}),
     files: files.map((f) => f.entry),
   };
-  const parent = path.dirname(target);
-  fs.mkdirSync(parent, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(parent, `.jl-tmp-${path.basename(target)}-`));
-  try {
+  writeFolderAtomic(target, (staging) => {
     for (const f of files) {
       const p = path.join(staging, f.rel);
       fs.mkdirSync(path.dirname(p), { recursive: true });
       fs.writeFileSync(p, encodeNpy(f.shape, f.data));
     }
     fs.writeFileSync(path.join(staging, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  });
+  return manifest;
+}
+
+/**
+ * Fills a fresh sibling folder with `write`, then renames it to `target`; an existing `target` is moved aside
+ * first (the swap is two renames) and removed. A failure leaves nothing half-written.
+ */
+export function writeFolderAtomic(target: string, write: (staging: string) => void): void {
+  const parent = path.dirname(target);
+  fs.mkdirSync(parent, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(parent, `.jl-tmp-${path.basename(target)}-`));
+  try {
+    write(staging);
     if (fs.existsSync(target)) {
-      // Replace a previous save: move it aside first so the swap is two renames.
       const old = `${staging}.old`;
       fs.renameSync(target, old);
       fs.renameSync(staging, target);
@@ -121,7 +131,6 @@ export function saveRun(result: RunResult, dir: string): SaveManifest {
     fs.rmSync(staging, { recursive: true, force: true });
     throw e;
   }
-  return manifest;
 }
 
 /** Writes a file atomically (temp file + rename), for --json. */

@@ -15,6 +15,11 @@ const SELU_SCALE = 1.0507009873554805;
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+// Derivatives are built from ops that have gradients themselves (step, not greater/logicalAnd): LSC
+// differentiates through these rules (their own derivative is zero almost everywhere), and tfjs refuses a
+// backward pass through an op without a registered gradient.
+const positive = (z: Tensor) => tf().cast(tf().step(z), 'bool');
+
 export const ACTIVATION_RULES: Record<ActivationName, Activation> = {
   linear: {
     evaluate: (z) => z,
@@ -22,7 +27,7 @@ export const ACTIVATION_RULES: Record<ActivationName, Activation> = {
   },
   relu: {
     evaluate: (z) => tf().relu(z),
-    derivative: (z) => tf().cast(tf().greater(z, 0), 'float32'),
+    derivative: (z) => tf().step(z),
   },
   sigmoid: {
     evaluate: (z) => tf().sigmoid(z),
@@ -33,7 +38,7 @@ export const ACTIVATION_RULES: Record<ActivationName, Activation> = {
   },
   hard_sigmoid: {
     evaluate: (z) => tf().clipByValue(tf().add(tf().mul(z, 0.2), 0.5), 0, 1),
-    derivative: (z) => tf().mul(tf().cast(tf().logicalAnd(tf().greater(z, -2.5), tf().less(z, 2.5)), 'float32'), 0.2),
+    derivative: (z) => tf().mul(tf().mul(tf().step(tf().add(z, 2.5)), tf().step(tf().sub(2.5, z))), 0.2),
   },
   tanh: {
     evaluate: (z) => tf().tanh(z),
@@ -41,12 +46,12 @@ export const ACTIVATION_RULES: Record<ActivationName, Activation> = {
   },
   elu: {
     evaluate: (z) => tf().elu(z),
-    derivative: (z) => tf().where(tf().greater(z, 0), tf().onesLike(z), tf().exp(z)),
+    derivative: (z) => tf().where(positive(z), tf().onesLike(z), tf().exp(z)),
   },
   selu: {
     evaluate: (z) => tf().selu(z),
     derivative: (z) =>
-      tf().where(tf().greater(z, 0), tf().fill(z.shape, SELU_SCALE), tf().mul(tf().exp(z), SELU_SCALE * SELU_ALPHA)),
+      tf().where(positive(z), tf().fill(z.shape, SELU_SCALE), tf().mul(tf().exp(z), SELU_SCALE * SELU_ALPHA)),
   },
   softplus: {
     evaluate: (z) => tf().softplus(z),

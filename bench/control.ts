@@ -1,0 +1,103 @@
+// `npm run bench` section C (control): LSC and flossing at full size.
+//  C1: time per LSC optimisation step at n = 128 (LSTM and two-layer LSTM, joint (h, c) Jacobians), ours (dense and Krylov
+//      eigenvectors) against the TensorFlow reference loop written the way stable_drnn does it
+//      (bench/lsc_reference.py: batch_jacobian per step, tf.linalg.eig, a GradientTape around both); target ≥ 5×.
+//  C2: LSC reaches its target (median ρ within ±0.02 on the config's own data) at n = 128 from Keras's default
+//      initialisations, for seed, simple_rnn, lstm, gru and a two-layer LSTM, targets 1 and 0.5.
+//  C3: flossing brings the top 16 Lyapunov exponents of a chaotic tanh network (n = 64, gain 2) within 0.01 of 0.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { flossText } from '../src/engine/control/floss';
+import { stabilizeText, type ControlResult } from '../src/engine/control/lsc';
+import { krylovAll } from '../src/engine/control/measureOp';
+
+const root = path.resolve(__dirname, '../..');
+const CONFIG = '/tmp/rnn-jacobian-bench-control.jacobian.json';
+
+interface Row {
+  id: string;
+  what: string;
+  result: string;
+  verdict: string;
+}
+
+function lscConfig(cell: string, target: number, extra: Record<string, unknown> = {}, layers = 1): string {
+  const network = layers === 1 ? { cell, units: 128 } : { layers: Array.from({ length: layers }, () => ({ cell, units: 128 })) };
+  return JSON.stringify({ ...network, inputDim: 16, seed: 4, timeSteps: 8, batchSize: 4, stabilize: { target, learningRate: 0.005, maxSteps: 400, ...extra } });
+}
+
+/** ms per step over steps 2..N (step 1 pays for JIT and kernel set-up). */
+function msPerStep(r: ControlResult): number {
+  const h = r.loop.history;
+  return ((h[h.length - 1].seconds - h[0].seconds) * 1000) / (h.length - 1);
+}
+
+function reference(cell: string, layers: number): { ms: number } | { error: string } {
+  const cache = process.env.RNN_JACOBIAN_CACHE ?? path.join(process.env.HOME ?? '', '.cache/rnn-jacobian-lab');
+  const python = path.join(cache, 'venv/bin/python');
+  if (!fs.existsSync(python)) return { error: `no Python venv at ${python} (bash scripts/setup-python.sh)` };
+  const out = spawnSync(python, [path.join(root, 'bench/lsc_reference.py'), '--cell', cell, '--layers', String(layers), '--units', '128', '--input-dim', '16', '--batch', '4', '--steps', '8', '--iters', '3'], { encoding: 'utf8' });
+  const line = out.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return { ms: (JSON.parse(line) as { ms_per_step: number }).ms_per_step };
+  } catch {
+    return { error: `reference failed (exit ${out.status}): ${out.stderr.trim().split('\n').pop()}` };
+  }
+}
+
+export async function controlBench(wants: (id: string) => boolean, log: (line: string) => void): Promise<void> {
+  const rows: Row[] = [];
+  if (wants('C1')) {
+    for (const layers of [1, 2]) {
+      const what = layers === 1 ? 'LSTM n 128 (joint 256×256)' : 'two-layer LSTM n 128 (2 joint 256×256 + depth 128×128)';
+      const ours: number[] = [];
+      for (const eigenvectors of ['dense', 'krylov'] as const) {
+        log(`C1: ${what}, 5 LSC steps, ${eigenvectors} eigenvectors`);
+        const before = krylovAll.fallbacks;
+        const r = await stabilizeText(lscConfig('lstm', 0.5, { maxSteps: 5, eigenvectors }, layers), CONFIG);
+        ours.push(msPerStep(r));
+        const note = eigenvectors === 'krylov' ? ` (dense fallbacks ${krylovAll.fallbacks - before})` : '';
+        rows.push({ id: 'C1', what: `${what}, B 4, T 8: ours, ${eigenvectors}`, result: `${msPerStep(r).toFixed(0)} ms/step${note}`, verdict: '' });
+      }
+      log(`C1: TensorFlow reference (bench/lsc_reference.py --layers ${layers})`);
+      const ref = reference('lstm', layers);
+      const best = Math.min(...ours);
+      if ('error' in ref) rows.push({ id: 'C1', what: `${what}: TensorFlow reference`, result: ref.error, verdict: 'FAIL (no reference)' });
+      else rows.push({ id: 'C1', what: `${what}: TensorFlow reference (tf.function)`, result: `${ref.ms.toFixed(0)} ms/step; ratio ${(ref.ms / best).toFixed(2)}×`, verdict: ref.ms / best >= 5 ? 'PASS (≥ 5×)' : 'FAIL (need ≥ 5×)' });
+    }
+  }
+  if (wants('C2')) {
+    const cases = ['seed', 'simple_rnn', 'lstm', 'gru', 'two-layer lstm'];
+    for (const cell of cases) {
+      for (const target of [1, 0.5]) {
+        log(`C2: ${cell} n 128, target ${target}`);
+        const layers = cell.startsWith('two-layer') ? 2 : 1;
+        const r = await stabilizeText(lscConfig(layers === 2 ? 'lstm' : cell, target, {}, layers), CONFIG);
+        const ok = r.quantities.every((q) => Math.abs(q.after - target) <= 0.02);
+        rows.push({
+          id: 'C2',
+          what: `${cell} n 128, target ${target}`,
+          result: `ρ ${r.quantities.map((q) => `${q.before.toFixed(4)} → ${q.after.toFixed(4)}`).join(', ')} in ${r.loop.history.length} steps (${r.loop.stop}), ${msPerStep(r).toFixed(0)} ms/step`,
+          verdict: ok ? 'PASS' : 'FAIL',
+        });
+      }
+    }
+  }
+  if (wants('C3')) {
+    log('C3: flossing, examples/floss-chaotic-tanh.jacobian.json');
+    const file = path.join(root, 'examples/floss-chaotic-tanh.jacobian.json');
+    const r = await flossText(fs.readFileSync(file, 'utf8'), file);
+    const worst = Math.max(...r.quantities.map((q) => Math.abs(q.after - q.target)));
+    rows.push({
+      id: 'C3',
+      what: 'floss tanh n 64 gain 2, top 16 exponents',
+      result: `λ1 ${r.quantities[0].before.toFixed(4)} → ${r.quantities[0].after.toFixed(4)}, max |λ_i| ${worst.toFixed(4)} after ${r.loop.history.length} steps (${r.loop.stop}), ${msPerStep(r).toFixed(0)} ms/step`,
+      verdict: worst <= 0.01 ? 'PASS' : 'FAIL',
+    });
+  }
+  if (!rows.length) return;
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => [r.id, r.what, r.result, r.verdict][i].length)));
+  console.log('\nControl (LSC, flossing)');
+  for (const r of rows) console.log(`  ${[r.id, r.what, r.result, r.verdict].map((c, i) => c.padEnd(widths[i])).join('  ')}`);
+}

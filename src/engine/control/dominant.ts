@@ -1,0 +1,129 @@
+// The dominant spectral quantity of a square Jacobian and its cotangent (the matrix G with dρ = Σ G ⊙ dJ):
+//  - spectral radius ρ = |λ|, λ the eigenvalue of largest modulus, uᴴJ = λuᴴ, Jv = λv:
+//      dρ = Re((λ̄/|λ|)·uᴴ·dJ·v / (uᴴ·v))  ⇒  G_ij = Re(c·conj(u_i)·v_j), c = λ̄ / (|λ|·uᴴv);
+//  - spectral norm σ_max with left/right singular vectors a, b: dσ = aᵀ·dJ·b ⇒ G = a·bᵀ.
+// Where the eigenvectors come from sits behind one small interface, so that a batched Krylov source (Ritz
+// vectors) can replace the dense one without touching the gradient.
+import { eigenvalues } from '../run/eigenvalues';
+import { factorShifted, normalize, solve, solveAdjoint } from './complexLu';
+
+export type ControlMeasure = 'radius' | 'norm';
+
+/** A dominant eigenpair with both eigenvectors, interleaved complex (re, im) of length 2n. */
+export interface DominantEigenpair {
+  re: number;
+  im: number;
+  right: Float64Array;
+  left: Float64Array;
+}
+
+export interface EigenvectorSource {
+  /** The eigenvalue of largest modulus of the n×n row-major matrix at `offset`, with its left and right eigenvectors. */
+  dominant(a: ArrayLike<number>, offset: number, n: number): DominantEigenpair;
+}
+
+/** A fixed start vector, not aligned with any coordinate axis. */
+function startVector(n: number): Float64Array {
+  const b = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) b[2 * i] = 1 + ((i * 7919) % 13) / 13;
+  return normalize(b);
+}
+
+/**
+ * Dense source: all eigenvalues (Hessenberg QR, values only), then inverse iteration with the dominant one as
+ * the shift — one complex LU, a few solves with it and with its adjoint. O(n³) per matrix; fine for the
+ * sizes LSC trains at, and the reference the Krylov source will be held to.
+ */
+export const denseEigenvectors: EigenvectorSource = {
+  dominant(a, offset, n) {
+    const { re, im } = eigenvalues(a, offset, n);
+    let k = 0;
+    for (let i = 1; i < n; i++) {
+      const d = Math.hypot(re[i], im[i]) - Math.hypot(re[k], im[k]);
+      // Of a conjugate pair take the one with Im ≥ 0 (ρ and its gradient are the same for both).
+      if (d > 1e-12 * Math.hypot(re[k], im[k]) || (Math.abs(d) <= 1e-12 * Math.hypot(re[k], im[k]) && im[i] > im[k])) k = i;
+    }
+    const scale = Math.max(Math.hypot(re[k], im[k]), 1e-30);
+    // A shift a hair off λ keeps the factorisation regular; the iteration still converges in a step or two.
+    const lu = factorShifted(a, offset, n, re[k] + 1e-11 * scale, im[k]);
+    let right = startVector(n);
+    let left = startVector(n);
+    for (let it = 0; it < 3; it++) {
+      right = normalize(solve(lu, right));
+      left = normalize(solveAdjoint(lu, left));
+    }
+    return { re: re[k], im: im[k], right, left };
+  },
+};
+
+export interface MeasureWithCotangent {
+  value: number;
+  /** n×n row-major: dvalue = Σ_ij G_ij dJ_ij. */
+  cotangent: Float64Array;
+}
+
+/** ρ(J) and its cotangent from a dominant eigenpair. */
+export function radiusCotangent(pair: DominantEigenpair, n: number): MeasureWithCotangent {
+  const rho = Math.hypot(pair.re, pair.im);
+  const G = new Float64Array(n * n);
+  const { left: u, right: v } = pair;
+  // uᴴv
+  let sr = 0;
+  let si = 0;
+  for (let i = 0; i < n; i++) {
+    sr += u[2 * i] * v[2 * i] + u[2 * i + 1] * v[2 * i + 1];
+    si += u[2 * i] * v[2 * i + 1] - u[2 * i + 1] * v[2 * i];
+  }
+  const s2 = sr * sr + si * si;
+  if (rho === 0 || s2 === 0) return { value: rho, cotangent: G };
+  // c = conj(λ) / (|λ| · uᴴv)
+  const lr = pair.re / rho;
+  const li = -pair.im / rho;
+  const cr = (lr * sr + li * si) / s2;
+  const ci = (li * sr - lr * si) / s2;
+  for (let i = 0; i < n; i++) {
+    // c · conj(u_i)
+    const ar = cr * u[2 * i] + ci * u[2 * i + 1];
+    const ai = ci * u[2 * i] - cr * u[2 * i + 1];
+    for (let j = 0; j < n; j++) G[i * n + j] = ar * v[2 * j] - ai * v[2 * j + 1];
+  }
+  return { value: rho, cotangent: G };
+}
+
+/**
+ * σ_max of an out×in matrix and its cotangent a·bᵀ, by power iteration on JᵀJ (symmetric, so it converges to
+ * the top singular pair; stops when σ changes by less than 1e-12 relative).
+ */
+export function normCotangent(a: ArrayLike<number>, offset: number, out: number, inn: number): MeasureWithCotangent {
+  let b = new Float64Array(inn).fill(1 / Math.sqrt(inn));
+  const left = new Float64Array(out);
+  let sigma = 0;
+  for (let it = 0; it < 1000; it++) {
+    for (let i = 0; i < out; i++) {
+      let s = 0;
+      for (let j = 0; j < inn; j++) s += a[offset + i * inn + j] * b[j];
+      left[i] = s;
+    }
+    const next = new Float64Array(inn);
+    for (let i = 0; i < out; i++) {
+      const li = left[i];
+      for (let j = 0; j < inn; j++) next[j] += a[offset + i * inn + j] * li;
+    }
+    const norm = Math.hypot(...next);
+    const est = Math.sqrt(norm);
+    b = norm > 0 ? next.map((x) => x / norm) : next;
+    const done = Math.abs(est - sigma) <= 1e-12 * est;
+    sigma = est;
+    if (done || norm === 0) break;
+  }
+  // Final left vector from the converged right one: a = J b / σ.
+  const G = new Float64Array(out * inn);
+  if (sigma === 0) return { value: 0, cotangent: G };
+  for (let i = 0; i < out; i++) {
+    let s = 0;
+    for (let j = 0; j < inn; j++) s += a[offset + i * inn + j] * b[j];
+    const ai = s / sigma;
+    for (let j = 0; j < inn; j++) G[i * inn + j] = ai * b[j];
+  }
+  return { value: sigma, cotangent: G };
+}

@@ -1,0 +1,70 @@
+// LSC pre-training (Herranz-Celotti & Rouat, arXiv 2308.12075): drive the spectral radius of the transition
+// Jacobians to a target before training on a task. Config → problem → Adam loop → best weights, with ρ per kind
+// measured before and after on the config's own data (its seed), the same data `analyze` uses.
+import type { RunSpec } from '../config/spec';
+import { initBackend, type BackendName, type BackendPreference } from '../backend/backend';
+import { parseRunConfig } from '../runConfig';
+import { type CommonControl, type StabilizeSpec, parseStabilize } from './config';
+import type { ControlKind } from './kinds';
+import { controlLoss } from './loss';
+import { measureAt, optimize, type LoopResult, type Objective, type StepRecord } from './optimize';
+import { controlProblem, stabilizeKinds, stepData, type ControlProblem } from './problem';
+
+export interface ControlRunOptions {
+  backend?: BackendPreference;
+  signal?: AbortSignal;
+  onStep?: (s: StepRecord) => void;
+  /** Overrides of the block's budget (tests, benchmarks). */
+  maxSteps?: number;
+}
+
+export interface QuantityReport {
+  label: string;
+  target: number;
+  /** Medians over batch and steps, on the config's own data. */
+  before: number;
+  after: number;
+}
+
+export interface ControlResult {
+  kind: 'stabilize' | 'floss';
+  backend: BackendName;
+  problem: ControlProblem;
+  quantities: QuantityReport[];
+  loop: LoopResult;
+  /** The best parameters by graph name. */
+  weights: Map<string, Float32Array>;
+}
+
+export function lscObjective(problem: ControlProblem, kinds: ControlKind[], options: Pick<StabilizeSpec, 'batchSize' | 'timeSteps' | 'throughStates' | 'eigenvectors'>): Objective {
+  return {
+    quantities: kinds.map((k) => ({ label: k.label, target: k.target })),
+    loss: (data, values) => controlLoss(problem.graph, kinds, data, options.timeSteps, options.batchSize, { values }, options.throughStates, options.eigenvectors),
+  };
+}
+
+/** Runs the loop and reports every quantity before and after on the config's own data. */
+export async function runControl(
+  kind: ControlResult['kind'],
+  problem: ControlProblem,
+  objective: Objective,
+  block: CommonControl,
+  options: ControlRunOptions,
+  backend: BackendName,
+): Promise<ControlResult> {
+  const evalData = stepData(problem, problem.spec.seed, block.batchSize, block.timeSteps);
+  const before = measureAt(problem, objective, problem.initial, evalData);
+  const loop = await optimize(problem, objective, { ...block, maxSteps: options.maxSteps ?? block.maxSteps, signal: options.signal, onStep: options.onStep });
+  const after = measureAt(problem, objective, loop.best, evalData);
+  const quantities = objective.quantities.map((q, k) => ({ ...q, before: before.medians[k], after: after.medians[k] }));
+  return { kind, backend, problem, quantities, loop, weights: loop.best };
+}
+
+export async function stabilizeText(text: string, file: string, options: ControlRunOptions = {}): Promise<ControlResult> {
+  const spec: RunSpec = parseRunConfig(text, file);
+  const block = parseStabilize(spec, text);
+  const backend = await initBackend(options.backend ?? 'auto');
+  const problem = controlProblem(spec, block);
+  const kinds = stabilizeKinds(problem, block);
+  return runControl('stabilize', problem, lscObjective(problem, kinds, block), block, options, backend);
+}

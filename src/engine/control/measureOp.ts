@@ -1,0 +1,50 @@
+// The spectral radius (or spectral norm) of a batch of Jacobians as a tfjs op with its own gradient: the
+// forward pass decomposes each matrix in float64 and keeps the cotangent G of each; the backward pass is
+// dy·G. Chained after the engine's Jacobian computation, tfjs's reverse mode then carries G to the
+// parameters in one vector–Jacobian product — no Jacobian entry is differentiated on its own.
+import type { GradSaveFunc } from '@tensorflow/tfjs-core';
+import { tf, type Tensor, type Tensor1D, type Tensor3D } from '../backend/tf';
+import { denseEigenvectors, normCotangent, radiusCotangent, type ControlMeasure, type DominantEigenpair } from './dominant';
+import { krylovEigenvectors, type BatchEigenvectorSource } from './krylov';
+
+/** The dense source over a batch: each matrix on its own (exact, O(n³) each). */
+export const denseAll: BatchEigenvectorSource = {
+  dominantAll: (j, data) => Array.from({ length: j.shape[0] }, (_, b) => denseEigenvectors.dominant(data, b * j.shape[1] * j.shape[1], j.shape[1])),
+};
+
+/** Batched Arnoldi on the backend, with the dense route as its fallback (counted). */
+export const krylovAll = krylovEigenvectors();
+
+export type EigenvectorMethod = 'dense' | 'krylov';
+export const EIGENVECTOR_SOURCES: Record<EigenvectorMethod, BatchEigenvectorSource> = { dense: denseAll, krylov: krylovAll };
+
+/** ρ (or σ_max) of every matrix of J [M, out, in]; `seen` receives the values (for reports and stopping). */
+export function spectralMeasure(
+  j: Tensor3D,
+  measure: ControlMeasure,
+  seen?: (values: Float32Array) => void,
+  source: BatchEigenvectorSource = denseAll,
+): Tensor1D {
+  const t = tf();
+  const op = t.customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+    const x = args[0] as Tensor;
+    const [m, out, inn] = x.shape as [number, number, number];
+    if (measure === 'radius' && out !== inn) throw new Error(`internal: spectral radius of a ${out}×${inn} matrix`);
+    const data = x.dataSync();
+    const values = new Float32Array(m);
+    const cotangents = new Float32Array(m * out * inn);
+    const pairs: DominantEigenpair[] = measure === 'radius' ? source.dominantAll(x as Tensor3D, data) : [];
+    for (let k = 0; k < m; k++) {
+      const offset = k * out * inn;
+      const r = measure === 'radius' ? radiusCotangent(pairs[k], out) : normCotangent(data, offset, out, inn);
+      values[k] = r.value;
+      cotangents.set(r.cotangent, offset);
+    }
+    seen?.(values);
+    return {
+      value: t.tensor1d(values),
+      gradFunc: (dy: Tensor) => t.mul(t.reshape(dy, [m, 1, 1]), t.tensor3d(cotangents, [m, out, inn])),
+    };
+  });
+  return op(j) as Tensor1D;
+}

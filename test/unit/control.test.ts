@@ -1,0 +1,176 @@
+// Control (LSC, flossing): the gradient of ρ through the eigenproblem against central differences — in
+// float64 on matrices, and through the whole engine (rollout → structured Jacobians → ρ) against a float64
+// reference of the loss, on every backend.
+import { strict as assert } from 'node:assert';
+import { parseConfig } from '../../src/engine';
+import { tf, type Tensor } from '../../src/engine/backend/tf';
+import { denseEigenvectors, normCotangent, radiusCotangent } from '../../src/engine/control/dominant';
+import { controlLoss } from '../../src/engine/control/loss';
+import { controlProblem, stabilizeKinds, stepData } from '../../src/engine/control/problem';
+import { forEachBackend } from './helpers/backends';
+import { measureOf, referenceLoss, referenceLyapunov, type RefProblem } from './reference/control';
+import { flossObjective } from '../../src/engine/control/floss';
+import { krylovEigenvectors } from '../../src/engine/control/krylov';
+import type { FlossSpec } from '../../src/engine/control/config';
+import { mat } from './reference/float64';
+import { randomVector } from './helpers/random';
+
+describe('control: dominant eigenpair and its cotangent (float64)', () => {
+  for (const n of [2, 5, 12, 40]) {
+    it(`left/right eigenvectors and dρ against central differences, n = ${n}`, () => {
+      for (let trial = 0; trial < 5; trial++) {
+        const a = randomVector(n * n, 100 * n + trial);
+        const pair = denseEigenvectors.dominant(a, 0, n);
+        const rho = Math.hypot(pair.re, pair.im);
+        assert.ok(Math.abs(rho - measureOf(mat(n, n, a), 'radius')) <= 1e-10 * rho, 'ρ equals ml-matrix');
+        const { cotangent } = radiusCotangent(pair, n);
+        const e = randomVector(n * n, 7 + trial);
+        const h = 1e-6;
+        const fd = (measureOf(mat(n, n, a.map((x, i) => x + h * e[i])), 'radius') - measureOf(mat(n, n, a.map((x, i) => x - h * e[i])), 'radius')) / (2 * h);
+        const analytic = cotangent.reduce((s, g, i) => s + g * e[i], 0);
+        assert.ok(Math.abs(fd - analytic) <= 1e-6 * Math.max(1, Math.abs(fd)), `dρ ${analytic} vs finite differences ${fd}`);
+      }
+    });
+  }
+  it('σ_max and its cotangent a·bᵀ against central differences (non-square)', () => {
+    const [out, inn] = [7, 4];
+    const a = randomVector(out * inn, 3);
+    const { value, cotangent } = normCotangent(a, 0, out, inn);
+    assert.ok(Math.abs(value - measureOf(mat(out, inn, a), 'norm')) <= 1e-9 * value);
+    const e = randomVector(out * inn, 4);
+    const h = 1e-6;
+    const fd = (measureOf(mat(out, inn, a.map((x, i) => x + h * e[i])), 'norm') - measureOf(mat(out, inn, a.map((x, i) => x - h * e[i])), 'norm')) / (2 * h);
+    const analytic = cotangent.reduce((s, g, i) => s + g * e[i], 0);
+    assert.ok(Math.abs(fd - analytic) <= 1e-6 * Math.max(1, Math.abs(fd)), `dσ ${analytic} vs ${fd}`);
+  });
+});
+
+interface GradCase {
+  name: string;
+  config: Record<string, unknown>;
+  measure: 'radius' | 'norm';
+  input: boolean;
+}
+
+const base = { units: 5, inputDim: 3, timeSteps: 3, batchSize: 2, seed: 11, initializers: { bias: 'random_normal' } };
+const GRAD_CASES: GradCase[] = [
+  { name: 'seed relu, ρ', config: { ...base, cell: 'seed' }, measure: 'radius', input: false },
+  { name: 'simple_rnn tanh, ρ and the input σ_max', config: { ...base, cell: 'simple_rnn' }, measure: 'radius', input: true },
+  { name: 'lstm, joint (h, c) ρ', config: { ...base, cell: 'lstm' }, measure: 'radius', input: false },
+  { name: 'lstm, joint (h, c) σ_max', config: { ...base, cell: 'lstm' }, measure: 'norm', input: false },
+  { name: 'gru, ρ', config: { ...base, cell: 'gru' }, measure: 'radius', input: false },
+];
+
+forEachBackend('control: gradient of the LSC loss through the engine against float64 central differences', () => {
+  for (const c of GRAD_CASES) {
+    it(c.name, () => {
+      const spec = parseConfig(JSON.stringify(c.config), '/tmp/rnn-jacobian-lab-control.jacobian.json');
+      const problem = controlProblem(spec, { paramPaths: [], statesPath: 'stabilize.states' });
+      const kinds = stabilizeKinds(problem, { target: 0.5, measure: c.measure, input: c.input, timeSteps: spec.timeSteps });
+      const data = stepData(problem, 123, spec.batchSize, spec.timeSteps);
+      const t = tf();
+      const names = problem.graph.params.map((p) => p.name);
+      const vars = problem.graph.params.map((p) => t.tidy(() => t.variable(t.tensor(problem.initial.get(p.name)!, p.shape))));
+      const params = new Map<string, Tensor>(names.map((n, i) => [n, vars[i]]));
+      const values: Float32Array[] = [];
+      // variableGrads leaves out parameters the loss does not reach (the seed's input kernel): their gradient is 0.
+      const { value, grads } = t.variableGrads(() => controlLoss(problem.graph, kinds, { ...data, params }, spec.timeSteps, spec.batchSize, { values }), vars);
+      const engineLoss = value.dataSync()[0];
+      const gradients = vars.map((v) => (grads[v.name] ? Float64Array.from(grads[v.name].dataSync()) : new Float64Array(v.size)));
+
+      const ref: RefProblem = {
+        cell: problem.graph.cell,
+        activation: spec.activation,
+        recurrentActivation: spec.recurrentActivation,
+        shapes: Object.fromEntries(problem.graph.params.map((p) => [p.name, [p.shape[0], p.shape[1] ?? 1]])),
+        initial: Object.fromEntries(data.initialStates),
+        inputs: data.inputs.get('x')!,
+        T: spec.timeSteps,
+        B: spec.batchSize,
+        kinds: kinds.map((k) => ({ rows: k.rows, cols: k.cols, measure: k.measure, target: k.target })),
+      };
+      const theta = Object.fromEntries(names.map((n) => [n, Float64Array.from(problem.initial.get(n)!)]));
+      const refLoss = referenceLoss(ref, theta);
+      assert.ok(Math.abs(engineLoss - refLoss) <= 1e-4 * Math.max(1, refLoss), `loss ${engineLoss} vs float64 ${refLoss}`);
+      for (let trial = 0; trial < 2; trial++) {
+        const dir = names.map((n, i) => randomVector(theta[n].length, 31 * i + trial));
+        const at = (h: number) => Object.fromEntries(names.map((n, i) => [n, theta[n].map((x, k) => x + h * dir[i][k])]));
+        const h = 1e-6;
+        const fd = (referenceLoss(ref, at(h)) - referenceLoss(ref, at(-h))) / (2 * h);
+        const analytic = gradients.reduce((s, g, i) => s + g.reduce((a, x, k) => a + x * dir[i][k], 0), 0);
+        assert.ok(Math.abs(analytic - fd) <= 2e-3 * Math.max(0.1, Math.abs(fd)), `directional derivative ${analytic} vs float64 central differences ${fd}`);
+      }
+      t.dispose([value, ...Object.values(grads), ...vars]);
+    });
+  }
+});
+
+forEachBackend('control: flossing — Lyapunov exponents and their gradient through Gram–Schmidt against float64', () => {
+  for (const [qrEvery, throughStates] of [[1, true], [3, true], [3, false]] as const) {
+    it(`simple_rnn tanh, k = 3 of 5, QR every ${qrEvery} step(s), gradient ${throughStates ? 'through the states' : 'with the states as data'}`, () => {
+      const config = { units: 5, inputDim: 2, timeSteps: 9, batchSize: 2, seed: 5, cell: 'simple_rnn', initializers: { recurrentKernel: { name: 'random_normal', stddev: 0.9 } } };
+      const spec = parseConfig(JSON.stringify(config), '/tmp/rnn-jacobian-lab-floss.jacobian.json');
+      const problem = controlProblem(spec, { paramPaths: [], statesPath: 'floss.states' });
+      const block = { exponents: 3, target: 0.1, warmup: 2, qrEvery, throughStates, timeSteps: spec.timeSteps, batchSize: spec.batchSize } as FlossSpec;
+      const objective = flossObjective(problem, block);
+      const data = stepData(problem, 77, spec.batchSize, spec.timeSteps);
+      const t = tf();
+      const names = problem.graph.params.map((p) => p.name);
+      const vars = problem.graph.params.map((p) => t.tidy(() => t.variable(t.tensor(problem.initial.get(p.name)!, p.shape))));
+      const params = new Map<string, Tensor>(names.map((n, i) => [n, vars[i]]));
+      const values: Float32Array[] = [];
+      const { value, grads } = t.variableGrads(() => objective.loss({ ...data, params }, values), vars);
+      const ref: RefProblem = {
+        cell: 'simple_rnn', activation: spec.activation, recurrentActivation: spec.recurrentActivation,
+        shapes: Object.fromEntries(problem.graph.params.map((p) => [p.name, [p.shape[0], p.shape[1] ?? 1]])),
+        initial: Object.fromEntries(data.initialStates), inputs: data.inputs.get('x')!, T: spec.timeSteps, B: spec.batchSize,
+        kinds: [{ rows: ['h'], cols: ['h'], measure: 'radius', target: 0 }],
+      };
+      const theta = Object.fromEntries(names.map((n) => [n, Float64Array.from(problem.initial.get(n)!)]));
+      const lossAt = (th: Record<string, Float64Array>) => {
+        const l = referenceLyapunov(ref, th, 3, 2, qrEvery, throughStates ? th : theta).flat();
+        return l.reduce((s, x) => s + (x - 0.1) ** 2, 0) / l.length;
+      };
+      const lambdas = referenceLyapunov(ref, theta, 3, 2, qrEvery);
+      for (let i = 0; i < 3; i++) {
+        for (let b = 0; b < 2; b++) assert.ok(Math.abs(values[i][b] - lambdas[b][i]) <= 1e-4, `λ${i + 1}[${b}] ${values[i][b]} vs float64 ${lambdas[b][i]}`);
+      }
+      assert.ok(Math.abs(value.dataSync()[0] - lossAt(theta)) <= 1e-5 * Math.max(1, lossAt(theta)));
+      const dir = names.map((_, i) => randomVector(theta[names[i]].length, 91 + i));
+      const at = (h: number) => Object.fromEntries(names.map((n, i) => [n, theta[n].map((x, k) => x + h * dir[i][k])]));
+      const fd = (lossAt(at(1e-6)) - lossAt(at(-1e-6))) / 2e-6;
+      const analytic = vars.reduce((s, v, i) => s + (grads[v.name] ? (grads[v.name].dataSync() as Float32Array).reduce((a, x, k) => a + x * dir[i][k], 0) : 0), 0);
+      assert.ok(Math.abs(analytic - fd) <= 2e-3 * Math.max(0.01, Math.abs(fd)), `directional derivative ${analytic} vs float64 central differences ${fd}`);
+      t.dispose([value, ...Object.values(grads), ...vars]);
+    });
+  }
+});
+
+forEachBackend('control: batched Krylov eigenvectors against the dense source', () => {
+  it('same ρ and cotangent on disc-like random spectra and with a dominant real eigenvalue; fallbacks counted', () => {
+    const source = krylovEigenvectors();
+    const n = 200;
+    const M = 4;
+    const data = new Float32Array(M * n * n);
+    for (let b = 0; b < M; b++) {
+      const a = randomVector(n * n, 900 + b).map((x) => (x * Math.sqrt(3)) / Math.sqrt(n));
+      // Odd b: a dominant real eigenvalue (a bump on the diagonal); even b: a disc-like random spectrum.
+      if (b % 2) a[0] += 1.5;
+      data.set(a, b * n * n);
+    }
+    const t = tf();
+    const j = t.tensor3d(data, [M, n, n]);
+    const pairs = source.dominantAll(j, data);
+    j.dispose();
+    assert.equal(source.calls, M);
+    assert.ok(source.fallbacks < M, `Arnoldi converged for ${M - source.fallbacks} of ${M} matrices`);
+    pairs.forEach((pair, b) => {
+      const dense = radiusCotangent(denseEigenvectors.dominant(data, b * n * n, n), n);
+      const krylov = radiusCotangent(pair, n);
+      assert.ok(Math.abs(dense.value - krylov.value) <= 1e-5 * dense.value, `ρ ${krylov.value} vs dense ${dense.value} (matrix ${b})`);
+      const worst = dense.cotangent.reduce((m, g, i) => Math.max(m, Math.abs(g - krylov.cotangent[i])), 0);
+      const scale = dense.cotangent.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+      assert.ok(worst <= 1e-3 * scale, `cotangent differs by ${worst} (scale ${scale}, matrix ${b})`);
+    });
+  });
+});
