@@ -1,6 +1,7 @@
 // The configs "New Jacobian Config…" writes, and the seed example the Get Started walkthrough opens: one per
 // built-in cell, a cell written as equations, and one filled in from a trained model. Pure (no vscode), so the
 // unit tests run every template through the engine and compare the built-in ones with examples/.
+import type { WeightsConfigKey } from '../params/formats/registry';
 import type { RecurrentLayer } from '../params/inspect';
 
 export type TemplateId = 'seed' | 'lstm' | 'gru' | 'simple_rnn' | 'equations' | 'model';
@@ -21,14 +22,21 @@ export const TEMPLATES: readonly TemplateInfo[] = [
   { id: 'gru', label: 'GRU', detail: 'Keras GRUCell (reset_after=True), 64 units', fileName: 'gru.jacobian.json' },
   { id: 'simple_rnn', label: 'SimpleRNN', detail: 'Keras SimpleRNNCell, tanh, 64 units, orthogonal recurrent kernel', fileName: 'simple_rnn.jacobian.json' },
   { id: 'equations', label: 'Cell written as equations', detail: 'A minimal gated unit in "custom" equations; every named equation can be a Jacobian end', fileName: 'gated-equations.jacobian.json' },
-  { id: 'model', label: 'From a trained model…', detail: 'Pick a TensorFlow.js model.json: cell, units, inputDim and layer come from it', fileName: 'trained.jacobian.json' },
+  { id: 'model', label: 'From a trained model…', detail: 'Pick a TensorFlow.js model.json, a PyTorch .pt/.pth/.safetensors or a Keras .keras/.h5: cell, units, inputDim and layer come from it', fileName: 'trained.jacobian.json' },
 ];
 
 export interface TemplateOptions {
   /** The `$schema` value: a path relative to the config's folder, or a URL. */
   schema: string;
-  /** For `model`: the model file as the config names it (relative to the config's folder) and the layer. */
-  model?: { path: string; layer: RecurrentLayer };
+  /** For `model`: the model file as the config names it (relative to the config's folder), its `weights` key, and the layer. */
+  model?: TrainedModel;
+}
+
+export interface TrainedModel {
+  path: string;
+  /** `model` (TensorFlow.js), `torch` or `keras`: what inspectModel says loads the file. */
+  configKey: WeightsConfigKey;
+  layer: RecurrentLayer;
 }
 
 const DIAGNOSTICS = ['mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius'];
@@ -64,7 +72,7 @@ export function templateConfig(id: TemplateId, options: TemplateOptions): Record
       return { ...head, ...equationsCell() };
     case 'model':
       if (!options.model) throw new Error('the "model" template needs the model file and its layer');
-      return { ...head, ...trainedCell(options.model.path, options.model.layer) };
+      return { ...head, ...trainedCell(options.model) };
   }
 }
 
@@ -100,18 +108,54 @@ function equationsCell(): Record<string, unknown> {
   };
 }
 
-/** The layer's cell with its trained weights, driven by normal inputs from a zero state, as in training. */
-function trainedCell(modelPath: string, layer: RecurrentLayer): Record<string, unknown> {
-  if (layer.unsupported) throw new Error(`layer "${layer.name}" cannot be loaded: ${layer.unsupported}`);
+/** The `weights` block that loads `layer` of the file (of a stacked PyTorch module: its layer `layerIndex`). */
+function weightsBlock(model: TrainedModel, layerIndex?: number): Record<string, unknown> {
+  const { path, configKey, layer } = model;
+  if (configKey !== 'torch') return { [configKey]: path, layer: layer.name };
+  // A module at the state dict's top level (an nn.LSTM saved by itself) has no prefix.
+  return { torch: path, ...(layer.name ? { prefix: `${layer.name}.` } : {}), ...(layerIndex !== undefined ? { layerIndex } : {}) };
+}
+
+/** The cell's settings as the file gives them; a PyTorch nn.RNN's nonlinearity is not in it, and tanh is its default. */
+function cellSettings(layer: RecurrentLayer): Record<string, unknown> {
   return {
-    cell: layer.cell, units: layer.units, inputDim: layer.inputDim, activation: layer.activation,
+    cell: layer.cell, units: layer.units, activation: layer.activation ?? 'tanh',
     ...(layer.recurrentActivation ? { recurrentActivation: layer.recurrentActivation } : {}),
     ...(layer.useBias ? {} : { useBias: false }),
-    weights: { model: modelPath, layer: layer.name },
-    seed: 0, timeSteps: 30, batchSize: 4, inputs: NORMAL, initialState: { distribution: 'zeros' },
+  };
+}
+
+const RUN = { seed: 0, timeSteps: 30, batchSize: 4, inputs: NORMAL, initialState: { distribution: 'zeros' } };
+
+/** The layer's cell with its trained weights, driven by normal inputs from a zero state, as in training. */
+function trainedCell(model: TrainedModel): Record<string, unknown> {
+  const { layer } = model;
+  if (layer.unsupported) throw new Error(`layer "${layer.name}" cannot be loaded: ${layer.unsupported}`);
+  if (layer.numLayers) return trainedStack(model, layer.numLayers);
+  const { cell, units, ...settings } = cellSettings(layer);
+  return {
+    cell, units, inputDim: layer.inputDim, ...settings,
+    weights: weightsBlock(model),
+    ...RUN,
     jacobians: layer.cell === 'lstm'
       ? [pair('h@t', 'h@t-1'), pair('c@t', 'c@t-1'), pair('h@T', 'h@0')]
       : [pair('h@t', 'h@t-1'), pair('h@T', 'h@0')],
+    diagnostics: DIAGNOSTICS,
+  };
+}
+
+/** A PyTorch num_layers > 1 module as a stacked network: layer k loads `layerIndex` k (all share the hidden size). */
+function trainedStack(model: TrainedModel, count: number): Record<string, unknown> {
+  const last = `l${count - 1}`;
+  return {
+    layers: Array.from({ length: count }, (_, k) => ({ ...cellSettings(model.layer), weights: weightsBlock(model, k) })),
+    inputDim: model.layer.inputDim,
+    ...RUN,
+    jacobians: [
+      pair('l0.h@t', 'l0.h@t-1'), pair(`${last}.h@t`, `${last}.h@t-1`), pair('l1.h@t', 'l0.h@t'),
+      ...(model.layer.cell === 'lstm' ? [pair('l0.(h,c)@t', 'l0.(h,c)@t-1')] : []),
+      pair('state@t', 'state@t-1'),
+    ],
     diagnostics: DIAGNOSTICS,
   };
 }
