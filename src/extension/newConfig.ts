@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { TEMPLATES, templateText, type TemplateInfo, type TemplateOptions } from '../engine/config/templates';
+import { TEMPLATES, templateText, trainedProblem, type TemplateInfo, type TemplateOptions } from '../engine/config/templates';
 import { formatIssue, UserError } from '../engine/errors';
 import { inspectModel, isModelFileName, MODEL_FILES, type ModelInspection, type RecurrentLayer } from '../engine/params/inspect';
 import { CONFIG_SUFFIX } from './configLocations';
@@ -39,15 +39,16 @@ export async function createConfig(context: vscode.ExtensionContext, template: T
   if (template.id === 'model') {
     const chosen = await pickModel(folder);
     if (!chosen) return undefined;
-    model = { path: posixRelative(folder.fsPath, chosen.file), configKey: chosen.configKey, layer: chosen.layer };
-    if (chosen.layer.activation === undefined) {
-      void vscode.window.showWarningMessage(`RNN Jacobian Lab: ${chosen.layer.className} "${chosen.layer.name}": a PyTorch state dict does not say whether nn.RNN used tanh or relu; the config says tanh (PyTorch's default): change "activation" to "relu" if it was trained with nonlinearity='relu'.`);
+    model = { path: posixRelative(folder.fsPath, chosen.file), configKey: chosen.configKey, layers: chosen.layers };
+    const unsaid = chosen.layers.filter((l) => l.activation === undefined).map((l) => `"${l.name}"`);
+    if (unsaid.length) {
+      void vscode.window.showWarningMessage(`RNN Jacobian Lab: a PyTorch state dict does not say whether nn.RNN ${unsaid.join(', ')} used tanh or relu; the config says tanh (PyTorch's default): change "activation" to "relu" if it was trained with nonlinearity='relu'.`);
     }
   }
   const name = await vscode.window.showInputBox({
     title: `New Jacobian Config: ${template.label}`,
     prompt: `File name in ${folder.fsPath}`,
-    value: uniqueName(folder.fsPath, model ? `${trainedStem(model.layer.name)}-trained${CONFIG_SUFFIX}` : template.fileName),
+    value: uniqueName(folder.fsPath, model ? `${model.layers.length > 1 ? 'stacked' : trainedStem(model.layers[0].name)}-trained${CONFIG_SUFFIX}` : template.fileName),
     validateInput: (value) => fileNameProblem(folder.fsPath, value),
     ignoreFocusOut: true,
   });
@@ -135,7 +136,8 @@ function trainedStem(name: string): string {
 interface ModelChoice {
   file: string;
   configKey: ModelInspection['configKey'];
-  layer: RecurrentLayer;
+  /** One layer, or all of the file's, stacked. */
+  layers: RecurrentLayer[];
 }
 
 interface ModelItem extends vscode.QuickPickItem {
@@ -189,14 +191,24 @@ async function modelItems(file: string, label: string): Promise<ModelItem[]> {
   if (inspection.layers.length === 0) {
     return [{ label, description: 'no recurrent layer', problem: `${file} (${inspection.title}) has no SimpleRNN, LSTM or GRU layer (nn.RNN, nn.LSTM, nn.GRU or a *Cell module)` }];
   }
-  return inspection.layers.map((layer) => ({
+  const items: ModelItem[] = inspection.layers.map((layer) => ({
     label,
     description: `${layer.name || '(top-level module)'}: ${layer.className}${layer.numLayers ? ` × ${layer.numLayers} layers` : ''}`,
     detail: layer.unsupported ? `cannot be loaded: ${layer.unsupported}` : layerDetail(inspection, layer),
     ...(layer.unsupported
       ? { problem: `layer "${layer.name}" of ${file} cannot be loaded: ${layer.unsupported}` }
-      : { choice: { file, configKey: inspection.configKey, layer } }),
+      : { choice: { file, configKey: inspection.configKey, layers: [layer] } }),
   }));
+  // Several layers that chain (each reads the previous one's units) are also offered as the whole network.
+  if (inspection.layers.length > 1 && trainedProblem(inspection.layers) === undefined) {
+    items.push({
+      label,
+      description: `all ${inspection.layers.length} recurrent layers, stacked`,
+      detail: `${inspection.layers.map((l) => `${l.name} (${l.cell}, ${l.units})`).join(' → ')} · ${inspection.title}`,
+      choice: { file, configKey: inspection.configKey, layers: inspection.layers },
+    });
+  }
+  return items;
 }
 
 function layerDetail(inspection: ModelInspection, layer: RecurrentLayer): string {

@@ -4,13 +4,13 @@
 // against what the framework saved: a tfjs model's weights.npz (read by our own decoder, not by tfjs), and for
 // PyTorch and Keras 3 files the meta.json make_framework_models.py wrote from the framework's own module.
 import { strict as assert } from 'node:assert';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
-import { TEMPLATES, templateConfig, templateText, type TemplateId, type TemplateOptions } from '../../src/engine/config/templates';
+import { TEMPLATES, templateConfig, templateText, trainedProblem, type TemplateId, type TemplateOptions } from '../../src/engine/config/templates';
 import { UserError } from '../../src/engine/errors';
-import { inspectModel, isModelFileName, MODEL_FILES, type RecurrentLayer } from '../../src/engine/params/inspect';
+import { inspectModel, isModelFileName, MODEL_FILES, type ModelInspection, type RecurrentLayer } from '../../src/engine/params/inspect';
 import { WEIGHT_FORMATS } from '../../src/engine/params/formats/registry';
 import { decodeNpz } from '../../src/engine/params/npy';
 import { forEachBackend } from './helpers/backends';
@@ -49,7 +49,7 @@ function trainedFixtures(): TrainedFixture[] {
   return [...tfjs, ...framework];
 }
 
-async function onlyLayer(file: string): Promise<{ layer: RecurrentLayer; configKey: 'model' | 'torch' | 'keras' | 'npz' | 'files' }> {
+async function onlyLayer(file: string): Promise<{ layer: RecurrentLayer; configKey: ModelInspection['configKey'] }> {
   const inspection = await inspectModel(join(MODELS, file));
   assert.equal(inspection.layers.length, 1, `${file}: ${JSON.stringify(inspection.layers)}`);
   return { layer: inspection.layers[0], configKey: inspection.configKey };
@@ -61,7 +61,10 @@ async function runTemplate(id: TemplateId, model?: string): Promise<{ result: Ru
   try {
     const file = join(dir, TEMPLATES.find((t) => t.id === id)!.fileName);
     const options: TemplateOptions = { schema: EXAMPLE_SCHEMA };
-    if (model) options.model = { path: relative(dir, join(MODELS, model)), ...(await onlyLayer(model)) };
+    if (model) {
+      const { layer, configKey } = await onlyLayer(model);
+      options.model = { path: relative(dir, join(MODELS, model)), configKey, layers: [layer] };
+    }
     const text = templateText(id, options);
     writeFileSync(file, text);
     return { result: await analyzeText(text, file, { keepJacobiansMB: 64 }), config: JSON.parse(text) as Record<string, unknown> };
@@ -121,7 +124,7 @@ describe('inspectModel: a trained model\'s recurrent layers, every format throug
       const { layer, configKey } = await onlyLayer(fixture.file);
       assert.equal(layer.unsupported, undefined);
       assert.deepEqual([layer.cell, layer.units, layer.inputDim, layer.numLayers], [fixture.cell, fixture.units, fixture.inputDim, fixture.layers]);
-      const config = templateConfig('model', { schema: EXAMPLE_SCHEMA, model: { path: basename(fixture.file), configKey, layer } });
+      const config = templateConfig('model', { schema: EXAMPLE_SCHEMA, model: { path: basename(fixture.file), configKey, layers: [layer] } });
       if (fixture.layers) {
         const layers = config.layers as { weights: unknown }[];
         assert.deepEqual(layers.map((l) => l.weights), layers.map((_, k) => ({ ...fixture.weights, layerIndex: k })));
@@ -133,7 +136,7 @@ describe('inspectModel: a trained model\'s recurrent layers, every format throug
   it('a reset_after=False GRU is listed, with why it cannot be loaded, and gets no template', async () => {
     const { layer, configKey } = await onlyLayer('gru_reset_before/model.json');
     assert.match(layer.unsupported ?? '', /reset_after/);
-    assert.throws(() => templateConfig('model', { schema: EXAMPLE_SCHEMA, model: { path: 'model.json', configKey, layer } }), /reset_after/);
+    assert.throws(() => templateConfig('model', { schema: EXAMPLE_SCHEMA, model: { path: 'model.json', configKey, layers: [layer] } }), /reset_after/);
   });
   it('MODEL_FILES lists every extension of every registered format with layers', () => {
     for (const format of WEIGHT_FORMATS.filter((f) => f.read)) {
@@ -167,6 +170,55 @@ describe('inspectModel: a trained model\'s recurrent layers, every format throug
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * The lstm fixture with a second LSTM layer "lstm_2" (4 → 4 units) stacked on it, its weights in a second shard:
+ * a file holding several recurrent layers, which the template also writes as one network.
+ */
+function writeStackedTfjs(dir: string): string {
+  cpSync(join(MODELS, 'lstm'), dir, { recursive: true });
+  const file = join(dir, 'model.json');
+  const model = JSON.parse(readFileSync(file, 'utf8')) as { modelTopology: { model_config: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } } }; weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[] };
+  const layers = model.modelTopology.model_config.config.layers;
+  const first = layers.findIndex((l) => l.class_name === 'LSTM');
+  layers.splice(first + 1, 0, { class_name: 'LSTM', config: { ...layers[first].config, name: 'lstm_2', return_sequences: false } });
+  const shapes: [string, number[]][] = [['kernel', [4, 16]], ['recurrent_kernel', [4, 16]], ['bias', [16]]];
+  model.weightsManifest.push({ paths: ['group2-shard1of1.bin'], weights: shapes.map(([name, shape]) => ({ name: `lstm_2/lstm_cell/${name}`, shape, dtype: 'float32' })) });
+  const count = shapes.reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
+  writeFileSync(join(dir, 'group2-shard1of1.bin'), Buffer.from(Float32Array.from({ length: count }, (_, i) => 0.3 * Math.sin(i + 1)).buffer));
+  writeFileSync(file, JSON.stringify(model));
+  return file;
+}
+
+describe('templates: a file with several recurrent layers', () => {
+  it('lists them layer by layer, and writes them stacked as one network that runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnn-jacobian-stacked-'));
+    try {
+      const inspection = await inspectModel(writeStackedTfjs(join(dir, 'model')));
+      assert.deepEqual(inspection.layers.map((l) => [l.name, l.cell, l.units, l.inputDim]), [['lstm', 'lstm', 4, 3], ['lstm_2', 'lstm', 4, 4]]);
+      assert.equal(trainedProblem(inspection.layers), undefined);
+      const text = templateText('model', { schema: EXAMPLE_SCHEMA, model: { path: './model/model.json', configKey: 'model', layers: inspection.layers } });
+      const config = JSON.parse(text) as { layers: { weights: unknown }[]; jacobians: unknown[]; batchSize: number };
+      assert.deepEqual(config.layers.map((l) => l.weights), [{ model: './model/model.json', layer: 'lstm' }, { model: './model/model.json', layer: 'lstm_2' }]);
+      const file = join(dir, 'stacked-trained.jacobian.json');
+      writeFileSync(file, text);
+      const result = await analyzeText(text, file, { keepJacobiansMB: 64 });
+      assertClean(result, config);
+      assert.equal(result.report.layers?.length, 2);
+      // Layer 0 of the stack is the one-layer model: its time Jacobians are the single-layer template's.
+      const single = await runTemplate('model', 'lstm/model.json');
+      assert.deepEqual([...result.arrays.pairs[0]!.jacobians!], [...single.result.arrays.pairs[0]!.jacobians!]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('layers whose sizes do not chain are not stacked, and say why', async () => {
+    const gru = (await onlyLayer('torch/gru/model.pt')).layer;
+    const lstm = (await onlyLayer('lstm/model.json')).layer;
+    assert.match(trainedProblem([gru, lstm]) ?? '', /takes inputs of size 3, but layer "rnn" before it has 4 units/);
+    assert.throws(() => templateConfig('model', { schema: EXAMPLE_SCHEMA, model: { path: 'm', configKey: 'model', layers: [gru, lstm] } }), /do not stack/);
   });
 });
 

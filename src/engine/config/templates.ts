@@ -3,6 +3,7 @@
 // unit tests run every template through the engine and compare the built-in ones with examples/.
 import type { WeightsConfigKey } from '../params/formats/registry';
 import type { RecurrentLayer } from '../params/inspect';
+import { layerName } from './tree';
 
 export type TemplateId = 'seed' | 'lstm' | 'gru' | 'simple_rnn' | 'equations' | 'model';
 
@@ -36,7 +37,8 @@ export interface TrainedModel {
   path: string;
   /** `model` (TensorFlow.js), `torch` or `keras`: what inspectModel says loads the file. */
   configKey: WeightsConfigKey;
-  layer: RecurrentLayer;
+  /** One layer, or several stacked in this order (layer l reads layer l−1's output sequence). */
+  layers: RecurrentLayer[];
 }
 
 const DIAGNOSTICS = ['mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius'];
@@ -108,9 +110,33 @@ function equationsCell(): Record<string, unknown> {
   };
 }
 
-/** The `weights` block that loads `layer` of the file (of a stacked PyTorch module: its layer `layerIndex`). */
-function weightsBlock(model: TrainedModel, layerIndex?: number): Record<string, unknown> {
-  const { path, configKey, layer } = model;
+/** One layer of the network a template writes: a file's layer, or one layer of a PyTorch num_layers > 1 module. */
+interface Placed {
+  layer: RecurrentLayer;
+  layerIndex?: number;
+}
+
+/** The layers as placed in the network: a PyTorch num_layers > 1 module is its layers, one `layerIndex` each. */
+function placed(layers: RecurrentLayer[]): Placed[] {
+  return layers.flatMap((layer) => (layer.numLayers ? Array.from({ length: layer.numLayers }, (_, k) => ({ layer, layerIndex: k })) : [{ layer }]));
+}
+
+/** Why these layers cannot be written as one network (a layer that cannot load, sizes that do not chain); undefined if they can. */
+export function trainedProblem(layers: RecurrentLayer[]): string | undefined {
+  if (layers.length === 0) return 'no layer picked';
+  const refused = layers.find((l) => l.unsupported);
+  if (refused) return `layer "${refused.name}" cannot be loaded: ${refused.unsupported}`;
+  for (let k = 1; k < layers.length; k++) {
+    if (layers[k].inputDim !== layers[k - 1].units) {
+      return `layer "${layers[k].name}" takes inputs of size ${layers[k].inputDim}, but layer "${layers[k - 1].name}" before it has ${layers[k - 1].units} units, so they do not stack`;
+    }
+  }
+  return undefined;
+}
+
+/** The `weights` block that loads a layer of the file (of a stacked PyTorch module: its layer `layerIndex`). */
+function weightsBlock(model: TrainedModel, { layer, layerIndex }: Placed): Record<string, unknown> {
+  const { path, configKey } = model;
   if (configKey !== 'torch') return { [configKey]: path, layer: layer.name };
   // A module at the state dict's top level (an nn.LSTM saved by itself) has no prefix.
   return { torch: path, ...(layer.name ? { prefix: `${layer.name}.` } : {}), ...(layerIndex !== undefined ? { layerIndex } : {}) };
@@ -129,13 +155,15 @@ const RUN = { seed: 0, timeSteps: 30, batchSize: 4, inputs: NORMAL, initialState
 
 /** The layer's cell with its trained weights, driven by normal inputs from a zero state, as in training. */
 function trainedCell(model: TrainedModel): Record<string, unknown> {
-  const { layer } = model;
-  if (layer.unsupported) throw new Error(`layer "${layer.name}" cannot be loaded: ${layer.unsupported}`);
-  if (layer.numLayers) return trainedStack(model, layer.numLayers);
+  const problem = trainedProblem(model.layers);
+  if (problem) throw new Error(problem);
+  const network = placed(model.layers);
+  if (network.length > 1) return trainedNetwork(model, network);
+  const { layer } = network[0];
   const { cell, units, ...settings } = cellSettings(layer);
   return {
     cell, units, inputDim: layer.inputDim, ...settings,
-    weights: weightsBlock(model),
+    weights: weightsBlock(model, network[0]),
     ...RUN,
     jacobians: layer.cell === 'lstm'
       ? [pair('h@t', 'h@t-1'), pair('c@t', 'c@t-1'), pair('h@T', 'h@0')]
@@ -144,16 +172,19 @@ function trainedCell(model: TrainedModel): Record<string, unknown> {
   };
 }
 
-/** A PyTorch num_layers > 1 module as a stacked network: layer k loads `layerIndex` k (all share the hidden size). */
-function trainedStack(model: TrainedModel, count: number): Record<string, unknown> {
-  const last = `l${count - 1}`;
+/** Several layers as a stacked network (`layers`): time, depth and joint-state transitions, as examples/two-layer has them. */
+function trainedNetwork(model: TrainedModel, network: Placed[]): Record<string, unknown> {
+  const layers = network.map((p) => ({ ...cellSettings(p.layer), weights: weightsBlock(model, p) }));
+  // Tensors are qualified by the layer's name as the engine gives it (a Keras layer's own name, else l0, l1, …).
+  const [first, second] = [layerName(layers[0], 0), layerName(layers[1], 1)];
+  const last = layerName(layers[layers.length - 1], layers.length - 1);
   return {
-    layers: Array.from({ length: count }, (_, k) => ({ ...cellSettings(model.layer), weights: weightsBlock(model, k) })),
-    inputDim: model.layer.inputDim,
+    layers,
+    inputDim: network[0].layer.inputDim,
     ...RUN,
     jacobians: [
-      pair('l0.h@t', 'l0.h@t-1'), pair(`${last}.h@t`, `${last}.h@t-1`), pair('l1.h@t', 'l0.h@t'),
-      ...(model.layer.cell === 'lstm' ? [pair('l0.(h,c)@t', 'l0.(h,c)@t-1')] : []),
+      pair(`${first}.h@t`, `${first}.h@t-1`), pair(`${last}.h@t`, `${last}.h@t-1`), pair(`${second}.h@t`, `${first}.h@t`),
+      ...(network[0].layer.cell === 'lstm' ? [pair(`${first}.(h,c)@t`, `${first}.(h,c)@t-1`)] : []),
       pair('state@t', 'state@t-1'),
     ],
     diagnostics: DIAGNOSTICS,
