@@ -1,13 +1,14 @@
 // "New Jacobian Config…" (palette, explorer context menu on a folder, the walkthrough): a quick pick of the
 // templates in src/engine/config/templates.ts, a file name, and the config written, opened and offered to run.
-// "From a trained model…" lists the workspace's TensorFlow.js model.json files (or browses for one) and fills
-// cell, units, inputDim and layer in from the model (src/engine/params/inspect.ts).
+// "From a trained model…" lists the workspace's model files of every registered weight format (TensorFlow.js
+// model.json, PyTorch .pt/.pth/.safetensors, Keras .keras/.weights.h5/.h5) layer by layer, or browses for one, and
+// fills cell, units, inputDim and the `weights` block in from it (src/engine/params/inspect.ts over the registry).
 import * as vscode from 'vscode';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { TEMPLATES, templateText, type TemplateInfo, type TemplateOptions } from '../engine/config/templates';
+import { TEMPLATES, templateText, trainedProblem, type TemplateInfo, type TemplateOptions } from '../engine/config/templates';
 import { formatIssue, UserError } from '../engine/errors';
-import { inspectModel, MODEL_FILES, type RecurrentLayer } from '../engine/params/inspect';
+import { inspectModel, isModelFileName, MODEL_FILES, type ModelInspection, type RecurrentLayer } from '../engine/params/inspect';
 import { CONFIG_SUFFIX } from './configLocations';
 
 /** Where a config's `$schema` points: a copy of the extension's schema in the workspace's .vscode folder. */
@@ -38,12 +39,16 @@ export async function createConfig(context: vscode.ExtensionContext, template: T
   if (template.id === 'model') {
     const chosen = await pickModel(folder);
     if (!chosen) return undefined;
-    model = { path: posixRelative(folder.fsPath, chosen.file), layer: chosen.layer };
+    model = { path: posixRelative(folder.fsPath, chosen.file), configKey: chosen.configKey, layers: chosen.layers };
+    const unsaid = chosen.layers.filter((l) => l.activation === undefined).map((l) => `"${l.name}"`);
+    if (unsaid.length) {
+      void vscode.window.showWarningMessage(`RNN Jacobian Lab: a PyTorch state dict does not say whether nn.RNN ${unsaid.join(', ')} used tanh or relu; the config says tanh (PyTorch's default): change "activation" to "relu" if it was trained with nonlinearity='relu'.`);
+    }
   }
   const name = await vscode.window.showInputBox({
     title: `New Jacobian Config: ${template.label}`,
     prompt: `File name in ${folder.fsPath}`,
-    value: uniqueName(folder.fsPath, model ? `${model.layer.name}-trained${CONFIG_SUFFIX}` : template.fileName),
+    value: uniqueName(folder.fsPath, model ? `${model.layers.length > 1 ? 'stacked' : trainedStem(model.layers[0].name)}-trained${CONFIG_SUFFIX}` : template.fileName),
     validateInput: (value) => fileNameProblem(folder.fsPath, value),
     ignoreFocusOut: true,
   });
@@ -123,9 +128,16 @@ function fileNameProblem(folder: string, value: string): string | undefined {
   return undefined;
 }
 
+/** A file-name stem from a layer or module name ("encoder.rnn" → "encoder-rnn"; a top-level module has none). */
+function trainedStem(name: string): string {
+  return name.replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+}
+
 interface ModelChoice {
   file: string;
-  layer: RecurrentLayer;
+  configKey: ModelInspection['configKey'];
+  /** One layer, or all of the file's, stacked. */
+  layers: RecurrentLayer[];
 }
 
 interface ModelItem extends vscode.QuickPickItem {
@@ -134,13 +146,13 @@ interface ModelItem extends vscode.QuickPickItem {
   browse?: true;
 }
 
-/** The workspace's loadable model layers, and Browse…; then the layer's model file and the layer. */
+/** The workspace's model layers of every format, and Browse…; then the layer's model file and the layer. */
 async function pickModel(folder: vscode.Uri): Promise<ModelChoice | undefined> {
-  const found = await vscode.workspace.findFiles(MODEL_FILES.glob, '**/node_modules/**', 50);
-  const items: ModelItem[] = found
-    .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
-    .flatMap((uri) => modelItems(uri.fsPath, vscode.workspace.asRelativePath(uri)));
-  items.push({ label: '$(folder-opened) Browse…', detail: 'A model.json that tensorflowjs_converter wrote from Keras (its .bin files beside it)', browse: true });
+  const found = await vscode.workspace.findFiles(MODEL_FILES.glob, '{**/node_modules/**,**/.git/**,**/.vscode/**}', 500);
+  const files = found.map((uri) => uri.fsPath).filter(isModelFileName).sort((a, b) => a.localeCompare(b)).slice(0, 50);
+  const items: ModelItem[] = [];
+  for (const file of files) items.push(...(await modelItems(file, vscode.workspace.asRelativePath(file))));
+  items.push({ label: '$(folder-opened) Browse…', detail: MODEL_FILES.label, browse: true });
   const picked = await vscode.window.showQuickPick(items, { title: 'New Jacobian Config: from a trained model', placeHolder: 'Pick the recurrent layer to analyze', ignoreFocusOut: true });
   if (!picked) return undefined;
   if (picked.problem) {
@@ -148,14 +160,14 @@ async function pickModel(folder: vscode.Uri): Promise<ModelChoice | undefined> {
     return undefined;
   }
   if (picked.choice) return picked.choice;
-  const files = await vscode.window.showOpenDialog({
-    title: `Pick a ${MODEL_FILES.label}`,
+  const chosen = await vscode.window.showOpenDialog({
+    title: 'Pick a trained model',
     defaultUri: folder,
     canSelectMany: false,
     filters: { [MODEL_FILES.label]: MODEL_FILES.extensions },
   });
-  if (!files?.length) return undefined;
-  const layers = modelItems(files[0].fsPath, basename(files[0].fsPath));
+  if (!chosen?.length) return undefined;
+  const layers = await modelItems(chosen[0].fsPath, basename(chosen[0].fsPath));
   const usable = layers.filter((i) => i.choice);
   if (layers.length === 1 && layers[0].problem) {
     void vscode.window.showErrorMessage(`RNN Jacobian Lab: ${layers[0].problem}`);
@@ -168,24 +180,43 @@ async function pickModel(folder: vscode.Uri): Promise<ModelChoice | undefined> {
 }
 
 /** One item per recurrent layer of a model file; one item saying why, when it has none or cannot be read. */
-function modelItems(file: string, label: string): ModelItem[] {
+async function modelItems(file: string, label: string): Promise<ModelItem[]> {
+  let inspection: ModelInspection;
   try {
-    const inspection = inspectModel(file);
-    if (inspection.layers.length === 0) {
-      const layers = inspection.allLayers.map((l) => `${l.name} (${l.className})`).join(', ') || 'none';
-      return [{ label, description: 'no recurrent layer', problem: `${file} has no SimpleRNN, LSTM or GRU layer (its layers: ${layers})` }];
-    }
-    return inspection.layers.map((layer) => ({
-      label,
-      description: `${layer.name}: ${layer.className}`,
-      detail: layer.unsupported
-        ? `cannot be loaded: ${layer.unsupported}`
-        : `${layer.cell}, units ${layer.units}, inputDim ${layer.inputDim}, activation ${layer.activation}${layer.recurrentActivation ? `, recurrentActivation ${layer.recurrentActivation}` : ''}`,
-      ...(layer.unsupported ? { problem: `layer "${layer.name}" of ${file} cannot be loaded: ${layer.unsupported}` } : { choice: { file, layer } }),
-    }));
+    inspection = await inspectModel(file);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    return [{ label, description: 'not a LayersModel', problem: e.issues.map(formatIssue).join('\n') }];
+    return [{ label, description: 'cannot be read', problem: e.issues.map(formatIssue).join('\n') }];
   }
+  if (inspection.layers.length === 0) {
+    return [{ label, description: 'no recurrent layer', problem: `${file} (${inspection.title}) has no SimpleRNN, LSTM or GRU layer (nn.RNN, nn.LSTM, nn.GRU or a *Cell module)` }];
+  }
+  const items: ModelItem[] = inspection.layers.map((layer) => ({
+    label,
+    description: `${layer.name || '(top-level module)'}: ${layer.className}${layer.numLayers ? ` × ${layer.numLayers} layers` : ''}`,
+    detail: layer.unsupported ? `cannot be loaded: ${layer.unsupported}` : layerDetail(inspection, layer),
+    ...(layer.unsupported
+      ? { problem: `layer "${layer.name}" of ${file} cannot be loaded: ${layer.unsupported}` }
+      : { choice: { file, configKey: inspection.configKey, layers: [layer] } }),
+  }));
+  // Several layers that chain (each reads the previous one's units) are also offered as the whole network.
+  if (inspection.layers.length > 1 && trainedProblem(inspection.layers) === undefined) {
+    items.push({
+      label,
+      description: `all ${inspection.layers.length} recurrent layers, stacked`,
+      detail: `${inspection.layers.map((l) => `${l.name} (${l.cell}, ${l.units})`).join(' → ')} · ${inspection.title}`,
+      choice: { file, configKey: inspection.configKey, layers: inspection.layers },
+    });
+  }
+  return items;
 }
 
+function layerDetail(inspection: ModelInspection, layer: RecurrentLayer): string {
+  const settings = [
+    layer.cell, `units ${layer.units}`, `inputDim ${layer.inputDim}`,
+    layer.activation ? `activation ${layer.activation}` : 'activation tanh or relu (not in the file)',
+    ...(layer.recurrentActivation ? [`recurrentActivation ${layer.recurrentActivation}`] : []),
+    ...(layer.numLayers ? [`a ${layer.numLayers}-layer stacked network`] : []),
+  ];
+  return `${settings.join(', ')} · ${inspection.title}`;
+}

@@ -3,12 +3,12 @@
 // README. From "Welcome: Open Walkthrough…": step 1 writes and opens the seed example, step 2 analyzes it (the
 // panel shows var·fan_in ≈ 0.5), the status bar item shows its headline, activation linear + save gives ≈ 1.0,
 // and the last step's "New Jacobian Config…" makes an LSTM config that runs into the panel. Then every other
-// template is created with "New Jacobian Config…" from the palette and runs clean (a trained model copied into
-// the folder for "From a trained model…").
+// template is created with "New Jacobian Config…" from the palette and runs clean ("From a trained model…" three
+// times, on a TensorFlow.js model.json, a PyTorch .pt and a Keras 3 .keras copied into the folder).
 //
 // The screenshots it takes are the walkthrough's images and the README's: with RNN_JACOBIAN_WRITE_MEDIA=1 they
 // are also written into media/ (`RNN_JACOBIAN_WRITE_MEDIA=1 node dist/test/e2e/e2e.js --onboarding-only`).
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import {
@@ -196,29 +196,37 @@ export async function onboardingSession(kit: E2eKit): Promise<void> {
       await runNewConfig(kit, page, workspace, 'lstm.jacobian.json', panelResult);
     });
 
-    const models = join(workspace, 'models', 'lstm');
-    cpSync(join(kit.repoRoot, 'test', 'fixtures', 'models', 'lstm'), models, { recursive: true });
-    const others: [label: string, file: string, pick?: string][] = [
+    // One trained model of each kind the registry reads with layers: TensorFlow.js, PyTorch, Keras 3.
+    const fixtures = join(kit.repoRoot, 'test', 'fixtures', 'models');
+    cpSync(join(fixtures, 'lstm'), join(workspace, 'models', 'lstm'), { recursive: true });
+    mkdirSync(join(workspace, 'models', 'torch-lstm'), { recursive: true });
+    copyFileSync(join(fixtures, 'torch', 'lstm', 'model.pt'), join(workspace, 'models', 'torch-lstm', 'model.pt'));
+    mkdirSync(join(workspace, 'models', 'keras-gru'), { recursive: true });
+    copyFileSync(join(fixtures, 'keras3', 'gru', 'model.keras'), join(workspace, 'models', 'keras-gru', 'model.keras'));
+    type Trained = { pick: string; cell: string; weights: Record<string, string> };
+    const others: [label: string, file: string, trained?: Trained][] = [
       ['Seed cell', 'seed-relu-2.jacobian.json'],
       ['GRU', 'gru.jacobian.json'],
       ['SimpleRNN', 'simple_rnn.jacobian.json'],
       ['Cell written as equations', 'gated-equations.jacobian.json'],
-      ['From a trained model…', 'lstm-trained.jacobian.json', 'models/lstm/model.json'],
+      ['From a trained model…', 'lstm-trained.jacobian.json', { pick: 'models/lstm/model.json', cell: 'lstm', weights: { model: './models/lstm/model.json', layer: 'lstm' } }],
+      ['From a trained model…', 'encoder-rnn-trained.jacobian.json', { pick: 'models/torch-lstm/model.pt', cell: 'lstm', weights: { torch: './models/torch-lstm/model.pt', prefix: 'encoder.rnn.' } }],
+      ['From a trained model…', 'rec_gru-trained.jacobian.json', { pick: 'models/keras-gru/model.keras', cell: 'gru', weights: { keras: './models/keras-gru/model.keras', layer: 'rec_gru' } }],
     ];
-    for (const [label, file, pick] of others) {
-      await test(`${PALETTE_NEW_CONFIG} → ${label} writes ${file}, which runs clean`, async () => {
+    for (const [label, file, trained] of others) {
+      await test(`${PALETTE_NEW_CONFIG} → ${label}${trained ? ` (${trained.pick})` : ''} writes ${file}, which runs clean`, async () => {
         // The palette and the command's quick pick share one widget, which may never close in between.
         await focusWorkbench(page);
         await page.keyboard.press('F1');
         await pickQuickItem(page, PALETTE_NEW_CONFIG, `>${PALETTE_NEW_CONFIG}`, 30_000, false);
         await page.locator('.quick-input-widget input[placeholder="Pick a cell to start from"]').waitFor();
         await pickQuickItem(page, label, label, 30_000, false);
-        if (pick) await pickQuickItem(page, pick, pick, 30_000, false);
+        if (trained) await pickQuickItem(page, trained.pick, trained.pick, 30_000, false);
         await acceptFileDialog(page, file);
         await runNewConfig(kit, page, workspace, file, panelResult);
-        if (pick) {
-          const config = JSON.parse(readFileSync(join(workspace, file), 'utf8')) as { cell: string; units: number; inputDim: number; weights: { model: string; layer: string } };
-          expect(config.cell === 'lstm' && config.units === 4 && config.inputDim === 3 && config.weights.layer === 'lstm' && config.weights.model === './models/lstm/model.json',
+        if (trained) {
+          const config = JSON.parse(readFileSync(join(workspace, file), 'utf8')) as { cell: string; units: number; inputDim: number; weights: Record<string, string> };
+          expect(config.cell === trained.cell && config.units === 4 && config.inputDim === 3 && JSON.stringify(config.weights) === JSON.stringify(trained.weights),
             `the trained-model config says ${JSON.stringify(config)}`);
         }
       });

@@ -3,7 +3,7 @@
 // the script), and the engine's states and Jacobians equal the framework's own rollout and autograd /
 // GradientTape Jacobians, saved beside each model, to 1e-5·max|J| — on every backend.
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeText, type RunResult } from '../../src/engine';
@@ -12,28 +12,15 @@ import { WeightsFileError } from '../../src/engine/params/formats/binary';
 import type { LayerSummary } from '../../src/engine/params/formats/layer';
 import { inspectWeightsFile } from '../../src/engine/params/weights';
 import { forEachBackend } from './helpers/backends';
+import { frameworkFixture as fixture, frameworkFixtureNames, MODELS, type FrameworkMeta as Meta } from './helpers/frameworkModels';
 import { repoRoot } from './helpers/repo';
 
-const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
 const T = 5;
 const B = 2;
-
-interface Meta {
-  cell: 'simple_rnn' | 'lstm' | 'gru';
-  units: number;
-  inputDim: number;
-  activation: string;
-  weights: Record<string, string>;
-}
 
 type Json = Record<string, unknown>;
 
 const npy = (file: string): NpyArray => decodeNpy(readFileSync(file), file);
-
-function fixture(framework: string, name: string): { dir: string; meta: Meta } {
-  const dir = join(MODELS, framework, name);
-  return { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta };
-}
 
 /** Every pair the reference holds: J_<of>_<wrt>.npy at each step, and J_hT_h0.npy. */
 function pairsOf(cell: Meta['cell']): { of: string; wrt: string; ref: string }[] {
@@ -115,7 +102,7 @@ function assertMatchesFramework(r: RunResult, dir: string, meta: Meta): void {
 }
 
 /** The one-layer models (lstm_2layers has its own test). */
-const frameworkModels = (framework: string) => readdirSync(join(MODELS, framework)).filter((n) => !('layers' in fixture(framework, n).meta)).sort();
+const frameworkModels = (framework: string) => frameworkFixtureNames(framework).filter((n) => !('layers' in fixture(framework, n).meta));
 
 /** nn.LSTM(num_layers=2) as a stacked network: each layer from its layerIndex, against PyTorch's own module. */
 async function assertStackedTorch(): Promise<void> {

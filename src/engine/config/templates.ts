@@ -1,7 +1,9 @@
 // The configs "New Jacobian Config…" writes, and the seed example the Get Started walkthrough opens: one per
 // built-in cell, a cell written as equations, and one filled in from a trained model. Pure (no vscode), so the
 // unit tests run every template through the engine and compare the built-in ones with examples/.
+import type { WeightsConfigKey } from '../params/formats/registry';
 import type { RecurrentLayer } from '../params/inspect';
+import { layerName } from './tree';
 
 export type TemplateId = 'seed' | 'lstm' | 'gru' | 'simple_rnn' | 'equations' | 'model';
 
@@ -21,14 +23,22 @@ export const TEMPLATES: readonly TemplateInfo[] = [
   { id: 'gru', label: 'GRU', detail: 'Keras GRUCell (reset_after=True), 64 units', fileName: 'gru.jacobian.json' },
   { id: 'simple_rnn', label: 'SimpleRNN', detail: 'Keras SimpleRNNCell, tanh, 64 units, orthogonal recurrent kernel', fileName: 'simple_rnn.jacobian.json' },
   { id: 'equations', label: 'Cell written as equations', detail: 'A minimal gated unit in "custom" equations; every named equation can be a Jacobian end', fileName: 'gated-equations.jacobian.json' },
-  { id: 'model', label: 'From a trained model…', detail: 'Pick a TensorFlow.js model.json: cell, units, inputDim and layer come from it', fileName: 'trained.jacobian.json' },
+  { id: 'model', label: 'From a trained model…', detail: 'Pick a TensorFlow.js model.json, a PyTorch .pt/.pth/.safetensors or a Keras .keras/.h5: cell, units, inputDim and layer come from it', fileName: 'trained.jacobian.json' },
 ];
 
 export interface TemplateOptions {
   /** The `$schema` value: a path relative to the config's folder, or a URL. */
   schema: string;
-  /** For `model`: the model file as the config names it (relative to the config's folder) and the layer. */
-  model?: { path: string; layer: RecurrentLayer };
+  /** For `model`: the model file as the config names it (relative to the config's folder), its `weights` key, and the layer. */
+  model?: TrainedModel;
+}
+
+export interface TrainedModel {
+  path: string;
+  /** `model` (TensorFlow.js), `torch` or `keras`: what inspectModel says loads the file. */
+  configKey: WeightsConfigKey;
+  /** One layer, or several stacked in this order (layer l reads layer l−1's output sequence). */
+  layers: RecurrentLayer[];
 }
 
 const DIAGNOSTICS = ['mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius'];
@@ -64,7 +74,7 @@ export function templateConfig(id: TemplateId, options: TemplateOptions): Record
       return { ...head, ...equationsCell() };
     case 'model':
       if (!options.model) throw new Error('the "model" template needs the model file and its layer');
-      return { ...head, ...trainedCell(options.model.path, options.model.layer) };
+      return { ...head, ...trainedCell(options.model) };
   }
 }
 
@@ -100,18 +110,83 @@ function equationsCell(): Record<string, unknown> {
   };
 }
 
-/** The layer's cell with its trained weights, driven by normal inputs from a zero state, as in training. */
-function trainedCell(modelPath: string, layer: RecurrentLayer): Record<string, unknown> {
-  if (layer.unsupported) throw new Error(`layer "${layer.name}" cannot be loaded: ${layer.unsupported}`);
+/** One layer of the network a template writes: a file's layer, or one layer of a PyTorch num_layers > 1 module. */
+interface Placed {
+  layer: RecurrentLayer;
+  layerIndex?: number;
+}
+
+/** The layers as placed in the network: a PyTorch num_layers > 1 module is its layers, one `layerIndex` each. */
+function placed(layers: RecurrentLayer[]): Placed[] {
+  return layers.flatMap((layer) => (layer.numLayers ? Array.from({ length: layer.numLayers }, (_, k) => ({ layer, layerIndex: k })) : [{ layer }]));
+}
+
+/** Why these layers cannot be written as one network (a layer that cannot load, sizes that do not chain); undefined if they can. */
+export function trainedProblem(layers: RecurrentLayer[]): string | undefined {
+  if (layers.length === 0) return 'no layer picked';
+  const refused = layers.find((l) => l.unsupported);
+  if (refused) return `layer "${refused.name}" cannot be loaded: ${refused.unsupported}`;
+  for (let k = 1; k < layers.length; k++) {
+    if (layers[k].inputDim !== layers[k - 1].units) {
+      return `layer "${layers[k].name}" takes inputs of size ${layers[k].inputDim}, but layer "${layers[k - 1].name}" before it has ${layers[k - 1].units} units, so they do not stack`;
+    }
+  }
+  return undefined;
+}
+
+/** The `weights` block that loads a layer of the file (of a stacked PyTorch module: its layer `layerIndex`). */
+function weightsBlock(model: TrainedModel, { layer, layerIndex }: Placed): Record<string, unknown> {
+  const { path, configKey } = model;
+  if (configKey !== 'torch') return { [configKey]: path, layer: layer.name };
+  // A module at the state dict's top level (an nn.LSTM saved by itself) has no prefix.
+  return { torch: path, ...(layer.name ? { prefix: `${layer.name}.` } : {}), ...(layerIndex !== undefined ? { layerIndex } : {}) };
+}
+
+/** The cell's settings as the file gives them; a PyTorch nn.RNN's nonlinearity is not in it, and tanh is its default. */
+function cellSettings(layer: RecurrentLayer): Record<string, unknown> {
   return {
-    cell: layer.cell, units: layer.units, inputDim: layer.inputDim, activation: layer.activation,
+    cell: layer.cell, units: layer.units, activation: layer.activation ?? 'tanh',
     ...(layer.recurrentActivation ? { recurrentActivation: layer.recurrentActivation } : {}),
     ...(layer.useBias ? {} : { useBias: false }),
-    weights: { model: modelPath, layer: layer.name },
-    seed: 0, timeSteps: 30, batchSize: 4, inputs: NORMAL, initialState: { distribution: 'zeros' },
+  };
+}
+
+const RUN = { seed: 0, timeSteps: 30, batchSize: 4, inputs: NORMAL, initialState: { distribution: 'zeros' } };
+
+/** The layer's cell with its trained weights, driven by normal inputs from a zero state, as in training. */
+function trainedCell(model: TrainedModel): Record<string, unknown> {
+  const problem = trainedProblem(model.layers);
+  if (problem) throw new Error(problem);
+  const network = placed(model.layers);
+  if (network.length > 1) return trainedNetwork(model, network);
+  const { layer } = network[0];
+  const { cell, units, ...settings } = cellSettings(layer);
+  return {
+    cell, units, inputDim: layer.inputDim, ...settings,
+    weights: weightsBlock(model, network[0]),
+    ...RUN,
     jacobians: layer.cell === 'lstm'
       ? [pair('h@t', 'h@t-1'), pair('c@t', 'c@t-1'), pair('h@T', 'h@0')]
       : [pair('h@t', 'h@t-1'), pair('h@T', 'h@0')],
+    diagnostics: DIAGNOSTICS,
+  };
+}
+
+/** Several layers as a stacked network (`layers`): time, depth and joint-state transitions, as examples/two-layer has them. */
+function trainedNetwork(model: TrainedModel, network: Placed[]): Record<string, unknown> {
+  const layers = network.map((p) => ({ ...cellSettings(p.layer), weights: weightsBlock(model, p) }));
+  // Tensors are qualified by the layer's name as the engine gives it (a Keras layer's own name, else l0, l1, …).
+  const [first, second] = [layerName(layers[0], 0), layerName(layers[1], 1)];
+  const last = layerName(layers[layers.length - 1], layers.length - 1);
+  return {
+    layers,
+    inputDim: network[0].layer.inputDim,
+    ...RUN,
+    jacobians: [
+      pair(`${first}.h@t`, `${first}.h@t-1`), pair(`${last}.h@t`, `${last}.h@t-1`), pair(`${second}.h@t`, `${first}.h@t`),
+      ...(network[0].layer.cell === 'lstm' ? [pair(`${first}.(h,c)@t`, `${first}.(h,c)@t-1`)] : []),
+      pair('state@t', 'state@t-1'),
+    ],
     diagnostics: DIAGNOSTICS,
   };
 }

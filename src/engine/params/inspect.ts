@@ -1,118 +1,99 @@
-// What a trained model file holds that a config needs: its recurrent layers, each with the built-in cell it maps
-// to, its units, input size, activations and bias, so that "New Jacobian Config… from a trained model" can fill
-// them in. One function over every model format the engine reads (today: a TensorFlow.js LayersModel's
-// model.json); a new format adds a branch in inspectModel and nothing else. Pure: no vscode, no tfjs.
-import { readRegularTextFile, FileReadError } from '../io/files';
-import { fileIssue, UserError } from '../errors';
-import { activationName } from './formats/layer';
-import { layerCell, layersOf, type LayerInfo } from './weights';
+// What "New Jacobian Config… from a trained model" needs from a model file: its recurrent layers, each ready to be
+// written into a config. A thin adapter over the weight-format registry's inspectWeightsFile, the one inspection
+// of every format (TensorFlow.js model.json, PyTorch .pt/.pth/.safetensors, Keras .keras/.weights.h5/.h5); it adds
+// only what a template needs beyond the summary: sizes made definite, and a PyTorch num_layers > 1 module's own
+// refusals (bidirectional, projections) told apart from "load it as a stacked network", which a template does.
+import { basename, extname } from 'node:path';
+import { UserError, fileIssue } from '../errors';
+import { WeightsFileError } from './formats/binary';
+import { summarize, type LayerSummary, type RecurrentCell } from './formats/layer';
+import { inspectWeightsFile, readModelFile, WEIGHT_FORMATS, type WeightFormat, type WeightsConfigKey } from './formats/registry';
 
-/** model.json files are topology and a manifest; the weights live in .bin shards beside them. */
-const MODEL_JSON_MAX_BYTES = 64 * 2 ** 20;
-
+/** A recurrent layer of a model file, as a template writes it. */
 export interface RecurrentLayer {
-  /** The layer's name in the model (the config's `weights.layer`). */
+  /** Its name: the Keras layer (`weights.layer`) or the PyTorch module path without the trailing dot (`weights.prefix`). */
   name: string;
-  /** Its Keras class, e.g. `LSTM`, or `RNN of GRUCell`. */
   className: string;
-  cell: 'simple_rnn' | 'lstm' | 'gru';
+  cell: RecurrentCell;
   units: number;
   inputDim: number;
-  activation: string;
-  /** Gate activation of lstm and gru. */
+  /** Undefined for a PyTorch nn.RNN, whose state dict does not say tanh or relu. */
+  activation?: string;
   recurrentActivation?: string;
   useBias: boolean;
-  /** Why the built-in cell cannot load this layer, when it cannot (e.g. a GRU with reset_after=False). */
+  /** A PyTorch module's num_layers, when above 1: the template stacks its layers (`layers`, one `layerIndex` each). */
+  numLayers?: number;
+  /** Why the built-in cell cannot load this layer (e.g. a GRU with reset_after=False). */
   unsupported?: string;
 }
 
 export interface ModelInspection {
   file: string;
-  format: 'tfjs-layers';
-  /** Every SimpleRNN, LSTM and GRU layer, in the model's order. */
+  format: WeightFormat['id'];
+  /** The format in words, for messages. */
+  title: string;
+  /** The `weights` key that loads it: `model` (tfjs), `torch` or `keras`. */
+  configKey: WeightsConfigKey;
+  /** Every recurrent layer (module), in the file's order. */
   layers: RecurrentLayer[];
-  /** Every layer's name and class, for messages. */
-  allLayers: { name: string; className: string }[];
 }
 
-/** The model files inspectModel reads, for finding them in a workspace and for a file dialog's filter. */
-export const MODEL_FILES = { glob: '**/model.json', extensions: ['json'], label: 'TensorFlow.js LayersModel (model.json)' };
+const MODEL_FORMATS = WEIGHT_FORMATS.filter((f) => f.read !== undefined);
+const MODEL_EXTENSIONS = [...new Set(MODEL_FORMATS.flatMap((f) => f.extensions.map((e) => e.slice(1))))];
 
-/** Reads a model file and lists its recurrent layers; a file that is not a model is a UserError naming it. */
-export function inspectModel(file: string): ModelInspection {
-  if (/\.json$/i.test(file)) return inspectTfjsLayersModel(file, readJson(file));
-  throw new UserError('input', [fileIssue(file, 'not a model file this version reads: pick the model.json that tensorflowjs_converter wrote from Keras')]);
+/** The model files inspectModel reads (every extension of a registered format with layers), for a workspace search and a file dialog. */
+export const MODEL_FILES = {
+  glob: `**/*.{${MODEL_EXTENSIONS.join(',')}}`,
+  extensions: MODEL_EXTENSIONS,
+  label: `Trained models (${MODEL_FORMATS.map((f) => f.title).join('; ')})`,
+};
+
+/**
+ * Whether a file found by MODEL_FILES.glob is worth listing even when it cannot be read: `.json` and `.bin` are
+ * also configs, package files and tfjs weight shards, so only a model.json among them is a model whatever it holds.
+ */
+export function isModelFileName(file: string): boolean {
+  const ext = extname(file).toLowerCase();
+  return !['.json', '.bin'].includes(ext) || basename(file).toLowerCase() === 'model.json';
 }
 
-function readJson(file: string): unknown {
-  let text: string;
+/** Reads a model file of any registered format and lists its recurrent layers; a file it cannot read is a UserError naming it. */
+export async function inspectModel(file: string): Promise<ModelInspection> {
   try {
-    text = readRegularTextFile(file, { maxBytes: MODEL_JSON_MAX_BYTES, what: 'model.json' });
+    const summary = await inspectWeightsFile(file);
+    if (!MODEL_FORMATS.some((f) => f.id === summary.format)) {
+      throw new UserError('input', [fileIssue(file, `is a ${summary.title} file, which holds weights but no layers: pick a model file (${MODEL_FILES.label})`)]);
+    }
+    const layers = summary.layers.flatMap((l) => (l.cell ? [recurrentLayer(file, { ...l, cell: l.cell })] : []));
+    return { file, format: summary.format, title: summary.title, configKey: summary.configKey, layers };
   } catch (e) {
-    if (e instanceof FileReadError) throw new UserError('input', [fileIssue(file, e.message)]);
+    if (e instanceof WeightsFileError) throw new UserError('input', [fileIssue(e.file, e.problem)]);
     throw e;
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new UserError('input', [fileIssue(file, `not valid JSON: ${(e as Error).message}`)]);
-  }
 }
 
-interface ManifestEntry {
-  name: string;
-  shape: number[];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function inspectTfjsLayersModel(file: string, json: unknown): ModelInspection {
-  if (isObject(json) && json.format === 'graph-model') {
-    throw new UserError('input', [fileIssue(file, 'a TensorFlow.js graph model has no layers; convert the Keras model itself (tensorflowjs_converter --input_format keras)')]);
-  }
-  if (!isObject(json) || !isObject(json.modelTopology) || !Array.isArray(json.weightsManifest)) {
-    throw new UserError('input', [fileIssue(file, 'not a TensorFlow.js LayersModel: it needs "modelTopology" and "weightsManifest"')]);
-  }
-  const entries = (json.weightsManifest as unknown[])
-    .flatMap((group) => (isObject(group) && Array.isArray(group.weights) ? group.weights : []))
-    .filter((w): w is ManifestEntry => isObject(w) && typeof w.name === 'string' && Array.isArray(w.shape));
-  const all = layersOf(json.modelTopology);
-  const layers = all.flatMap((layer) => {
-    const cell = layerCell(layer);
-    return cell ? [recurrentLayer(layer, cell, entries)] : [];
-  });
-  return { file, format: 'tfjs-layers', layers, allLayers: all.map((l) => ({ name: l.name, className: l.className })) };
-}
-
-function recurrentLayer(layer: LayerInfo, cell: RecurrentLayer['cell'], entries: ManifestEntry[]): RecurrentLayer {
-  const config = layer.cell?.config ?? layer.config;
-  // The input size is the kernel's first dimension: it is there whatever the input layer says (Keras 3 keeps
-  // the batch shape on the InputLayer, not on the recurrent layer).
-  const kernel = entries.find((e) => {
-    const parts = e.name.split('/');
-    return parts.includes(layer.name) && parts[parts.length - 1] === 'kernel';
-  });
-  const units = typeof config.units === 'number' ? config.units : Number.NaN;
-  const inputDim = kernel?.shape[0] ?? Number.NaN;
-  const activation = activationName(config.activation) ?? 'tanh';
-  const recurrentActivation = cell === 'simple_rnn' ? undefined : (activationName(config.recurrent_activation) ?? 'sigmoid');
+function recurrentLayer(file: string, layer: LayerSummary & { cell: RecurrentCell }): RecurrentLayer {
   const problems: string[] = [];
-  if (!Number.isInteger(units) || units < 1) problems.push('its units are not a positive integer');
-  if (!Number.isInteger(inputDim)) problems.push(`the manifest has no kernel weight under "${layer.name}"`);
-  if (cell === 'gru' && config.reset_after !== true) {
-    problems.push('it is a reset_after=False GRU; the built-in gru is Keras\'s reset_after=True GRU (write this one as equations with "cell": "custom")');
-  }
+  const refusal = layer.numLayers ? firstLayerRefusal(file, layer.name) : layer.refusal;
+  if (refusal) problems.push(refusal);
+  if (!Number.isInteger(layer.units) || layer.units! < 1) problems.push('its units are not a positive integer');
+  if (!Number.isInteger(layer.inputDim) || layer.inputDim! < 1) problems.push('its input size is not in the file');
   return {
     name: layer.name,
-    className: layer.cell ? `${layer.className} of ${layer.cell.className}` : layer.className,
-    cell,
-    units,
-    inputDim,
-    activation,
-    ...(recurrentActivation ? { recurrentActivation } : {}),
-    useBias: config.use_bias !== false,
+    className: layer.className,
+    cell: layer.cell,
+    units: layer.units ?? Number.NaN,
+    inputDim: layer.inputDim ?? Number.NaN,
+    ...(layer.activation ? { activation: layer.activation } : {}),
+    ...(layer.recurrentActivation ? { recurrentActivation: layer.recurrentActivation } : {}),
+    useBias: layer.useBias !== false,
+    ...(layer.numLayers ? { numLayers: layer.numLayers } : {}),
     ...(problems.length ? { unsupported: problems.join('; ') } : {}),
   };
+}
+
+/** A stacked PyTorch module is refused as a whole ("load each layer…"); read as its layer 0, only what a stack cannot fix remains. */
+function firstLayerRefusal(file: string, name: string): string | undefined {
+  const module = readModelFile(file, 'torch', { layerIndex: 0 }).recurrent.find((l) => l.info.name === name);
+  return module ? summarize(module).refusal : `module "${name}" was not found on a second read`;
 }

@@ -115,14 +115,7 @@ export function layerDifferences(layer: LayerInfo, spec: RunSpec): string[] {
   const c = layer.cell?.config ?? layer.config;
   const out: string[] = [];
   if (typeof c.units === 'number' && c.units !== spec.units) out.push(`${label} has units ${c.units}, but the config says units ${spec.units}`);
-  for (const key of ['activation', 'recurrent_activation']) {
-    if (layer.keras3 && activationName(c[key]) === 'hard_sigmoid') {
-      out.push(
-        `${label} has ${key} hard_sigmoid, which Keras 3 computes as relu6(x + 3)/6; the engine's hard_sigmoid is Keras 2's clip(0.2·x + 0.5, 0, 1), ` +
-          'so this layer cannot be reproduced with a built-in cell (write it as equations with "cell": "custom")',
-      );
-    }
-  }
+  out.push(...cellRefusals(layer).filter((r) => !r.includes('reset_after')));
   const act = activationName(c.activation);
   if (act !== undefined && act !== spec.activation) out.push(`${label} has activation ${act}, but the config says activation ${spec.activation}`);
   if (cell !== 'simple_rnn') {
@@ -132,14 +125,36 @@ export function layerDifferences(layer: LayerInfo, spec: RunSpec): string[] {
     }
   }
   if (typeof c.use_bias === 'boolean' && c.use_bias !== spec.useBias) out.push(`${label} has use_bias ${c.use_bias}, but the config says useBias ${spec.useBias}`);
+  out.push(...cellRefusals(layer).filter((r) => r.includes('reset_after')));
+  const inputDim = layerInputDim(layer);
+  if (inputDim !== undefined && inputDim !== spec.inputDim) out.push(`${label} takes inputs of size ${inputDim}, but the config says inputDim ${spec.inputDim}`);
+  return out;
+}
+
+/**
+ * Why a recurrent layer cannot be any built-in cell whatever the config says: Keras 3's hard_sigmoid, and a GRU
+ * with reset_after=False. (layerDifferences says them among the differences; summarize as the layer's refusal.)
+ */
+export function cellRefusals(layer: LayerInfo): string[] {
+  const cell = layerCell(layer);
+  if (!cell) return [];
+  const c = layer.cell?.config ?? layer.config;
+  const label = layerLabel(layer);
+  const out: string[] = [];
+  for (const key of ['activation', 'recurrent_activation']) {
+    if (layer.keras3 && activationName(c[key]) === 'hard_sigmoid') {
+      out.push(
+        `${label} has ${key} hard_sigmoid, which Keras 3 computes as relu6(x + 3)/6; the engine's hard_sigmoid is Keras 2's clip(0.2·x + 0.5, 0, 1), ` +
+          'so this layer cannot be reproduced with a built-in cell (write it as equations with "cell": "custom")',
+      );
+    }
+  }
   if (cell === 'gru' && c.reset_after !== true) {
     out.push(
       `${label} has reset_after ${c.reset_after === undefined ? 'unset (false)' : String(c.reset_after)}, but the built-in gru is Keras's reset_after=True GRU ` +
         '(bias [2, 3·units]); train with reset_after=True, or write the cell as equations with "cell": "custom"',
     );
   }
-  const inputDim = layerInputDim(layer);
-  if (inputDim !== undefined && inputDim !== spec.inputDim) out.push(`${label} takes inputs of size ${inputDim}, but the config says inputDim ${spec.inputDim}`);
   return out;
 }
 
@@ -153,6 +168,8 @@ export interface LayerSummary {
   activation?: string;
   recurrentActivation?: string;
   useBias?: boolean;
+  /** A PyTorch module's num_layers, when above 1 (each layer loads with its own `layerIndex`). */
+  numLayers?: number;
   refusal?: string;
 }
 
@@ -168,6 +185,8 @@ export function summarize(layer: ModelLayer): LayerSummary {
   const activation = activationName(c.activation);
   const recurrentActivation = cell === 'simple_rnn' ? undefined : activationName(c.recurrent_activation);
   const useBias = typeof c.use_bias === 'boolean' ? c.use_bias : kernel ? layer.weights.has('bias') : undefined;
+  const numLayers = typeof c.num_layers === 'number' && c.num_layers > 1 ? c.num_layers : undefined;
+  const refusal = layer.refusal ?? (cellRefusals(info).join('; ') || undefined);
   return {
     name: info.name,
     className: info.cell ? `${info.className} of ${info.cell.className}` : info.className,
@@ -177,6 +196,7 @@ export function summarize(layer: ModelLayer): LayerSummary {
     ...(activation ? { activation } : {}),
     ...(recurrentActivation ? { recurrentActivation } : {}),
     ...(useBias !== undefined ? { useBias } : {}),
-    ...(layer.refusal ? { refusal: layer.refusal } : {}),
+    ...(numLayers !== undefined ? { numLayers } : {}),
+    ...(refusal ? { refusal } : {}),
   };
 }

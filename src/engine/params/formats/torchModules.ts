@@ -51,6 +51,7 @@ export function torchModule(dict: StateDict, prefix: string, layerIndex?: number
       units,
       use_bias: bIh !== undefined,
       batch_input_shape: [null, null, wIh.shape[1]],
+      ...(layered ? { num_layers: layerCount(dict, prefix) } : {}),
       // nn.LSTM and nn.GRU have fixed activations; nn.RNN's nonlinearity (tanh or relu) is not in the state dict.
       ...(cell === 'simple_rnn' ? {} : { activation: 'tanh', recurrent_activation: 'sigmoid' }),
       ...(cell === 'gru' ? { reset_after: true } : {}),
