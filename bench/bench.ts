@@ -23,7 +23,7 @@ import { chunkMoments } from '../src/engine/run/diagnostics';
 import { bytesPerOccurrence, computeJacobians } from '../src/engine/run/jacobians';
 import { resolvePairs, type ResolvedPair } from '../src/engine/run/pairs';
 import { rollout, type Trajectory } from '../src/engine/run/rollout';
-import { benchN2048, benchS1, benchW6 } from './spectra';
+import { benchN2048, benchS1, benchW6, benchWarm } from './spectra';
 import { table } from './table';
 
 // ---------------------------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--w3-child') args.w3Child = Number(value());
     else if (a === '--profile') args.profile = value().toUpperCase();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
+      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048,WARM] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -706,6 +706,7 @@ async function main(): Promise<void> {
   if (wants('S1')) await benchS1(backend);
   if (wants('W6')) benchW6(backend);
   if (wants('N2048')) benchN2048(backend);
+  if (wants('WARM')) await benchWarm(backend);
 
   const w3: W3Result[] = [];
   if (wants('W3')) {
