@@ -32,8 +32,7 @@ export function largestSingularValue(data: ArrayLike<number>, offset: number, ro
   const g = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < len; k++) s += v[i * len + k] * v[j * len + k];
+      const s = dot(v, i * len, v, j * len, len);
       g[i * n + j] = s;
       g[j * n + i] = s;
     }
@@ -69,16 +68,12 @@ export function tridiagonalize(g: Float64Array, n: number): { a: Float64Array; b
     const tau = 2 / vv;
     let vp = 0;
     for (let i = k + 1; i < n; i++) {
-      let s = 0;
-      for (let j = k + 1; j < n; j++) s += g[i * n + j] * v[j];
-      p[i] = tau * s;
+      p[i] = tau * dot(g, i * n + k + 1, v, k + 1, n - k - 1);
       vp += v[i] * p[i];
     }
     const half = 0.5 * tau * vp;
     for (let i = k + 1; i < n; i++) p[i] -= half * v[i];
-    for (let i = k + 1; i < n; i++) {
-      for (let j = k + 1; j < n; j++) g[i * n + j] -= v[i] * p[j] + p[i] * v[j];
-    }
+    for (let i = k + 1; i < n; i++) rank2Row(g, i * n, v, p, v[i], p[i], k + 1, n);
   }
   if (n >= 2) {
     a[n - 2] = g[(n - 2) * n + n - 2];
@@ -86,4 +81,18 @@ export function tridiagonalize(g: Float64Array, n: number): { a: Float64Array; b
   }
   a[n - 1] = g[(n - 1) * n + n - 1];
   return { a, b };
+}
+
+// The inner loops as small functions: V8 optimises these after a few calls, so even the first matrices of a
+// fresh process (the CLI) run them optimised; inlined in the loops above they stayed unoptimised far longer.
+/** Σ x[xo + k]·y[yo + k], k < len. */
+function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, len: number): number {
+  let s = 0;
+  for (let k = 0; k < len; k++) s += x[xo + k] * y[yo + k];
+  return s;
+}
+
+/** Row i of the trailing block minus (v_i·pᵀ + p_i·vᵀ) over columns from..to−1; the row starts at g[row]. */
+function rank2Row(g: Float64Array, row: number, v: Float64Array, p: Float64Array, vi: number, pi: number, from: number, to: number): void {
+  for (let j = from; j < to; j++) g[row + j] -= vi * p[j] + pi * v[j];
 }
