@@ -12,6 +12,10 @@ import { DEFAULT_KRYLOV } from '../../src/engine/spectra/krylov';
 import { spectralNorms } from '../../src/engine/spectra/lanczos';
 import { operatorOf } from '../../src/engine/spectra/operator';
 import { largestSingularValue } from '../../src/engine/spectra/largestSingular';
+import { parseRunConfig } from '../../src/engine/runConfig';
+import { buildNetwork } from '../../src/engine/network/network';
+import { resolvePairs } from '../../src/engine/run/pairs';
+import { estimateFlops } from '../../src/engine/run/work';
 import { topTridiagonal } from '../../src/engine/spectra/small';
 import { Rng } from '../../src/engine/params/rng';
 import { forEachBackend } from './helpers/backends';
@@ -52,6 +56,24 @@ describe('largestSingularValue: σ₁ from the Gram matrix, against the float64 
     cases.push({ name: 'diagonal', rows: 6, cols: 6, data: Float64Array.from({ length: 36 }, (_, k) => (k % 7 === 0 ? k / 7 - 2.5 : 0)) });
     for (const c of cases) close(largestSingularValue(c.data, 0, c.rows, c.cols), denseSpectralNorm(c.data, 0, c.rows, c.cols), 1e-12, c.name);
     assert.equal(largestSingularValue(new Float64Array(12), 0, 3, 4), 0, 'the zero matrix');
+  });
+});
+
+describe('estimateFlops: the backend work `auto` chooses by counts matrix-free spectra', () => {
+  const flops = (units: number, diagnostics: string[], spectra?: 'auto' | 'dense' | 'matrix-free') => {
+    const text = JSON.stringify({ cell: 'seed', units, inputDim: 2, timeSteps: 8, batchSize: 2, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }], diagnostics });
+    const spec = parseRunConfig(text, '/tmp/work.jacobian.json');
+    const graph = buildNetwork(spec).graph;
+    return estimateFlops(graph, spec, resolvePairs(graph, spec), 'structured', spectra);
+  };
+  it('adds N·products·(J·v + Gram–Schmidt) above DENSE_MAX_N, nothing where the spectra are dense', () => {
+    const n = 2 * DENSE_MAX_N;
+    const extra = flops(n, ['varTimesFanIn', 'spectralNorm', 'spectralRadius']) - flops(n, ['varTimesFanIn']);
+    // 16 matrices, 70 + 150 products of 2n² + 4·max(40, n/10)·n each.
+    assert.equal(extra, 16 * 220 * (2 * n * n + 4 * Math.max(40, n / 10) * n));
+    assert.equal(flops(n, ['varTimesFanIn', 'spectralNorm', 'spectralRadius'], 'dense'), flops(n, ['varTimesFanIn']));
+    assert.equal(flops(DENSE_MAX_N, ['varTimesFanIn', 'spectralNorm']), flops(DENSE_MAX_N, ['varTimesFanIn']));
+    assert.ok(flops(DENSE_MAX_N, ['varTimesFanIn', 'spectralNorm'], 'matrix-free') > flops(DENSE_MAX_N, ['varTimesFanIn']));
   });
 });
 
