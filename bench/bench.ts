@@ -24,7 +24,7 @@ import { bytesPerOccurrence, computeJacobians } from '../src/engine/run/jacobian
 import { resolvePairs, type ResolvedPair } from '../src/engine/run/pairs';
 import { rollout, type Trajectory } from '../src/engine/run/rollout';
 import { controlBench } from './control';
-import { benchN2048, benchS1, benchW6 } from './spectra';
+import { benchN2048, benchS1, benchW6, benchWarm } from './spectra';
 import { table } from './table';
 
 // ---------------------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--w3-child') args.w3Child = Number(value());
     else if (a === '--profile') args.profile = value().toUpperCase();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048,C1,C2,C3] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
+      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048,WARM,C1,C2,C3] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -707,6 +707,7 @@ async function main(): Promise<void> {
   if (wants('S1')) await benchS1(backend);
   if (wants('W6')) benchW6(backend);
   if (wants('N2048')) benchN2048(backend);
+  if (wants('WARM')) await benchWarm(backend);
 
   const w3: W3Result[] = [];
   if (wants('W3')) {

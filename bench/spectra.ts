@@ -5,6 +5,8 @@
 //         whole CLI processes: varTimesFanIn only, matrix-free, dense (on T 8, per matrix), and the
 //         TensorFlow program a user would write (bench/w6_tensorflow.py) when the Python venv exists;
 //  N2048  the seed cell at n 2048, T 16, B 1: ρ and ‖J‖₂ of all 16 steps, whole CLI process.
+//  WARM   the seed example run again and again in one process (what the warm engine does per save):
+//         median run time by spectra method, with the stages of the report's timings.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -136,4 +138,29 @@ export function benchN2048(backend: string): void {
   const sp = rep.jacobians[0].spectra!;
   console.log(`  ${secs(r)}; diagnostics ${(rep.timings.diagnosticsMs / 1000).toFixed(2)} s; products per matrix ‖J‖ ${sp.spectralNorm!.products.mean.toFixed(0)} (max ${sp.spectralNorm!.products.max}), ρ ${sp.spectralRadius!.products.mean.toFixed(0)} (max ${sp.spectralRadius!.products.max}); dense fallbacks ${sp.spectralNorm!.denseFallbacks.length + sp.spectralRadius!.denseFallbacks.length}`);
   console.log(`  target ≤ 10 s: ${r.wallS <= 10 ? 'MET' : 'NOT MET'} (wall)`);
+}
+
+/** WARM: examples/seed-relu.jacobian.json analysed 30 times in this process per spectra method (after 5 warm-ups). */
+export async function benchWarm(backend: string): Promise<void> {
+  console.log(`\nWARM: the seed example (100 units, 4 steps, ρ and ‖J‖₂) rerun in one process, backend ${backend}`);
+  const file = path.join(repo, 'examples/seed-relu.jacobian.json');
+  const text = fs.readFileSync(file, 'utf8');
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const rows: string[][] = [];
+  for (const spectra of ['auto', 'dense', 'matrix-free'] as const) {
+    const runs: Report['timings'][] = [];
+    let cpu = 0;
+    for (let i = 0; i < 35; i++) {
+      const before = process.cpuUsage();
+      const { timings } = (await analyzeText(text, file, { spectra })).report;
+      const used = process.cpuUsage(before);
+      if (i >= 5) {
+        runs.push(timings);
+        cpu += (used.user + used.system) / 1000;
+      }
+    }
+    const pick = (k: keyof Report['timings']) => `${median(runs.map((t) => t[k] as number)).toFixed(1)} ms`;
+    rows.push([spectra, pick('totalMs'), `${(cpu / runs.length).toFixed(1)} ms`, pick('buildMs'), pick('rolloutMs'), pick('jacobianMs'), pick('diagnosticsMs')]);
+  }
+  console.log(table(['spectra', 'run (median)', 'cpu (mean)', 'build', 'rollout', 'jacobians', 'diagnostics'], rows));
 }

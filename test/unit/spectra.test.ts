@@ -11,6 +11,11 @@ import { DENSE_MAX_N, withDenseFallback, type PerMatrix } from '../../src/engine
 import { DEFAULT_KRYLOV } from '../../src/engine/spectra/krylov';
 import { spectralNorms } from '../../src/engine/spectra/lanczos';
 import { operatorOf } from '../../src/engine/spectra/operator';
+import { largestSingularValue } from '../../src/engine/spectra/largestSingular';
+import { parseRunConfig } from '../../src/engine/runConfig';
+import { buildNetwork } from '../../src/engine/network/network';
+import { resolvePairs } from '../../src/engine/run/pairs';
+import { estimateFlops } from '../../src/engine/run/work';
 import { topTridiagonal } from '../../src/engine/spectra/small';
 import { Rng } from '../../src/engine/params/rng';
 import { forEachBackend } from './helpers/backends';
@@ -29,6 +34,46 @@ describe('topTridiagonal: largest eigenpair of a symmetric tridiagonal matrix', 
       // The top eigenvector is v_j ∝ (−1)^j·sin(jπ/(k+1)); |last component| follows from its norm √((k+1)/2).
       close(Math.abs(lastComponent), k === 1 ? 1 : Math.sin(Math.PI / (k + 1)) / Math.sqrt((k + 1) / 2), 1e-8, `|v_k|, k = ${k}`);
     }
+  });
+});
+
+describe('largestSingularValue: σ₁ from the Gram matrix, against the float64 SVD', () => {
+  it('random, rectangular, with zero columns or rows, rank one, zero, 1×1', () => {
+    const rng = new Rng(5, 'largest-singular');
+    const cases: { name: string; rows: number; cols: number; data: Float64Array }[] = [];
+    const gaussian = (rows: number, cols: number) => Float64Array.from({ length: rows * cols }, () => rng.normal());
+    for (const [rows, cols] of [[1, 1], [2, 2], [3, 7], [7, 3], [40, 40], [100, 100], [60, 25]]) {
+      cases.push({ name: `Gaussian ${rows}×${cols}`, rows, cols, data: gaussian(rows, cols) });
+    }
+    // A ReLU Jacobian Wᵀ·diag(act'): every other column zero; and its transpose (zero rows).
+    const relu = gaussian(50, 50).map((x, k) => (k % 50) % 2 ? 0 : x);
+    cases.push({ name: 'zero columns (ReLU-like)', rows: 50, cols: 50, data: relu });
+    cases.push({ name: 'zero rows', rows: 50, cols: 50, data: Float64Array.from({ length: 2500 }, (_, k) => relu[(k % 50) * 50 + Math.floor(k / 50)]) });
+    const u = gaussian(30, 1);
+    const w = gaussian(1, 20);
+    cases.push({ name: 'rank one u·wᵀ', rows: 30, cols: 20, data: Float64Array.from({ length: 600 }, (_, k) => u[Math.floor(k / 20)] * w[k % 20]) });
+    // Columns already orthogonal and one x already on e₁ during the reduction: a diagonal matrix.
+    cases.push({ name: 'diagonal', rows: 6, cols: 6, data: Float64Array.from({ length: 36 }, (_, k) => (k % 7 === 0 ? k / 7 - 2.5 : 0)) });
+    for (const c of cases) close(largestSingularValue(c.data, 0, c.rows, c.cols), denseSpectralNorm(c.data, 0, c.rows, c.cols), 1e-12, c.name);
+    assert.equal(largestSingularValue(new Float64Array(12), 0, 3, 4), 0, 'the zero matrix');
+  });
+});
+
+describe('estimateFlops: the backend work `auto` chooses by counts matrix-free spectra', () => {
+  const flops = (units: number, diagnostics: string[], spectra?: 'auto' | 'dense' | 'matrix-free') => {
+    const text = JSON.stringify({ cell: 'seed', units, inputDim: 2, timeSteps: 8, batchSize: 2, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }], diagnostics });
+    const spec = parseRunConfig(text, '/tmp/work.jacobian.json');
+    const graph = buildNetwork(spec).graph;
+    return estimateFlops(graph, spec, resolvePairs(graph, spec), 'structured', spectra);
+  };
+  it('adds N·products·(J·v + Gram–Schmidt) above DENSE_MAX_N, nothing where the spectra are dense', () => {
+    const n = 2 * DENSE_MAX_N;
+    const extra = flops(n, ['varTimesFanIn', 'spectralNorm', 'spectralRadius']) - flops(n, ['varTimesFanIn']);
+    // 16 matrices, 70 + 150 products of 2n² + 4·max(40, n/10)·n each.
+    assert.equal(extra, 16 * 220 * (2 * n * n + 4 * Math.max(40, n / 10) * n));
+    assert.equal(flops(n, ['varTimesFanIn', 'spectralNorm', 'spectralRadius'], 'dense'), flops(n, ['varTimesFanIn']));
+    assert.equal(flops(DENSE_MAX_N, ['varTimesFanIn', 'spectralNorm']), flops(DENSE_MAX_N, ['varTimesFanIn']));
+    assert.ok(flops(DENSE_MAX_N, ['varTimesFanIn', 'spectralNorm'], 'matrix-free') > flops(DENSE_MAX_N, ['varTimesFanIn']));
   });
 });
 

@@ -72,7 +72,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
-  const { name: backend, reason } = await selectBackend(options.backend ?? 'auto', estimateFlops(graph, spec, pairs, method));
+  const { name: backend, reason } = await selectBackend(options.backend ?? 'auto', estimateFlops(graph, spec, pairs, method, options.spectra));
   log(reason);
 
   const { params, trained } = initNetworkParams(network, spec);

@@ -50,7 +50,9 @@ function plan(spec: RunSpec, out: number, inn: number, forced: 'auto' | SpectraM
     (d) => d.scalar!.matrixFree && choice.method === 'matrix-free' && !coveredByWhole(d.scalar!.spectrum),
   );
   const viaSpectrum = scalars.filter((d) => !d.scalar!.fromMoments && !viaOperator.includes(d));
-  const spectrum = union([whole, ...viaSpectrum.map((d) => d.scalar!.spectrum)]);
+  const need = union([whole, ...viaSpectrum.map((d) => d.scalar!.spectrum)]);
+  // Scalars alone need only σ₁ of the singular values (spectralNorm), which costs far less than an SVD.
+  const spectrum = { eigen: need.eigen, singular: whole.singular || (need.singular && ('largest' as const)) };
   return { scalars, arrayDefs, viaOperator, viaSpectrum, spectrum, choice };
 }
 
@@ -85,7 +87,7 @@ export async function pairDiagnostics(
   const [out, inn] = [pair.ofDim, pair.wrtDim];
   const matrix = out * inn;
   const p = plan(spec, out, inn, options.spectra ?? 'auto');
-  const hasSpectrum = p.spectrum.singular || p.spectrum.eigen;
+  const hasSpectrum = !!p.spectrum.singular || p.spectrum.eigen;
   const arrays: PairArrays = options.keep ? { jacobians: new Float32Array(steps * B * matrix) } : {};
   for (const d of p.arrayDefs) Object.assign(arrays, d.arrays!.allocate(steps * B, out, inn));
   const stats: StepStats[] = pair.occurrences.map((o) => {
@@ -121,7 +123,7 @@ export async function pairDiagnostics(
               const measured = new Map<string, PerMatrix>();
               for (const d of p.viaOperator) {
                 const s = d.scalar!;
-                const need = { singular: !!s.spectrum?.singular, eigen: !!s.spectrum?.eigen };
+                const need = { singular: !!s.spectrum?.singular && ('largest' as const), eigen: !!s.spectrum?.eigen };
                 const dense = (data: Float32Array, offset: number, r: number, c: number) => s.fromSpectrum!(spectrumOf(data, offset, r, c, need));
                 measured.set(d.name, withDenseFallback(op, s.matrixFree!(op, krylov), dense));
               }
