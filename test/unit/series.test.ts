@@ -195,3 +195,18 @@ describe('Lyapunov theory overlays', () => {
     assert.ok(th.meanField!.driveVariance > 0);
   });
 });
+
+describe('series diagnostics in the memory estimate', () => {
+  it('the running product (B·D²) and the Lyapunov directions (B·D·k) are counted for a state transition pair only', async () => {
+    const { buildNetwork } = await import('../../src/engine/network/network');
+    const { resolvePairs } = await import('../../src/engine/run/pairs');
+    const { estimateMemory } = await import('../../src/engine/run/memory');
+    const spec = { ...networkSpec({ ...RUN, batchSize: 3 }, [{ cell: 'lstm', units: 4 }, { cell: 'gru', units: 3 }], [['state@t', 'state@t-1'], ['l1.h@t', 'x@t']]), diagnostics: ['gradientPropagation' as const, 'lyapunov' as const], lyapunov: { exponents: 5 } };
+    const graph = buildNetwork(spec).graph;
+    const parts = estimateMemory(graph, spec, resolvePairs(graph, spec), false, 2 ** 20, 'structured');
+    const D = 11;
+    assert.equal(parts.find((p) => p.what.startsWith('gradient propagation products for state@t'))!.bytes, 4 * 3 * D * D * 4);
+    assert.equal(parts.find((p) => p.what.startsWith('Lyapunov directions for state@t'))!.bytes, 3 * 3 * D * 5 * 8);
+    assert.ok(!parts.some((p) => p.what.includes('l1.h@t wrt x@t') && /gradient|Lyapunov/.test(p.what)));
+  });
+});

@@ -3,6 +3,9 @@
 // names which state, one layer's or the whole network's.
 import type { RunSpec } from '../config/spec';
 import { UserError } from '../errors';
+import type { CellGraph } from '../graph/graph';
+import type { MemoryPart } from '../run/memory';
+import type { ResolvedPair } from '../run/pairs';
 import { DEFAULT_LYAPUNOV, LyapunovAccumulator, type LyapunovOptions, type LyapunovSpectrum, type LyapunovTheory } from './lyapunov';
 import { driveSecondMoment, entryVariance, meanFieldLambdaMax, newmanExponents, tanhRecurrence } from './theory';
 import { GradientPropagation, type GradientCurve } from './propagation';
@@ -11,6 +14,22 @@ import { isStateTransition, streamTransitions, type TransitionSource } from './t
 export interface SeriesResult {
   gradient?: GradientCurve;
   lyapunov?: LyapunovSpectrum;
+}
+
+/**
+ * What a pair's series hold beside its Jacobians (whose chunks they stream within the same budget): the
+ * running product P and its backend copies (gradient), and the k float64 directions with their J·Q (Lyapunov).
+ */
+export function seriesMemory(spec: RunSpec, graph: CellGraph, pair: ResolvedPair): MemoryPart[] {
+  const want = wantedSeries(spec);
+  if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return [];
+  const B = spec.batchSize;
+  const D = pair.ofDim;
+  const parts: MemoryPart[] = [];
+  const label = `${pair.request.of} wrt ${pair.request.wrt}`;
+  if (want.gradient) parts.push({ what: `gradient propagation products for ${label}`, bytes: 4 * B * D * D * 4, path: pair.request.path });
+  if (want.lyapunov) parts.push({ what: `Lyapunov directions for ${label}`, bytes: 3 * B * D * lyapunovOptions(spec, D).exponents * 8, path: pair.request.path });
+  return parts;
 }
 
 /** Which series the run asks for. */
