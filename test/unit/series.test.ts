@@ -210,3 +210,13 @@ describe('series diagnostics in the memory estimate', () => {
     assert.ok(!parts.some((p) => p.what.includes('l1.h@t wrt x@t') && /gradient|Lyapunov/.test(p.what)));
   });
 });
+
+describe('series diagnostics report progress', () => {
+  it('one "diagnostics" progress step per streamed step of each series, ending at the total', async () => {
+    const spec = { ...networkSpec({ ...RUN, timeSteps: 7 }, [{ cell: 'gru', units: 3 }], [['l0.h@t', 'l0.h@t-1']]), diagnostics: ['gradientPropagation' as const, 'lyapunov' as const] };
+    const seen: { step: number; total: number }[] = [];
+    await analyze(spec, { onProgress: (p) => p.stage === 'diagnostics' && seen.push({ step: p.step, total: p.total }) });
+    assert.deepEqual(seen.map((p) => p.step), [...Array(14).keys()].map((k) => k + 1));
+    assert.ok(seen.every((p) => p.total === 14));
+  });
+});

@@ -112,7 +112,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
       const seriesStart = performance.now();
       const seriesContext = { entryVariance: meanEntryVariance(r.report), variance: variancePolicy(graph, trained) };
-      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }, seriesContext));
+      const onSeriesStep = (step: number, total: number) => progress({ stage: 'diagnostics', step, total });
+      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }, seriesContext, onSeriesStep));
       spectralMs += performance.now() - seriesStart;
       doneBefore += pair.occurrences.length;
       spectralMs += r.spectralMs;

@@ -80,15 +80,27 @@ function lyapunovTheory(source: TransitionSource, context: SeriesContext, k: num
   return theory;
 }
 
-export async function pairSeries(spec: RunSpec, source: TransitionSource, context: SeriesContext): Promise<SeriesResult> {
+/** `onStep(done, total)`: one call per step streamed, over both series (progress for long runs). */
+export async function pairSeries(
+  spec: RunSpec,
+  source: TransitionSource,
+  context: SeriesContext,
+  onStep: (done: number, total: number) => void = () => {},
+): Promise<SeriesResult> {
   const want = wantedSeries(spec);
   const { pair, graph, traj } = source;
   if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return {};
   const D = pair.ofDim;
   const out: SeriesResult = {};
+  const total = pair.occurrences.length * ((want.gradient ? 1 : 0) + (want.lyapunov ? 1 : 0));
+  let done = 0;
+  const step = () => onStep(++done, total);
   if (want.gradient) {
     const g = new GradientPropagation(traj.B, D);
-    await streamTransitions(source, 'backward', (t, j) => g.push(t, j));
+    await streamTransitions(source, 'backward', (t, j) => {
+      g.push(t, j);
+      step();
+    });
     out.gradient = g.result();
   }
   if (want.lyapunov) {
@@ -100,7 +112,10 @@ export async function pairSeries(spec: RunSpec, source: TransitionSource, contex
       ]);
     }
     const acc = new LyapunovAccumulator(traj.B, D, options, steps);
-    await streamTransitions(source, 'forward', (t, j) => acc.push(t, j));
+    await streamTransitions(source, 'forward', (t, j) => {
+      acc.push(t, j);
+      step();
+    });
     out.lyapunov = { ...acc.result(), theory: lyapunovTheory(source, context, options.exponents) };
   }
   return out;
