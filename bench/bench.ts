@@ -23,6 +23,8 @@ import { chunkMoments } from '../src/engine/run/diagnostics';
 import { bytesPerOccurrence, computeJacobians } from '../src/engine/run/jacobians';
 import { resolvePairs, type ResolvedPair } from '../src/engine/run/pairs';
 import { rollout, type Trajectory } from '../src/engine/run/rollout';
+import { benchN2048, benchS1, benchW6 } from './spectra';
+import { table } from './table';
 
 // ---------------------------------------------------------------------------------------------------
 // Command line
@@ -58,7 +60,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--w3-child') args.w3Child = Number(value());
     else if (a === '--profile') args.profile = value().toUpperCase();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
+      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -654,12 +656,6 @@ function log(line: string): void {
   console.error(`  [${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`);
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
 const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
@@ -705,6 +701,11 @@ async function main(): Promise<void> {
   if (wants('W2')) rows.push(await keptWorkload('W2', 'seed relu, n 512, T 64, B 4', seedConfig(512, 64, 4), seedFloor, args));
   if (wants('W4')) rows.push(await keptWorkload('W4', 'LSTM tanh/sigmoid, n 256, T 64, B 4', lstmConfig(256, 64, 4), lstmFloor, args));
   if (wants('W5')) rows.push(await w5(args));
+
+  // Spectra (bench/spectra.ts).
+  if (wants('S1')) await benchS1(backend);
+  if (wants('W6')) benchW6(backend);
+  if (wants('N2048')) benchN2048(backend);
 
   const w3: W3Result[] = [];
   if (wants('W3')) {

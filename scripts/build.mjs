@@ -1,7 +1,7 @@
 // Bundles every entry point with esbuild. Type checking is separate (`npm run typecheck`):
 // esbuild only strips types, which keeps the build fast and the check strict.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { compileSchema } from './compile-schema.mjs';
 
@@ -36,7 +36,9 @@ const common = {
 };
 
 const nodeEntries = {
-  cli: 'src/cli/main.ts',
+  // dist/cli.js is the executable: it compiles dist/cli-main.js with V8's code cache (src/cli/start.ts).
+  cli: 'src/cli/start.ts',
+  'cli-main': 'src/cli/main.ts',
   extension: 'src/extension/extension.ts',
   engineWorker: 'src/extension/engineWorker.ts',
 };
@@ -105,6 +107,16 @@ for (const file of testEntries) {
   }));
 }
 await Promise.all(builds);
+
+// The HDF5 reader (h5wasm: ESM with its WebAssembly inlined, 4 MB) is imported at run time from beside the
+// bundle (src/engine/params/formats/hdf5.ts), so that the bundles stay small and the VSIX carries one copy.
+const h5wasmDir = join(root, 'node_modules/h5wasm/dist/node');
+if (existsSync(h5wasmDir)) {
+  const out = join(dist, 'h5wasm');
+  mkdirSync(out, { recursive: true });
+  for (const f of ['hdf5_hl.js', 'hdf5_util.js']) cpSync(join(h5wasmDir, f), join(out, f));
+  writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', description: 'h5wasm (node build), copied by scripts/build.mjs' }) + '\n');
+}
 
 // The wasm backend loads its binaries from beside the bundle at run time.
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');

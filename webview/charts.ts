@@ -360,7 +360,7 @@ export class DiagnosticsCharts {
       }
       datasets.push({ ...this.lineDataset('σ_k', data, th.blue, n <= 64), spanGaps: false });
     }
-    placeholder(this.hosts.singular, !n ? 'Add "singularValues" or "spectralNorm" to diagnostics'
+    placeholder(this.hosts.singular, !n ? 'Add "singularValues" to diagnostics (spectralNorm alone is found without them)'
       : r.tol === 0 ? 'All singular values are 0: J = 0 at this step' : undefined);
     return { type: 'line', data: { datasets }, options };
   }
@@ -426,7 +426,7 @@ export class DiagnosticsCharts {
       });
     }
     placeholder(this.hosts.eigen, pts.length ? undefined
-      : s.pair.outDim !== s.pair.inDim ? 'Eigenvalues exist for square Jacobians only' : 'Add "eigenvalues" or "spectralRadius" to diagnostics');
+      : s.pair.outDim !== s.pair.inDim ? 'Eigenvalues exist for square Jacobians only' : 'Add "eigenvalues" to diagnostics (spectralRadius alone is found without them)');
     return {
       type: 'scatter',
       data: { datasets },

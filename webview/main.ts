@@ -1,7 +1,8 @@
 // Webview entry (bundled by esbuild into dist/webview/main.js, IIFE). Wiring only: messages from the
 // host come in, the selection (PanelState) goes out to setState, and the modules draw.
 import type { Report, PairArrays } from '../src/engine/run/report';
-import type { HostToWebview, PanelState, Progress } from '../src/protocol/messages';
+import { isHostToWebview, type HostToWebview, type PanelState, type Progress } from '../src/protocol/messages';
+import { describeRejected } from '../src/protocol/guards';
 import { DiagnosticsCharts } from './charts';
 import {
   baseName, formatMs, formatNumber, jacDims, matrixAt, normalizePairArrays, numericalRank, pairLabel, sharedLimit,
@@ -132,8 +133,12 @@ document.addEventListener('keydown', (e) => {
 
 // ── host messages ──
 window.addEventListener('message', (event: MessageEvent) => {
-  const msg = event.data as HostToWebview;
-  if (!msg || typeof msg !== 'object' || typeof (msg as { type?: unknown }).type !== 'string') return;
+  if (!isHostToWebview(event.data)) {
+    // Checked, not trusted: a malformed message is logged and dropped instead of breaking the panel.
+    console.warn(`RNN Jacobian Lab panel: dropped a malformed ${describeRejected(event.data)}`);
+    return;
+  }
+  const msg: HostToWebview = event.data;
   // The panel switched to another config that has no result yet: never show A's result under B's name.
   const shown = currentResult();
   if (msg.type !== 'result' && msg.type !== 'exported' && shown && msg.file !== shown.file) clearResult(msg.file);
@@ -187,6 +192,8 @@ function clearResult(file: string): void {
 }
 
 function showResult(file: string, report: Report, pairs: PairArrays[]): void {
+  // When the result arrived (epoch ms): the e2e measures save → panel with it.
+  document.body.dataset.resultAt = String(Date.now());
   sharedLimits.clear();
   const selection = clampState(sel(), report, file);
   api.setState(selection);

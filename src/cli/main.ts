@@ -7,13 +7,15 @@ import { writeFileAtomic } from '../engine/run/save';
 import { BackendUnavailableError } from '../engine/backend/backend';
 import { formatReport } from './table';
 
-const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu|auto] [--method structured|autodiff] [--quiet]
+const USAGE = `usage: rnn-jacobian analyze CONFIG [--json OUT.json] [--save DIR] [--backend tensorflow|wasm|cpu|auto] [--method structured|autodiff] [--spectra auto|matrix-free|dense] [--quiet]
 
   CONFIG            a *.jacobian.json file
   --json OUT.json   write every number (versioned report) to OUT.json
   --save DIR        write parameters, trajectory and Jacobians as float32 .npy files with DIR/manifest.json
   --backend NAME    tensorflow (tfjs-node), wasm or cpu; default auto (the first that loads, in that order)
   --method NAME     structured (default: closed-form rules per op) or autodiff (tfjs reverse mode)
+  --spectra NAME    how spectralNorm and spectralRadius are computed: matrix-free (Krylov), dense, or auto
+                    (default auto: dense where n is small enough to be faster, else matrix-free)
   --quiet           print nothing but errors`;
 
 class ArgumentError extends Error {}
@@ -29,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
         save: { type: 'string' },
         backend: { type: 'string', default: 'auto' },
         method: { type: 'string' },
+        spectra: { type: 'string', default: 'auto' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -50,12 +53,18 @@ async function main(argv: string[]): Promise<number> {
   const method = values.method;
   if (method !== undefined && method !== 'structured' && method !== 'autodiff') throw new ArgumentError(`--method must be structured or autodiff, got "${method}"`);
 
+  const spectra = values.spectra!;
+  if (!['auto', 'matrix-free', 'dense'].includes(spectra)) throw new ArgumentError(`--spectra must be auto, matrix-free or dense, got "${spectra}"`);
+
   const result = await analyzeFile(config, {
+    spectra: spectra as 'auto',
     backend: backend as 'auto',
     method: method as 'structured' | undefined,
     // Whole Jacobians are kept only when they will be saved or when spectra need them.
     keepJacobiansMB: values.save ? Infinity : 0,
   });
+  // Which backend and why goes to stderr: stdout stays the table.
+  if (!values.quiet && result.report.backendReason) console.error(result.report.backendReason);
   if (!values.quiet) console.log(formatReport(result.report));
   if (values.save) {
     const manifest = saveRun(result, values.save);

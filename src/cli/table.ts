@@ -1,6 +1,7 @@
 // The CLI's table: one block per Jacobian pair, one row per step, like the seed's printout but with
 // the prediction and the spectrum beside the measured variance. Batch > 1 shows means over the batch.
-import type { PairReport, Report } from '../engine';
+import type { PairReport, Report, StepStats } from '../engine';
+import { diagnosticDef, type DiagnosticName } from '../engine/diagnostics';
 
 const mean = (xs: number[] | undefined) => (xs && xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
@@ -9,25 +10,37 @@ function num(x: number, width: number): string {
   return s.padStart(width);
 }
 
-function pairTable(pair: PairReport, batch: number): string {
+/** How the spectral norm and radius were computed: method, iterations, and any dense fallbacks. */
+function spectraLine(pair: PairReport): string {
+  const sp = pair.spectra;
+  if (!sp) return '';
+  const parts = (['spectralNorm', 'spectralRadius'] as const).flatMap((name) => {
+    const k = sp[name];
+    if (!k) return [];
+    const fallbacks = k.denseFallbacks.length ? `, ${k.denseFallbacks.length} by the dense method (not converged)` : '';
+    return [`${diagnosticDef(name).cli!.header} ${k.products.min}–${k.products.max} products (tol ${k.tol.toExponential(0)})${fallbacks}`];
+  });
+  return `spectra ${sp.method}: ${parts.length ? parts.join('; ') : sp.reason}`;
+}
+
+function pairTable(pair: PairReport, batch: number, diagnostics: DiagnosticName[]): string {
   const head = `${pair.of} wrt ${pair.wrt}  [${pair.outDim}×${pair.inDim}]  method ${pair.method}${pair.fallbackReason ? ` (${pair.fallbackReason})` : ''}`;
   const expected = pair.expected
     ? `expected varTimesFanIn ${pair.expected.varTimesFanIn.toFixed(4)}  (${pair.expected.formula})`
     : 'expected varTimesFanIn: no closed form for this pair';
-  const cols = ['step', 'varTimesFanIn', 'expected', 'spectral radius', 'spectral norm'];
+  // One column per listed diagnostic that the registry shows in the CLI, in the config's order; the
+  // prediction sits beside varTimesFanIn.
+  const shown = diagnostics.map(diagnosticDef).filter((d) => d.cli && pair.steps[0]?.[d.name as keyof StepStats] !== undefined);
+  const columns: { header: string; value: (s: StepStats) => number }[] = shown.flatMap((d) => [
+    { header: d.cli!.header, value: (s: StepStats) => mean(s[d.name as keyof StepStats] as number[] | undefined) },
+    ...(d.name === 'varTimesFanIn' ? [{ header: 'expected', value: () => pair.expected?.varTimesFanIn ?? NaN }] : []),
+  ]);
+  const cols = ['step', ...columns.map((c) => c.header)];
   const widths = cols.map((c) => Math.max(c.length, 10));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  const rows = pair.steps.map((s) =>
-    line([
-      String(s.t),
-      num(mean(s.varTimesFanIn), widths[1]),
-      num(pair.expected?.varTimesFanIn ?? NaN, widths[2]),
-      num(mean(s.spectralRadius), widths[3]),
-      num(mean(s.spectralNorm), widths[4]),
-    ]),
-  );
+  const rows = pair.steps.map((s) => line([String(s.t), ...columns.map((c, i) => num(c.value(s), widths[i + 1]))]));
   const note = batch > 1 ? `(means over the batch of ${batch})` : '';
-  return [head, expected, line(cols), ...rows, note, ...seriesLines(pair)].filter(Boolean).join('\n');
+  return [head, expected, spectraLine(pair), line(cols), ...rows, note, ...seriesLines(pair)].filter(Boolean).join('\n');
 }
 
 const fixed = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
@@ -70,5 +83,5 @@ export function formatReport(report: Report): string {
     modelLine(report) +
     `T ${report.timeSteps} · batch ${report.batchSize} · seed ${report.seed}\n` +
     `backend ${report.backend} · method ${report.method} · ${report.timings.totalMs.toFixed(0)} ms`;
-  return [header, ...report.jacobians.map((p) => pairTable(p, report.batchSize))].join('\n\n');
+  return [header, ...report.jacobians.map((p) => pairTable(p, report.batchSize, report.diagnostics))].join('\n\n');
 }

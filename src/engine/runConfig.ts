@@ -7,11 +7,13 @@ import { parseConfig, type ConfigDeps } from './config/validate';
 import type { RunSpec } from './config/spec';
 import { fileIssue, UserError } from './errors';
 import { FileReadError, readRegularTextFile, regularFileProblem } from './io/files';
+import { resolveAutoCell } from './params/formats/autoCell';
 
 export const ENGINE_CONFIG_DEPS: ConfigDeps = {
   tensorNames: builtinTensorNames,
   customCell: checkCustomCell,
   fileProblem: regularFileProblem,
+  autoCell: resolveAutoCell,
 };
 
 /**

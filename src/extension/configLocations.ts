@@ -56,7 +56,7 @@ export function spanOfPath(text: string, path: string, root = configTree(text)):
   return { offset: start, length: node.offset + node.length - start };
 }
 
-const DATA_FILE = /\.(npy|npz)$/i;
+const DATA_FILE = /\.(npy|npz|pt|pth|safetensors|keras|h5|hdf5)$/i;
 
 /**
  * Absolute paths of the data files a config names (any string value ending in .npy or .npz), resolved

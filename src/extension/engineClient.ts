@@ -1,10 +1,15 @@
-// The extension host's side of the engine process: starts it lazily, runs one analysis at a time, and ends
-// it for good on cancel. The engine does minutes of CPU work in tfjs, which would freeze the extension host
-// if it ran there; in its own process it can also be stopped at any instant by killing it, which no
-// cooperative AbortSignal can promise in the middle of a kernel.
+// The extension host's side of the engine process. One process per window stays up between runs (a warm
+// engine: its backend and code are loaded once), runs one analysis at a time, and is replaced on cancel: the
+// engine does minutes of CPU work in tfjs, which would freeze the extension host if it ran there, and in its own
+// process it can be stopped at any instant by killing it, which no cooperative AbortSignal can promise in the
+// middle of a kernel. After a kill or a crash a fresh process is started in the background, so that the next
+// run finds it warm; the old one has exited before the new one starts, so there is never more than one.
+// Every message from the process is checked (isEngineToHost) and matched to its request: a malformed or
+// unmatched one is logged and dropped.
 import { fork, type ChildProcess } from 'node:child_process';
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
-import type { EngineToHost, HostToEngine, Progress, RunOptions, RunView } from '../protocol/messages';
+import { describeRejected } from '../protocol/guards';
+import { isEngineToHost, type BackendPreference, type EngineToHost, type HostToEngine, type Progress, type RunOptions, type RunView } from '../protocol/messages';
 
 /** After SIGTERM, how long the process gets before SIGKILL. Cancel must end the computation within 1 s. */
 export const KILL_GRACE_MS = 300;
@@ -36,6 +41,13 @@ export interface EngineLog {
   error(line: string): void;
 }
 
+/** An engine process that died on its own (not killed by this client), and whether a run was going. */
+export interface EngineCrash {
+  pid: number | undefined;
+  how: string;
+  duringRun: boolean;
+}
+
 interface ActiveRun {
   runId: number;
   child: ChildProcess;
@@ -46,25 +58,43 @@ interface ActiveRun {
 }
 
 interface PendingSave {
+  child: ChildProcess;
+  runId: number;
   resolve: (files: string[]) => void;
   reject: (error: Error) => void;
+}
+
+export interface EngineClientOptions {
+  /** Folder of an installed @tensorflow/tfjs-node for the tensorflow backend (the VSIX cannot carry it). */
+  tfjsNodePath?: () => string | undefined;
+  /** The backend a fresh process loads while it waits for its first run. */
+  warmBackend?: () => BackendPreference;
 }
 
 export class EngineClient {
   private child: ChildProcess | undefined;
   private active: ActiveRun | undefined;
+  private disposed = false;
   private nextRunId = 1;
+  private nextRequestId = 1;
   /** The run whose result the current process holds (the engine keeps only its last one). */
   private heldRunId: number | undefined;
   private readonly pendingSaves = new Map<number, PendingSave>();
   private readonly exits = new Map<ChildProcess, Promise<void>>();
+  /** Processes this client is ending: their exit is not a crash. */
+  private readonly ending = new Set<ChildProcess>();
+  /** Processes that warmed up or answered a run: one that dies before either is not restarted (no crash loop). */
+  private readonly proven = new Set<ChildProcess>();
+  /** A replacement being started after a kill or crash (awaited by a run that comes meanwhile). */
+  private restarting: Promise<void> | undefined;
   private readonly runListeners = new Set<(runId: number, pid: number) => void>();
+  private readonly processListeners = new Set<(pid: number) => void>();
+  private readonly crashListeners = new Set<(crash: EngineCrash) => void>();
 
   constructor(
     private readonly workerPath: string,
     private readonly log: EngineLog,
-    /** Folder of an installed @tensorflow/tfjs-node for the tensorflow backend (the VSIX cannot carry it). */
-    private readonly tfjsNodePath: () => string | undefined = () => undefined,
+    private readonly options: EngineClientOptions = {},
   ) {}
 
   /** The pid of the engine process, if one is running. */
@@ -87,10 +117,31 @@ export class EngineClient {
     return { dispose: () => this.runListeners.delete(listener) };
   }
 
+  /** Called with the pid of each engine process as it is started. */
+  onDidStartProcess(listener: (pid: number) => void): { dispose(): void } {
+    this.processListeners.add(listener);
+    return { dispose: () => this.processListeners.delete(listener) };
+  }
+
+  /** Called when an engine process dies on its own; the client has already started a replacement. */
+  onDidCrash(listener: (crash: EngineCrash) => void): { dispose(): void } {
+    this.crashListeners.add(listener);
+    return { dispose: () => this.crashListeners.delete(listener) };
+  }
+
+  /** Starts the engine process now (if none is up), so that the first run finds it warm. */
+  start(): void {
+    if (!this.disposed) this.ensureProcess();
+  }
+
   /** Starts a run. A run already going is cancelled first (its process is killed): one run at a time. */
   async run(request: EngineRunRequest): Promise<EngineRun> {
     // A loop: two runs requested together both wait for the same kill, and only one may then be active.
-    while (this.active) await this.cancelActive('superseded');
+    while (this.active || this.restarting) {
+      if (this.active) await this.cancelActive('superseded');
+      else await this.restarting;
+    }
+    if (this.disposed) throw new Error('the engine client has been disposed');
     const child = this.ensureProcess();
     const runId = this.nextRunId++;
     let settle!: (outcome: EngineOutcome) => void;
@@ -122,15 +173,18 @@ export class EngineClient {
       return Promise.reject(new Error(`the engine process no longer holds run ${runId}`));
     }
     if (this.active) return Promise.reject(new Error('an analysis is running; export when it has finished'));
+    const requestId = this.nextRequestId++;
     return new Promise<string[]>((resolve, reject) => {
-      this.pendingSaves.set(runId, { resolve, reject });
-      this.post(child, { type: 'save', runId, dir });
+      this.pendingSaves.set(requestId, { child, runId, resolve, reject });
+      this.post(child, { type: 'save', requestId, runId, dir });
     });
   }
 
-  /** Kills the engine process (if any) and waits for it to exit. */
+  /** Kills the engine process (if any) and waits for it to exit; no replacement is started. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     if (this.active) await this.cancelActive('disposed');
+    await this.restarting;
     const child = this.child;
     if (child) await this.kill(child);
   }
@@ -143,6 +197,16 @@ export class EngineClient {
     const t0 = Date.now();
     await this.kill(active.child);
     this.log.info(`run ${active.runId}: engine pid ${active.child.pid} exited ${Date.now() - t0} ms after cancel`);
+    if (reason !== 'disposed') this.restartInBackground();
+  }
+
+  /** A fresh process after a kill or crash, once the old one has exited (never two at once). */
+  private restartInBackground(): void {
+    if (this.disposed || this.restarting) return;
+    this.restarting = Promise.resolve().then(() => {
+      this.restarting = undefined;
+      if (!this.disposed) this.ensureProcess();
+    });
   }
 
   /** SIGTERM, then SIGKILL after KILL_GRACE_MS; resolves when the process has exited. */
@@ -151,6 +215,7 @@ export class EngineClient {
       this.child = undefined;
       this.heldRunId = undefined;
     }
+    this.ending.add(child);
     const exited = this.exits.get(child) ?? Promise.resolve();
     if (child.exitCode !== null || child.signalCode !== null) return exited;
     child.kill('SIGTERM');
@@ -165,17 +230,14 @@ export class EngineClient {
 
   private ensureProcess(): ChildProcess {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return this.child;
+    const tfjsNodePath = this.options.tfjsNodePath?.();
     const child = fork(this.workerPath, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Inspector flags of the extension host (when it is being debugged) must not be inherited.
       execArgv: [],
       // Under desktop VS Code process.execPath is the Electron binary; this makes it behave as plain Node.
-      env: {
-        ...process.env,
-        ELECTRON_RUN_AS_NODE: '1',
-        ...(this.tfjsNodePath() ? { RNN_JACOBIAN_TFJS_NODE: this.tfjsNodePath() } : {}),
-      },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...(tfjsNodePath ? { RNN_JACOBIAN_TFJS_NODE: tfjsNodePath } : {}) },
     });
     this.child = child;
     this.heldRunId = undefined;
@@ -184,63 +246,91 @@ export class EngineClient {
     this.exits.set(child, exited);
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
     child.on('error', (error) => this.log.error(`engine pid ${child.pid}: ${error.message}`));
-    child.on('message', (message: EngineToHost) => this.onMessage(child, message));
+    child.on('message', (message: unknown) => this.onMessage(child, message));
     pipeLines(child.stdout, (line) => this.log.info(`[engine stdout] ${line}`));
     pipeLines(child.stderr, (line) => this.log.warn(`[engine stderr] ${line}`));
+    // Queued before any run: the process loads its backend while it waits, and a run sent meanwhile follows it.
+    this.post(child, { type: 'warm', requestId: this.nextRequestId++, backend: this.options.warmBackend?.() ?? 'auto' });
+    for (const listener of this.processListeners) listener(child.pid ?? -1);
     return child;
   }
 
-  private onMessage(child: ChildProcess, message: EngineToHost): void {
+  private onMessage(child: ChildProcess, raw: unknown): void {
+    if (!isEngineToHost(raw)) {
+      this.log.warn(`engine pid ${child.pid}: dropped a malformed ${describeRejected(raw)}`);
+      return;
+    }
+    const message: EngineToHost = raw;
     const active = this.active && this.active.child === child ? this.active : undefined;
+    if (message.type === 'result' || message.type === 'invalid' || message.type === 'failed') this.proven.add(child);
     switch (message.type) {
       case 'ready':
         this.log.info(`engine pid ${message.pid} ready`);
         return;
+      case 'warmed':
+        this.proven.add(child);
+        this.log.info(`engine pid ${child.pid} warm in ${Math.round(message.ms)} ms: ${message.reason}`);
+        return;
       case 'log':
         this.log.info(`[engine] ${message.line}`);
-        return;
         return;
       case 'progress':
         if (active?.runId === message.runId) active.request.onProgress?.(message.progress);
         return;
       case 'result':
-        if (active?.runId !== message.runId) return;
+        if (active?.runId !== message.runId) return this.unmatched(child, message);
         if (this.child === child) this.heldRunId = message.runId;
         active.settle({ kind: 'result', result: message.result, pid: child.pid ?? -1, wallMs: Date.now() - active.startedAt });
         return;
       case 'invalid':
-        if (active?.runId === message.runId) active.settle({ kind: 'invalid', errorKind: message.kind, issues: message.issues });
+        if (active?.runId !== message.runId) return this.unmatched(child, message);
+        active.settle({ kind: 'invalid', errorKind: message.kind, issues: message.issues });
         return;
       case 'failed':
-        if (active?.runId === message.runId) active.settle({ kind: 'failed', message: message.message, stack: message.stack });
+        if (active?.runId !== message.runId) return this.unmatched(child, message);
+        active.settle({ kind: 'failed', message: message.message, stack: message.stack });
         return;
       case 'saved':
-        this.pendingSaves.get(message.runId)?.resolve(message.files);
-        this.pendingSaves.delete(message.runId);
+      case 'saveFailed': {
+        const pending = this.pendingSaves.get(message.requestId);
+        if (!pending || pending.child !== child || pending.runId !== message.runId) return this.unmatched(child, message);
+        this.pendingSaves.delete(message.requestId);
+        if (message.type === 'saved') pending.resolve(message.files);
+        else pending.reject(new Error(message.message));
         return;
-      case 'saveFailed':
-        this.pendingSaves.get(message.runId)?.reject(new Error(message.message));
-        this.pendingSaves.delete(message.runId);
-        return;
+      }
     }
+  }
+
+  /** A reply to no request this client is waiting for (a superseded run's late answer): logged, dropped. */
+  private unmatched(child: ChildProcess, message: EngineToHost): void {
+    this.log.info(`engine pid ${child.pid}: dropped a '${message.type}' that answers no pending request`);
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     this.exits.delete(child);
+    const expected = this.ending.delete(child);
+    const wasProven = this.proven.delete(child);
     if (this.child === child) {
       this.child = undefined;
       this.heldRunId = undefined;
     }
     const how = signal ? `signal ${signal}` : `code ${code}`;
     this.log.info(`engine pid ${child.pid} exited (${how})`);
-    if (this.active?.child === child) {
-      // Not a cancel (that settles first): the process died under the run, e.g. out of memory.
-      this.active.settle({ kind: 'failed', message: `the engine process exited unexpectedly (${how})` });
+    for (const [requestId, pending] of this.pendingSaves) {
+      if (pending.child !== child) continue;
+      pending.reject(new Error(`the engine process exited (${how}) before saving run ${pending.runId}`));
+      this.pendingSaves.delete(requestId);
     }
-    for (const [runId, pending] of this.pendingSaves) {
-      pending.reject(new Error(`the engine process exited (${how}) before saving run ${runId}`));
-    }
-    this.pendingSaves.clear();
+    if (expected) return;
+    const duringRun = this.active?.child === child;
+    this.log.error(`engine pid ${child.pid} died (${how})${duringRun ? ` during run ${this.active!.runId}` : ' while idle'}`);
+    // The run's failure is the one message the user sees about this crash (the controller shows it).
+    if (duringRun) this.active!.settle({ kind: 'failed', message: `the engine process exited unexpectedly (${how})` });
+    for (const listener of this.crashListeners) listener({ pid: child.pid, how, duringRun });
+    // A process that dies before it ever warmed up or answered would likely die again: the next run tries then.
+    if (wasProven) this.restartInBackground();
+    else this.log.warn('the engine process died before it warmed up; the next run starts a new one');
   }
 
   private post(child: ChildProcess, message: HostToEngine): void {

@@ -8,9 +8,13 @@ import { isConfigPath } from './configLocations';
 import { CONFIG_SELECTOR, JacobianCodeLensProvider } from './codeLens';
 import { DataFileWatcher } from './dataWatcher';
 import { EngineClient } from './engineClient';
+import type { BackendPreference } from '../protocol/messages';
 import { JacobianPanel, registerPanelSerializer } from './panel';
 import { RunController, type FileRunState, type RunFinished, type RunTrigger } from './runController';
 import { startTestSuiteIfRequested } from './testHook';
+import { refreshWorkspaceSchemaCopies, registerNewConfig } from './newConfig';
+import { ResultStatusBar } from './statusBar';
+import { registerWalkthrough } from './walkthrough';
 
 /** What activate() returns. The extension-host tests drive and observe the extension through it. */
 export interface RnnJacobianApi {
@@ -32,7 +36,10 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
   const diagnostics = vscode.languages.createDiagnosticCollection('rnnJacobian');
   // A machine-scoped setting: a workspace can never point the engine at native code of its choosing.
   const tfjsNodePath = () => vscode.workspace.getConfiguration('rnnJacobian').get<string>('tfjsNodePath')?.trim() || undefined;
-  engine = new EngineClient(join(context.extensionPath, 'dist', 'engineWorker.js'), log, tfjsNodePath);
+  engine = new EngineClient(join(context.extensionPath, 'dist', 'engineWorker.js'), log, {
+    tfjsNodePath,
+    warmBackend: () => vscode.workspace.getConfiguration('rnnJacobian').get<BackendPreference>('backend', 'auto'),
+  });
   const controller = new RunController(engine, diagnostics, log);
   const analyze = (uri: vscode.Uri, trigger: RunTrigger, reveal: boolean) => controller.analyze(uri, trigger, reveal);
   const panel = new JacobianPanel(context.extensionUri, controller, log, analyze);
@@ -70,18 +77,29 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
     }),
     vscode.commands.registerCommand('rnnJacobian.showLog', () => log.show(true)),
 
-    vscode.workspace.onDidSaveTextDocument((document) => {
-      if (document.uri.scheme !== 'file' || !isConfigPath(document.uri.fsPath)) return;
-      if (!runOnSaveEnabled(document.uri)) return;
-      // A run still going is superseded inside analyze(): its process is killed and this one starts.
-      void analyze(document.uri, 'save', false);
-    }),
+    // The run starts as the save begins, on the text being saved; a run still going is superseded (its process is
+    // killed and this one starts). The did-save reruns only if a save participant changed the text.
+    vscode.workspace.onWillSaveTextDocument((event) => runsOnSave(event.document) && controller.saveStarting(event.document)),
+    vscode.workspace.onDidSaveTextDocument((document) => runsOnSave(document) && controller.saved(document)),
     vscode.workspace.onDidDeleteFiles((event) => event.files.forEach((uri) => diagnostics.delete(uri))),
     controller.onDidFinishRun((finished) => {
       if (finished.text) dataWatcher.update(finished.file, finished.text);
     }),
     controller.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'rnnJacobian.running', controller.running)),
+    // A crash during a run is shown once, as that run's failure; one while idle is shown here, once.
+    engine.onDidCrash((crash) => {
+      if (!crash.duringRun) void vscode.window.showErrorMessage(`RNN Jacobian Lab: the engine process exited unexpectedly (${crash.how}); a new one was started.`, 'Show Log').then((c) => c && log.show(true));
+    }),
   );
+
+  // Onboarding: New Jacobian Config…, the status bar headline, the Get Started walkthrough's commands.
+  const analyzeFromCommand = (uri: vscode.Uri) => analyze(uri, 'command', true);
+  context.subscriptions.push(
+    ...registerNewConfig(context, analyzeFromCommand),
+    new ResultStatusBar(controller),
+    ...registerWalkthrough(context, controller, analyzeFromCommand),
+  );
+  refreshWorkspaceSchemaCopies(context);
 
   startTestSuiteIfRequested((line) => log.info(line));
 
@@ -109,6 +127,10 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
 export async function deactivate(): Promise<void> {
   await engine?.dispose();
   engine = undefined;
+}
+
+function runsOnSave(document: vscode.TextDocument): boolean {
+  return document.uri.scheme === 'file' && isConfigPath(document.uri.fsPath) && runOnSaveEnabled(document.uri);
 }
 
 function runOnSaveEnabled(uri: vscode.Uri): boolean {

@@ -58,3 +58,31 @@ export function runSummary(report: Report, wallMs: number, pid: number): string 
 function ms(value: number): string {
   return `${Math.round(value)} ms`;
 }
+
+/** What the status bar item needs of a config's run state (a structural subset of runController's FileRunState). */
+export interface StatusSource {
+  lastGood?: { result: { report: Report } };
+  issues?: unknown[];
+  failure?: string;
+  running?: unknown;
+}
+
+/**
+ * The status bar's headline for the active config: spectral radius ρ and var·fan_in of the first Jacobian pair
+ * (means over steps and batch), marked stale while the config is invalid; "error" when the last run failed.
+ */
+export function statusHeadline(fileName: string, state: StatusSource | undefined): { text: string; tooltip: string } {
+  if (state?.running) return { text: '$(sync~spin) RNN Jacobian: analyzing…', tooltip: `RNN Jacobian Lab: analyzing ${fileName}` };
+  if (state?.failure) return { text: '$(error) RNN Jacobian: error', tooltip: `RNN Jacobian Lab: the last run of ${fileName} failed: ${state.failure}` };
+  const pair = state?.lastGood?.result.report.jacobians[0];
+  if (!pair) {
+    if (state?.issues) return { text: '$(error) RNN Jacobian: error', tooltip: `RNN Jacobian Lab: ${fileName} has problems (see the Problems panel)` };
+    return { text: '$(graph) RNN Jacobian: not analyzed', tooltip: `RNN Jacobian Lab: analyze ${fileName}` };
+  }
+  const numbers: string[] = [];
+  if (pair.steps.some((s) => s.spectralRadius)) numbers.push(`ρ ${formatNumber(meanOverStepsAndBatch(pair.steps.map((s) => s.spectralRadius)))}`);
+  numbers.push(`var·fan_in ${formatNumber(meanOverStepsAndBatch(pair.steps.map((s) => s.varTimesFanIn)))}`);
+  const stale = state?.issues ? ' (stale)' : '';
+  const tooltip = `RNN Jacobian Lab: ${fileName}, ∂${pair.of}/∂${pair.wrt}: ${pairHeadline(pair)}${stale ? '. The config has problems now: this is the last good result.' : ''} Click to show the panel.`;
+  return { text: `${state?.issues ? '$(warning)' : '$(graph)'} ${numbers.join(' · ')}${stale}`, tooltip };
+}

@@ -4,7 +4,10 @@
 // After a window reload the serializer revives the panel from that same state and reruns its config.
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
-import type { ExportKind, HostToWebview, PanelState, WebviewToHost } from '../protocol/messages';
+import { isWebviewToHost, type ExportKind, type HostToWebview, type PanelState, type WebviewToHost } from '../protocol/messages';
+import { describeRejected } from '../protocol/guards';
+import { writeFileAtomic } from '../engine/run/save';
+import { exportFailureMessage } from './writeErrors';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { PanelSink, RunController, RunTrigger } from './runController';
 
@@ -76,7 +79,10 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
     if (file) panel.title = panelTitle(file);
     panel.webview.html = panelHtml(panel.webview, this.extensionUri, makeNonce());
     const subscriptions: vscode.Disposable[] = [
-      panel.webview.onDidReceiveMessage((message: WebviewToHost) => void this.onMessage(message)),
+      panel.webview.onDidReceiveMessage((message: unknown) => {
+        if (isWebviewToHost(message)) void this.onMessage(message);
+        else this.log.warn(`panel: dropped a malformed ${describeRejected(message)}`);
+      }),
       panel.onDidChangeViewState(() => {
         // Without retainContextWhenHidden a hidden webview is unloaded; it says 'ready' again when shown.
         if (!panel.visible) this.webviewReady = false;
@@ -163,7 +169,16 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
   }
 
   private async write(what: ExportKind, target: vscode.Uri, bytes: Uint8Array): Promise<void> {
-    await vscode.workspace.fs.writeFile(target, bytes);
+    // A temp file renamed into place, removed on failure: a full disk never leaves a truncated export.
+    if (target.scheme === 'file') {
+      try {
+        writeFileAtomic(target.fsPath, bytes);
+      } catch (error) {
+        throw new Error(exportFailureMessage(what.toUpperCase(), target.fsPath, error));
+      }
+    } else {
+      await vscode.workspace.fs.writeFile(target, bytes);
+    }
     this.log.info(`exported ${what} to ${target.fsPath} (${bytes.byteLength} bytes)`);
     this.post({ type: 'exported', what, path: target.fsPath });
   }

@@ -3,7 +3,15 @@
 // Node's 'advanced' IPC serialization and webview postMessage carry as binary (structured clone).
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
 import type { BackendPreference } from '../engine/backend/backend';
-import type { PairArrays, Report } from '../engine/run/report';
+import type { KrylovSummary, LayerSummary, PairArrays, PairReport, Report, RunTimings, SpectraReport, StepStats } from '../engine/run/report';
+import type { GradientCurve } from '../engine/series/propagation';
+import type { LyapunovSpectrum, LyapunovTheory } from '../engine/series/lyapunov';
+import type { Progress } from './progress';
+import { isProgressStage } from './progress';
+import {
+  anyOf, arrayOf, isCount, isFloat32Array, isNumber, isString, nullable, oneOf, optional, shape, taggedUnion,
+  type Guard,
+} from './guards';
 
 export type { BackendPreference };
 
@@ -16,14 +24,7 @@ export interface RunView {
   pairs: PairArrays[];
 }
 
-export type ProgressStage = 'validate' | 'build' | 'rollout' | 'jacobians' | 'diagnostics' | 'save';
-
-export interface Progress {
-  stage: ProgressStage;
-  /** Steps done in this stage, out of `total`. */
-  step: number;
-  total: number;
-}
+export type { Progress, ProgressStage } from './progress';
 
 export interface RunOptions {
   backend: BackendPreference;
@@ -37,18 +38,21 @@ export interface RunOptions {
 export type HostToEngine =
   | { type: 'run'; runId: number; file: string; text: string; options: RunOptions }
   /** Write the last successful result of `runId` as .npy files + manifest.json into `dir`. */
-  | { type: 'save'; runId: number; dir: string };
+  | { type: 'save'; requestId: number; runId: number; dir: string }
+  /** Load the backend (and everything a first run would load) now, while the user is not waiting. */
+  | { type: 'warm'; requestId: number; backend: BackendPreference };
 
 // ── engine process → extension host ─────────────────────────────────────────────────────────────
 export type EngineToHost =
   | { type: 'ready'; pid: number }
+  | { type: 'warmed'; requestId: number; backend: string; reason: string; ms: number }
   | { type: 'progress'; runId: number; progress: Progress }
   | { type: 'log'; line: string }
   | { type: 'result'; runId: number; result: RunView }
   | { type: 'invalid'; runId: number; kind: UserErrorKind; issues: SourceIssue[] }
   | { type: 'failed'; runId: number; message: string; stack?: string }
-  | { type: 'saved'; runId: number; dir: string; files: string[] }
-  | { type: 'saveFailed'; runId: number; message: string };
+  | { type: 'saved'; requestId: number; runId: number; dir: string; files: string[] }
+  | { type: 'saveFailed'; requestId: number; runId: number; message: string };
 
 // ── extension host → webview ────────────────────────────────────────────────────────────────────
 export type HostToWebview =
@@ -83,3 +87,121 @@ export interface PanelState {
   /** Singular values on a log axis. */
   logSingular?: boolean;
 }
+
+// ── guards: every process checks what it receives with these, and logs and drops what fails ─────────────────
+// One guard per message (taggedUnion makes a message without a guard a compile error). They check every field
+// the receivers read; a Report is checked down to the per-step numbers the panel and the CodeLenses show.
+
+const isBackendPreference = oneOf('auto', 'tensorflow', 'wasm', 'cpu') satisfies Guard<BackendPreference>;
+const isUserErrorKind = oneOf('config', 'input', 'memory') satisfies Guard<UserErrorKind>;
+const isNumbers = arrayOf(isNumber);
+
+export const isSourceIssue: Guard<SourceIssue> = shape<SourceIssue>({
+  file: isString, path: isString, message: isString, line: isCount, column: isCount, offset: isCount, length: isCount,
+});
+
+export const isProgress: Guard<Progress> = shape<Progress>({ stage: isProgressStage, step: isCount, total: isCount });
+
+const isRunOptions: Guard<RunOptions> = shape<RunOptions>({
+  backend: isBackendPreference, maxMemoryMB: optional(isNumber), keepJacobiansMB: isNumber,
+});
+
+const isStepStats = shape<StepStats>({
+  t: isNumber, mean: isNumbers, varTimesFanIn: isNumbers, frobenius: isNumbers,
+  spectralNorm: optional(isNumbers), spectralRadius: optional(isNumbers),
+});
+
+const isNumberRows = arrayOf(isNumbers);
+
+const isGradientCurve = shape<GradientCurve>({
+  t: isNumbers, logSpectral: isNumberRows, logFrobenius: isNumberRows,
+  rate: shape<GradientCurve['rate']>({ spectral: isNumber, frobenius: isNumber }),
+});
+
+const isLyapunovTheory = shape<LyapunovTheory>({
+  newman: shape<LyapunovTheory['newman']>({ n: isCount, sigma2: isNumber, exponents: isNumbers, assumptions: isString }),
+  meanField: optional(shape<NonNullable<LyapunovTheory['meanField']>>({
+    gain: isNumber, driveVariance: isNumber, delta: isNumber, lambdaMax: isNumber, assumptions: isString,
+  })),
+});
+
+const isLyapunovSpectrum = shape<LyapunovSpectrum>({
+  exponents: isNumbers, spread: isNumbers, perBatch: isNumberRows, steps: isCount, every: isCount, transient: isCount,
+  zeroPivots: isCount, convergence: shape<LyapunovSpectrum['convergence']>({ t: isNumbers, exponents: isNumberRows }),
+  theory: optional(isLyapunovTheory),
+});
+
+const isLayerSummary = shape<LayerSummary>({ name: isString, cell: isString, units: isCount, inputDim: isCount, activation: isString });
+
+const isKrylovSummary = shape<KrylovSummary>({
+  tol: isNumber, products: shape<KrylovSummary['products']>({ min: isNumber, mean: isNumber, max: isNumber }),
+  denseFallbacks: arrayOf(shape<KrylovSummary['denseFallbacks'][number]>({ t: isNumber, b: isCount })),
+});
+
+const isSpectraReport = shape<SpectraReport>({
+  method: oneOf('matrix-free', 'dense'), reason: isString,
+  spectralNorm: optional(isKrylovSummary), spectralRadius: optional(isKrylovSummary),
+});
+
+const isPairReport = shape<PairReport>({
+  of: isString, wrt: isString, path: isString, outDim: isCount, inDim: isCount, method: isString as Guard<PairReport['method']>,
+  fallbackReason: optional(isString),
+  expected: nullable(shape<NonNullable<PairReport['expected']>>({ varTimesFanIn: isNumber, formula: isString })),
+  steps: arrayOf(isStepStats),
+  gradient: optional(isGradientCurve), lyapunov: optional(isLyapunovSpectrum), spectra: optional(isSpectraReport),
+});
+
+export const isReport: Guard<Report> = shape<Report>({
+  schemaVersion: isNumber as Guard<Report['schemaVersion']>, config: isString, cell: isString, units: isCount, inputDim: isCount,
+  activation: isString, timeSteps: isCount, batchSize: isCount, seed: isNumber, backend: isString, backendReason: optional(isString),
+  method: isString as Guard<Report['method']>, diagnostics: arrayOf(isString) as Guard<Report['diagnostics']>,
+  layers: optional(arrayOf(isLayerSummary)),
+  timings: shape<RunTimings>({ buildMs: isNumber, rolloutMs: isNumber, jacobianMs: isNumber, diagnosticsMs: isNumber, totalMs: isNumber }), jacobians: arrayOf(isPairReport),
+});
+
+const isPairArrays = shape<PairArrays>({
+  jacobians: optional(isFloat32Array), singularValues: optional(isFloat32Array),
+  eigenvaluesRe: optional(isFloat32Array), eigenvaluesIm: optional(isFloat32Array),
+});
+
+const isRunView = shape<RunView>({ report: isReport, pairs: arrayOf(isPairArrays) });
+
+export const isHostToEngine: Guard<HostToEngine> = taggedUnion<HostToEngine>({
+  run: shape({ type: oneOf('run'), runId: isCount, file: isString, text: isString, options: isRunOptions }),
+  save: shape({ type: oneOf('save'), requestId: isCount, runId: isCount, dir: isString }),
+  warm: shape({ type: oneOf('warm'), requestId: isCount, backend: isBackendPreference }),
+});
+
+export const isEngineToHost: Guard<EngineToHost> = taggedUnion<EngineToHost>({
+  ready: shape({ type: oneOf('ready'), pid: isCount }),
+  warmed: shape({ type: oneOf('warmed'), requestId: isCount, backend: isString, reason: isString, ms: isNumber }),
+  progress: shape({ type: oneOf('progress'), runId: isCount, progress: isProgress }),
+  log: shape({ type: oneOf('log'), line: isString }),
+  result: shape({ type: oneOf('result'), runId: isCount, result: isRunView }),
+  invalid: shape({ type: oneOf('invalid'), runId: isCount, kind: isUserErrorKind, issues: arrayOf(isSourceIssue) }),
+  failed: shape({ type: oneOf('failed'), runId: isCount, message: isString, stack: optional(isString) }),
+  saved: shape({ type: oneOf('saved'), requestId: isCount, runId: isCount, dir: isString, files: arrayOf(isString) }),
+  saveFailed: shape({ type: oneOf('saveFailed'), requestId: isCount, runId: isCount, message: isString }),
+});
+
+const isExportKind = oneOf('png', 'csv', 'json', 'npy') satisfies Guard<ExportKind>;
+
+export const isHostToWebview: Guard<HostToWebview> = taggedUnion<HostToWebview>({
+  running: shape({ type: oneOf('running'), file: isString, progress: optional(isProgress) }),
+  result: shape({ type: oneOf('result'), file: isString, report: isReport, pairs: arrayOf(isPairArrays) }),
+  invalid: shape({ type: oneOf('invalid'), file: isString, issues: arrayOf(isSourceIssue), kind: optional(isUserErrorKind) }),
+  failed: shape({ type: oneOf('failed'), file: isString, message: isString }),
+  cancelled: shape({ type: oneOf('cancelled'), file: isString }),
+  exported: shape({ type: oneOf('exported'), what: isExportKind, path: isString }),
+});
+
+export const isWebviewToHost: Guard<WebviewToHost> = taggedUnion<WebviewToHost>({
+  ready: shape({ type: oneOf('ready') }),
+  rerun: shape({ type: oneOf('rerun') }),
+  export: anyOf(
+    shape({ type: oneOf('export'), what: oneOf('png'), dataUrl: isString }),
+    shape({ type: oneOf('export'), what: oneOf('csv'), csv: isString }),
+    shape({ type: oneOf('export'), what: oneOf('json', 'npy') }),
+  ),
+});
+

@@ -507,7 +507,7 @@ export async function openFile(page: Page, relativePath: string, timeoutMs = 30_
 }
 
 /** Makes sure key presses go to the workbench (not to a webview iframe that took the focus). */
-async function focusWorkbench(page: Page): Promise<void> {
+export async function focusWorkbench(page: Page): Promise<void> {
   await page.bringToFront();
   const focusedInWebview = await page.evaluate(() => document.activeElement?.tagName === 'IFRAME');
   if (focusedInWebview) {
@@ -613,6 +613,8 @@ export async function problemsText(page: Page, waitFor?: RegExp, timeoutMs = 30_
 /** Error / warning counts from the status bar's problems item (cheap, no panel needed). */
 export async function problemCounts(page: Page): Promise<{ errors: number; warnings: number }> {
   const label = (await page.locator('#status\\.problems a, #status\\.problems').first().getAttribute('aria-label')) ?? '';
+  // VS Code 1.100 labels the item "No Problems" when there are none.
+  if (/^\s*No Problems\b/i.test(label)) return { errors: 0, warnings: 0 };
   const num = (re: RegExp): number => Number(re.exec(label)?.[1] ?? 'NaN');
   return { errors: num(/Errors?:\s*(\d+)/i), warnings: num(/Warnings?:\s*(\d+)/i) };
 }

@@ -10,6 +10,7 @@ import { applyEdits, findNodeAtLocation, modify, parseTree, type JSONPath } from
 import { encodeNpy } from '../../src/engine/params/npy';
 import type { RnnJacobianApi } from '../../src/extension/extension';
 import type { RunFinished } from '../../src/extension/runController';
+import { alive, engineChildren } from '../unit/helpers/processes';
 import { repoRoot } from '../unit/helpers/repo';
 
 const EXTENSION_ID = 'rnn-jacobian-lab.rnn-jacobian-lab';
@@ -35,14 +36,7 @@ function npyFloat32(shape: number[], value: (i: number) => number): Buffer {
   return Buffer.from(encodeNpy(shape, Float32Array.from({ length: count }, (_, i) => value(i))));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -267,7 +261,18 @@ suite('RNN Jacobian Lab in the extension host', function () {
     }
   });
 
-  test('Cancel ends the engine process within 1 s and leaves none behind', async () => {
+  test('one warm engine process serves consecutive runs (same pid)', async () => {
+    const { uri } = await config(seedText);
+    const first = await api.analyze(uri, 'command', false);
+    const second = await api.analyze(uri, 'command', false);
+    const third = await api.analyze(uri, 'save', false);
+    assert.deepEqual([first, second, third].map((f) => f.outcome), ['result', 'result', 'result']);
+    assert.ok(first.pid !== undefined && alive(first.pid));
+    assert.deepEqual([second.pid, third.pid], [first.pid, first.pid], 'a run did not reuse the warm engine process');
+    assert.deepEqual(engineChildren(), [first.pid], 'the extension host has other engine processes');
+  });
+
+  test('Cancel ends the run\'s engine process within 1 s; a fresh one is started in the background, never two at once', async () => {
     const { uri } = await config(longRunning(seedText));
     let pid: number | undefined;
     const started = api.onDidStartRun((_runId, enginePid) => (pid = enginePid));
@@ -277,15 +282,75 @@ suite('RNN Jacobian Lab in the extension host', function () {
     // Let it get into the computation, so that the kill lands mid-kernel and not during start-up.
     await new Promise((r) => setTimeout(r, 1500));
     assert.ok(api.running, 'the long run ended before it could be cancelled; make it longer');
-    const cancelledAt = Date.now();
-    await vscode.commands.executeCommand('rnnJacobian.cancel');
-    await until(`engine pid ${pid} to exit`, () => !alive(pid!), 1000, 10);
-    const exitMs = Date.now() - cancelledAt;
-    const finished = await finishedPromise;
-    assert.equal(finished.outcome, 'cancelled');
-    assert.equal(finished.cancelReason, 'user');
-    assert.equal(api.enginePid, undefined, 'an engine process is still held');
-    assert.ok(exitMs <= 1000, `the engine process took ${exitMs} ms to exit`);
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, engineChildren().length)), 10);
+    try {
+      const cancelledAt = Date.now();
+      await vscode.commands.executeCommand('rnnJacobian.cancel');
+      await until(`engine pid ${pid} to exit`, () => !alive(pid!), 1000, 10);
+      const exitMs = Date.now() - cancelledAt;
+      const finished = await finishedPromise;
+      assert.equal(finished.outcome, 'cancelled');
+      assert.equal(finished.cancelReason, 'user');
+      assert.ok(exitMs <= 1000, `the engine process took ${exitMs} ms to exit`);
+      const fresh = await until('a fresh engine process', () => api.enginePid !== undefined && api.enginePid !== pid && api.enginePid, 10_000);
+      const now = engineChildren();
+      most = Math.max(most, now.length);
+      assert.deepEqual(now, [fresh]);
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(most, 1, `${most} engine processes at once`);
+  });
+
+  test('a killed engine process is restarted in the background and the next run uses it', async () => {
+    const { uri } = await config(seedText);
+    const before = await api.analyze(uri, 'command', false);
+    assert.equal(before.outcome, 'result');
+    const pid = before.pid!;
+    process.kill(pid, 'SIGKILL');
+    const fresh = await until('a restarted engine process', () => api.enginePid !== undefined && api.enginePid !== pid && api.enginePid, 15_000);
+    const after = await api.analyze(uri, 'command', false);
+    assert.equal(after.outcome, 'result');
+    assert.equal(after.pid, fresh, 'the run after the crash did not use the restarted process');
+    assert.deepEqual(engineChildren(), [fresh]);
+  });
+
+  test('a save storm: 50 saves in 5 s (valid, invalid, too large) end on the last text, never two engine processes, no unhandled rejection', async () => {
+    const { uri, document } = await config(seedText);
+    await vscode.window.showTextDocument(document);
+    const texts = Array.from({ length: 50 }, (_, i) =>
+      [edit(seedText, ['seed'], 2000 + i), edit(seedText, ['activation'], 'relux'), edit(seedText, ['units'], 50_000)][(i + 2) % 3]);
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, engineChildren().length)), 10);
+    const finished: RunFinished[] = [];
+    const listener = api.onDidFinishRun((f) => f.file === uri.fsPath && finished.push(f));
+    try {
+      const t0 = Date.now();
+      for (let i = 0; i < texts.length; i++) {
+        await replaceText(document, texts[i]);
+        assert.ok(await document.save(), `save ${i} failed`);
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i + 1) * 100 - Date.now())));
+      }
+      const stormMs = Date.now() - t0;
+      const last = await until('the run of the last text', () => finished.find((f) => f.text === texts[texts.length - 1] && f.outcome !== 'cancelled'), 120_000);
+      await new Promise((r) => setTimeout(r, 500));
+      console.log(`      (host storm: 50 saves in ${stormMs} ms, ${finished.length} runs finished, ${finished.filter((f) => f.outcome === 'cancelled').length} superseded; at most ${most} engine process(es))`);
+      assert.equal(last.outcome, 'result');
+      const state = api.state(uri.fsPath)!;
+      assert.equal(state.lastGood?.result.report.seed, 2049, 'the kept result is not the last text\'s');
+      assert.equal(state.issues, undefined, 'the config is still marked invalid');
+      assert.equal(vscode.languages.getDiagnostics(uri).length, 0, 'Problems still holds an entry for the config');
+      assert.deepEqual(rejections, [], 'unhandled rejections during the storm');
+    } finally {
+      clearInterval(sampler);
+      listener.dispose();
+      process.off('unhandledRejection', onRejection);
+    }
+    assert.ok(most <= 1, `${most} engine processes at once`);
   });
 
   test('a save while a run is going cancels it and starts a new one', async () => {

@@ -134,3 +134,33 @@ describe('CLI: bad input gives one located message, exit 2, no stack, no files',
     assert.match(r.stderr, /--backend must be/);
   });
 });
+
+describe('CLI: --spectra chooses how spectralNorm and spectralRadius are computed', () => {
+  it('matrix-free and dense give the same values (1e-4), the table and --json say which ran', () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'c.jacobian.json');
+    fs.writeFileSync(config, seedConfig({ units: 24, diagnostics: ['varTimesFanIn', 'spectralRadius', 'spectralNorm'] }));
+    const reports = (['matrix-free', 'dense'] as const).map((how) => {
+      const json = path.join(dir, `${how}.json`);
+      const r = runCli(['analyze', config, '--spectra', how, '--json', json]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`spectra ${how}`), 'the table says how the spectra were computed');
+      const report = JSON.parse(fs.readFileSync(json, 'utf8'));
+      assert.equal(report.jacobians[0].spectra.method, how);
+      return report;
+    });
+    const [free, dense] = reports.map((r) => r.jacobians[0].steps);
+    assert.ok(reports[0].jacobians[0].spectra.spectralRadius.products.min > 0, 'matrix-free reports its products');
+    free.forEach((s: Record<string, number[]>, k: number) => {
+      for (const key of ['spectralNorm', 'spectralRadius']) {
+        s[key].forEach((x, b) => assert.ok(Math.abs(x - dense[k][key][b]) <= 1e-4 * dense[k][key][b], `${key} t=${s.t} b=${b}: ${x} vs ${dense[k][key][b]}`));
+      }
+    });
+  });
+
+  it('an unknown --spectra is a usage error (exit 2)', () => {
+    const r = runCli(['analyze', 'examples/seed-relu.jacobian.json', '--spectra', 'fast']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--spectra must be auto, matrix-free or dense/);
+  });
+});

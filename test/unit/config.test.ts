@@ -227,7 +227,8 @@ describe('config: defaults', () => {
       assert.equal(rule.then.properties.activation.default, CELL_DEFAULTS[cell].activation, cell);
       assert.equal(rule.then.properties.initializers.properties.recurrentKernel.default, CELL_DEFAULTS[cell].initializers.recurrentKernel, cell);
     }
-    assert.deepEqual(schema.properties.cell.enum, Object.keys(CELL_DEFAULTS));
+    // "auto" is no cell of its own: it becomes the weights file's cell before validation (params/formats/autoCell.ts).
+    assert.deepEqual(schema.properties.cell.enum, [...Object.keys(CELL_DEFAULTS), 'auto']);
   });
 });
 
@@ -291,7 +292,7 @@ describe('config: errors', () => {
     const text = pretty(withValid({ cell: 'foo' }));
     const issue = onlyIssue(text);
     assert.equal(issue.path, 'cell');
-    assert.equal(issue.message, 'unknown cell "foo"; expected one of seed, simple_rnn, lstm, gru, custom');
+    assert.equal(issue.message, 'unknown cell "foo"; expected one of seed, simple_rnn, lstm, gru, custom, auto');
     assertAt(issue, text, '"foo"');
   });
 

@@ -18,6 +18,7 @@ import { blocks, identityMat, mat, matMul, subMatrix, type Mat } from './referen
 import { repoRoot } from './helpers/repo';
 import { npyWithDescr } from './helpers/npy';
 import { assertClose } from './helpers/close';
+import { runIssues, runOnlyIssue } from './helpers/issues';
 
 
 const MODELS = join(repoRoot(), 'test', 'fixtures', 'models');
@@ -200,23 +201,6 @@ forEachBackend('trained weights from a Keras model (tensorflowjs_converter)', ()
 // ---------------------------------------------------------------------------------------------------
 // Errors, located at the weights key.
 
-async function userIssues(config: Json): Promise<{ text: string; issues: SourceIssue[] }> {
-  const text = JSON.stringify(config, null, 2);
-  try {
-    await analyzeText(text, join(tmpdir(), 'weights-errors.jacobian.json'));
-  } catch (e) {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    return { text, issues: e.issues };
-  }
-  assert.fail('expected the run to fail');
-}
-
-async function onlyIssue(config: Json): Promise<{ text: string; issue: SourceIssue }> {
-  const { text, issues } = await userIssues(config);
-  assert.equal(issues.length, 1, issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
-  return { text, issue: issues[0] };
-}
-
 /** The issue underlines exactly `value` (a JSON value as it appears in the text). */
 function assertUnderlines(text: string, issue: SourceIssue, value: string): void {
   assert.equal(text.slice(issue.offset, issue.offset + issue.length), value, issue.message);
@@ -230,7 +214,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('units, activation and recurrentActivation that differ from the layer, each named', async () => {
-    const { text, issues } = await userIssues(replay('lstm', 'lstm', { units: 8, activation: 'relu', recurrentActivation: 'hard_sigmoid' }));
+    const { text, issues } = await runIssues(replay('lstm', 'lstm', { units: 8, activation: 'relu', recurrentActivation: 'hard_sigmoid' }));
     const messages = issues.map((i) => i.message);
     assert.deepEqual(messages.length, 3, messages.join('\n'));
     assert.match(messages[0], /layer "lstm" \(LSTM\) has units 4, but the config says units 8/);
@@ -243,16 +227,16 @@ describe('trained weights: errors say what differs, at the weights key', () => {
   });
 
   it('a layer of another cell, and a GRU with reset_after=False', async () => {
-    const other = await onlyIssue(replay('lstm', 'gru'));
+    const other = await runOnlyIssue(replay('lstm', 'gru'));
     assert.match(other.issue.message, /layer "lstm" \(LSTM\) maps to cell "lstm", but this config's cell is "gru"/);
-    const before = await onlyIssue(replay('gru_reset_before', 'gru'));
+    const before = await runOnlyIssue(replay('gru_reset_before', 'gru'));
     assert.match(before.issue.message, /has reset_after false, but the built-in gru is Keras's reset_after=True GRU/);
   });
 
   it('an unknown layer, with did-you-mean, at "layer"', async () => {
     const config = replay('lstm', 'lstm');
     config.weights = { model: join(MODELS, 'lstm', 'model.json'), layer: 'lstn' };
-    const { text, issue } = await onlyIssue(config);
+    const { text, issue } = await runOnlyIssue(config);
     assert.match(issue.message, /has no layer "lstn"; its layers are x \(InputLayer\), lstm \(LSTM\), head \(Dense\); did you mean "lstm"\?/);
     assertUnderlines(text, issue, '"lstn"');
   });
@@ -260,7 +244,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
   it('an .npz whose arrays do not fit the cell: the shapes named', async () => {
     const config = replay('lstm', 'simple_rnn', { weights: { npz: join(MODELS, 'lstm', 'weights.npz') } });
     delete config.initialState;
-    const { text, issues } = await userIssues(config);
+    const { text, issues } = await runIssues(config);
     assert.equal(issues.length, 3);
     assert.match(issues[0].message, /"kernel" has shape \[3, 16\], but the cell's parameter kernel has shape \[3, 4\] \(cell simple_rnn with units 4, inputDim 3\)/);
     assertUnderlines(text, issues[0], JSON.stringify(join(MODELS, 'lstm', 'weights.npz')));
@@ -271,7 +255,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
     // numpy.savez layout is a zip of .npy files; build one with fflate through our own encoder.
     const k = kerasWeights('lstm');
     writeFileSync(file, zipSync({ 'kernel.npy': encodeNpy(k.get('kernel')!.shape, k.get('kernel')!.data), 'recurent_kernel.npy': encodeNpy(k.get('recurrent_kernel')!.shape, k.get('recurrent_kernel')!.data) }, { level: 0 }));
-    const { issue } = await onlyIssue(replay('lstm', 'lstm', { weights: { npz: file } }));
+    const { issue } = await runOnlyIssue(replay('lstm', 'lstm', { weights: { npz: file } }));
     assert.match(issue.message, /has no array for "recurrent_kernel", "bias"; it holds "kernel", "recurent_kernel"; did you mean "recurent_kernel"\?/);
     assert.equal(issue.path, 'weights.npz');
   });
@@ -284,7 +268,7 @@ describe('trained weights: errors say what differs, at the weights key', () => {
     bias[5] = NaN;
     writeFileSync(nanFile, encodeNpy([16], bias));
     const config = replay('lstm', 'lstm', { weights: { files: { kernal: join(MODELS, 'lstm', 'npy', 'kernel.npy'), recurrent_kernel: intFile, bias: nanFile } } });
-    const { text, issues } = await userIssues(config);
+    const { text, issues } = await runIssues(config);
     assert.equal(issues.length, 3, issues.map((i) => i.message).join('\n'));
     const [unknown, dtype, nan] = issues;
     assert.match(unknown.message, /the cell has no parameter "kernal"; its parameters are "kernel", "recurrent_kernel", "bias"; did you mean "kernel"\?/);
@@ -301,11 +285,11 @@ describe('trained weights: errors say what differs, at the weights key', () => {
     truncateSync(join(copy, 'group1-shard1of1.bin'), 100);
     const config = replay('lstm', 'lstm');
     config.weights = { model: join(copy, 'model.json'), layer: 'lstm' };
-    const truncated = await onlyIssue(config);
+    const truncated = await runOnlyIssue(config);
     assert.match(truncated.issue.message, /hold 100 bytes, but its weightsManifest needs 532/);
     assert.equal(truncated.issue.path, 'weights.model');
     rmSync(join(copy, 'group1-shard1of1.bin'));
-    const missing = await onlyIssue(config);
+    const missing = await runOnlyIssue(config);
     assert.match(missing.issue.message, /weight file .*group1-shard1of1\.bin \(named by .*model\.json\) not found/);
   });
 

@@ -1,10 +1,11 @@
-// Backend choice: native TensorFlow (tfjs-node) when it loads, else WebAssembly, else plain JS (cpu).
-// The preference 'auto' walks that list; an explicit choice that cannot load is an error, not a
-// silent fallback, so a user who asked for `tensorflow` never gets numbers from another backend unawares.
+// Backend choice: native TensorFlow (tfjs-node), WebAssembly, or plain JS (cpu). Nothing is loaded at module
+// load: each backend's code is imported when it is chosen, so a run that does not need tfjs-node (~0.5 s to
+// load) or the wasm binary never pays for them. `auto` picks the backend with the least estimated time for the
+// run's work, counting the load of a backend not loaded yet, and says which and why. An explicit choice that
+// cannot load is an error, never a silent fallback: a user who asked for `tensorflow` never gets numbers from
+// another backend unawares.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { bundledInstance, type Tf, useTfInstance } from './tf';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -12,8 +13,29 @@ export type BackendPreference = 'auto' | BackendName;
 
 export class BackendUnavailableError extends Error {}
 
-let chosen: BackendName | undefined;
+export interface BackendChoice {
+  name: BackendName;
+  /** One line for the log and stderr: which backend and why. */
+  reason: string;
+}
+
+/**
+ * The one-off cost of loading each backend into a fresh process, and its rate on the engine's float32 work
+ * (matmuls and the element-wise products of structured Jacobians), measured with the CLI on W2 (seed relu, n 512,
+ * T 64, batch 4: ~0.67 GFLOP by estimateFlops) and W1 (BENCHMARKS.md, "Backend choice"). Only their ratios
+ * matter. With these, a fresh process takes cpu below ~50 MFLOP, wasm up to ~1.8 GFLOP and tensorflow above;
+ * a process that has tensorflow loaded already (the extension's warm engine) keeps it.
+ */
+export const BACKEND_COSTS: Record<BackendName, { loadMs: number; gflops: number }> = {
+  cpu: { loadMs: 15, gflops: 0.8 },
+  wasm: { loadMs: 60, gflops: 3 },
+  tensorflow: { loadMs: 450, gflops: 9 },
+};
+
+const loaded = new Set<BackendName>();
+let active: BackendName | undefined;
 let tfjsNodeError: string | undefined;
+let tfjsNode: Tf | undefined;
 
 /** Where tfjs-node may be found besides normal resolution (the extension passes its setting here). */
 function tfjsNodeCandidates(): string[] {
@@ -22,13 +44,15 @@ function tfjsNodeCandidates(): string[] {
 }
 
 function loadTfjsNode(): Tf | undefined {
+  if (tfjsNode) return tfjsNode;
   // libtensorflow logs CPU-feature notices to stderr at load; they are noise in a CLI's output.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   for (const id of tfjsNodeCandidates()) {
     try {
       // A runtime require: tfjs-node is native and optional, never bundled.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require(id) as Tf;
+      tfjsNode = require(id) as Tf;
+      return tfjsNode;
     } catch (e) {
       tfjsNodeError = `${id}: ${(e as Error).message.split('\n')[0]}`;
     }
@@ -47,55 +71,102 @@ function wasmDirectory(): string | undefined {
   return candidates.find((d) => fs.existsSync(path.join(d, 'tfjs-backend-wasm.wasm')));
 }
 
-async function tryWasm(): Promise<boolean> {
+async function activateWasm(): Promise<boolean> {
   const dir = wasmDirectory();
   if (!dir) return false;
-  setWasmPaths(dir + path.sep);
-  const t = bundledInstance();
+  const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+  if (!loaded.has('wasm')) setWasmPaths(dir + path.sep);
+  useTfInstance(bundledInstance());
   try {
-    return await t.setBackend('wasm');
+    return await bundledInstance().setBackend('wasm');
   } catch {
     return false;
   }
 }
 
-/**
- * Selects the backend once per process and returns its name. Later calls return the same choice
- * (tfjs backends are process-wide); asking for a different one later is an error.
- */
-export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendName> {
+async function activateCpu(): Promise<boolean> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  useTfInstance(bundledInstance());
+  return bundledInstance().setBackend('cpu');
+}
+
+async function activateTensorflow(): Promise<boolean> {
+  const native = loadTfjsNode();
+  if (!native) return false;
+  useTfInstance(native);
+  return (await native.setBackend('tensorflow')) && native.getBackend() === 'tensorflow';
+}
+
+/** Makes `name` the backend every engine op runs on, loading it first if needed. False when it cannot load. */
+async function activate(name: BackendName): Promise<boolean> {
   // PROD silences tfjs's console banners (the CLI's stdout is a table people read) and debug checks.
   bundledInstance().env().set('PROD', true);
-  if (chosen) {
-    if (preference !== 'auto' && preference !== chosen) {
-      throw new BackendUnavailableError(`backend ${chosen} is already active in this process; cannot switch to ${preference}`);
-    }
-    return chosen;
+  if (active === name) return true;
+  const ok = name === 'tensorflow' ? await activateTensorflow() : name === 'wasm' ? await activateWasm() : await activateCpu();
+  if (ok) {
+    loaded.add(name);
+    active = name;
   }
-  if (preference === 'tensorflow' || preference === 'auto') {
-    const native = loadTfjsNode();
-    if (native && native.getBackend() === 'tensorflow') {
-      useTfInstance(native);
-      chosen = 'tensorflow';
-      return chosen;
-    }
-    if (preference === 'tensorflow') {
-      throw new BackendUnavailableError(
-        `the tensorflow backend (@tensorflow/tfjs-node) did not load: ${tfjsNodeError ?? 'unknown reason'}. ` +
-          'Run `bash scripts/setup-tfjs-node.sh`, or choose --backend wasm|cpu.',
-      );
-    }
+  return ok;
+}
+
+/** Estimated milliseconds for `flops` of engine work on `name`, counting its load unless it is in `loadedNow`. */
+export function estimatedMs(name: BackendName, flops: number, loadedNow: ReadonlySet<BackendName> = loaded): number {
+  const cost = BACKEND_COSTS[name];
+  return (loadedNow.has(name) ? 0 : cost.loadMs) + flops / (cost.gflops * 1e6);
+}
+
+/** The backends in the order `auto` tries them for `flops` of work (Infinity: unknown, fastest rate first). */
+export function rankBackends(flops: number, loadedNow: ReadonlySet<BackendName> = loaded): BackendName[] {
+  const names = Object.keys(BACKEND_COSTS) as BackendName[];
+  return Number.isFinite(flops)
+    ? names.sort((a, b) => estimatedMs(a, flops, loadedNow) - estimatedMs(b, flops, loadedNow))
+    : names.sort((a, b) => BACKEND_COSTS[b].gflops - BACKEND_COSTS[a].gflops);
+}
+
+function unavailable(name: BackendName): BackendUnavailableError {
+  if (name === 'tensorflow') {
+    return new BackendUnavailableError(
+      `the tensorflow backend (@tensorflow/tfjs-node) did not load: ${tfjsNodeError ?? 'unknown reason'}. ` +
+        'Run `bash scripts/setup-tfjs-node.sh`, or choose --backend wasm|cpu.',
+    );
   }
-  if (preference === 'wasm' || preference === 'auto') {
-    if (await tryWasm()) {
-      chosen = 'wasm';
-      return chosen;
-    }
-    if (preference === 'wasm') throw new BackendUnavailableError('the wasm backend did not load (tfjs-backend-wasm.wasm not found)');
+  return new BackendUnavailableError(`the ${name} backend did not load${name === 'wasm' ? ' (tfjs-backend-wasm.wasm not found)' : ''}`);
+}
+
+/**
+ * Chooses and activates the backend for a run of about `flops` floating-point operations of tensor work
+ * (Infinity when unknown: then the fastest that loads). Runs in one process may use different backends: the
+ * engine holds no tensor between runs.
+ */
+export async function selectBackend(preference: BackendPreference, flops = Infinity): Promise<BackendChoice> {
+  if (preference !== 'auto') {
+    if (!(await activate(preference))) throw unavailable(preference);
+    return { name: preference, reason: `backend ${preference}: asked for` };
   }
-  await bundledInstance().setBackend('cpu');
-  chosen = 'cpu';
-  return chosen;
+  const ranked = rankBackends(flops);
+  const estimate = (n: BackendName) => `${n} ${formatMs(estimatedMs(n, flops))}${loaded.has(n) ? '' : ' incl. load'}`;
+  const why = Number.isFinite(flops)
+    ? `~${formatFlops(flops)} of tensor work; estimated ${ranked.map(estimate).join(', ')}`
+    : 'work unknown: the fastest that loads';
+  const skipped: string[] = [];
+  for (const name of ranked) {
+    if (await activate(name)) {
+      return { name, reason: `backend ${name} (auto: ${why}${skipped.length ? `; ${skipped.join(', ')} did not load` : ''})` };
+    }
+    skipped.push(name);
+  }
+  throw new BackendUnavailableError('no backend loaded');
+}
+
+/** Activates a backend as `selectBackend` does, with the work unknown; returns its name. */
+export async function initBackend(preference: BackendPreference = 'auto'): Promise<BackendName> {
+  return (await selectBackend(preference)).name;
+}
+
+/** The backend every engine op runs on now, if one was chosen. */
+export function activeBackend(): BackendName | undefined {
+  return active;
 }
 
 /** Why tfjs-node did not load, for logs. */
@@ -103,18 +174,15 @@ export function tfjsNodeLoadError(): string | undefined {
   return tfjsNodeError;
 }
 
-/** For tests that run every backend in one process: switch freely (tests only). */
+/** For tests that run every backend in one process. */
 export async function switchBackendForTests(name: BackendName): Promise<boolean> {
-  if (name === 'tensorflow') {
-    const native = loadTfjsNode();
-    if (!native) return false;
-    useTfInstance(native);
-    await native.setBackend('tensorflow');
-    chosen = name;
-    return true;
-  }
-  useTfInstance(bundledInstance());
-  const ok = name === 'wasm' ? await tryWasm() : await bundledInstance().setBackend('cpu');
-  if (ok) chosen = name;
-  return ok;
+  return activate(name);
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+function formatFlops(flops: number): string {
+  return flops >= 1e9 ? `${(flops / 1e9).toFixed(1)} GFLOP` : `${(flops / 1e6).toFixed(1)} MFLOP`;
 }

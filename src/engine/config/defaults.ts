@@ -18,6 +18,7 @@ import type {
   WeightsSpec,
 } from './spec';
 import { isKeyedByState, isObject, layerName } from './tree';
+import { DEFAULT_DIAGNOSTICS } from '../diagnostics';
 
 type InitializerDefaults = Record<'kernel' | 'recurrentKernel' | 'bias', InitializerName>;
 
@@ -59,7 +60,7 @@ export const DEFAULTS = {
   timeSteps: 10,
   batchSize: 1,
   jacobians: [{ of: 'h@t', wrt: 'h@t-1' }],
-  diagnostics: ['mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius'] as DiagnosticName[],
+  diagnostics: DEFAULT_DIAGNOSTICS,
   method: 'structured' as JacobianMethod,
   maxMemoryMB: 4096,
 } as const;
@@ -83,7 +84,12 @@ export function toInitializer(given: RawInitializer): InitializerSpec {
 
 type RawDataSource = { file: string } | ({ distribution?: DistributionName } & Partial<typeof DISTRIBUTION_ARGUMENT_DEFAULTS>);
 
-type RawWeights = { model: string; layer?: string } | { npz: string } | { files: Record<string, string> };
+type RawWeights =
+  | { model: string; layer?: string }
+  | { npz: string }
+  | { files: Record<string, string> }
+  | { torch: string; prefix?: string; layerIndex?: number }
+  | { keras: string; layer?: string };
 
 /** One entry of `layers`. */
 export interface RawLayer {
@@ -215,6 +221,15 @@ function weightsSpec(raw: RawWeights, configDir: string, prefix = ''): WeightsSp
     return { kind: 'model', file: resolve(configDir, raw.model), ...(raw.layer !== undefined ? { layer: raw.layer } : {}), path: `${prefix}weights.model`, layerPath };
   }
   if ('npz' in raw) return { kind: 'npz', file: resolve(configDir, raw.npz), path: `${prefix}weights.npz` };
+  if ('torch' in raw) {
+    const prefixPath = raw.prefix !== undefined ? `${prefix}weights.prefix` : `${prefix}weights.torch`;
+    const index = raw.layerIndex !== undefined ? { layerIndex: raw.layerIndex, layerIndexPath: `${prefix}weights.layerIndex` } : {};
+    return { kind: 'torch', file: resolve(configDir, raw.torch), ...(raw.prefix !== undefined ? { prefix: raw.prefix } : {}), ...index, path: `${prefix}weights.torch`, prefixPath };
+  }
+  if ('keras' in raw) {
+    const layerPath = raw.layer !== undefined ? `${prefix}weights.layer` : `${prefix}weights.keras`;
+    return { kind: 'keras', file: resolve(configDir, raw.keras), ...(raw.layer !== undefined ? { layer: raw.layer } : {}), path: `${prefix}weights.keras`, layerPath };
+  }
   return {
     kind: 'files',
     files: Object.entries(raw.files).map(([param, file]) => ({ param, file: resolve(configDir, file), path: prefix + formatPath(['weights', 'files', param]) })),

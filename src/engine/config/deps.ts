@@ -29,6 +29,11 @@ export interface ConfigDeps {
   tensorNames?: (cell: string) => ReadonlySet<string> | undefined;
   /** Builds custom cells; a config with `"cell": "custom"` cannot be validated without it. */
   customCell?: CustomCellCheck;
+  /**
+   * `"cell": "auto"`: rewrites the parsed config in place with the cell, sizes and settings of the model file its
+   * `weights` names, before any stage runs; returns the issues that prevent it. Absent: "auto" is not resolved.
+   */
+  autoCell?: (data: unknown, locator: SourceLocator, configDir: string) => SourceIssue[];
   /** Why a file the config names cannot be read (absolute path in), or undefined when it can; absent skips the check. */
   fileProblem?: (file: string) => string | undefined;
 }

@@ -24,6 +24,8 @@ const ALTERNATIVE_WORDS: Record<string, string> = {
   '#/definitions/weightsModel': 'a model {"model": "model.json", "layer": ...}',
   '#/definitions/weightsNpz': 'an .npz {"npz": "weights.npz"}',
   '#/definitions/weightsFiles': 'files {"files": {"kernel": "kernel.npy", ...}}',
+  '#/definitions/weightsTorch': 'a PyTorch state dict {"torch": "model.pt", "prefix": ...}',
+  '#/definitions/weightsKeras': 'a Keras file {"keras": "model.keras", "layer": ...}',
 };
 
 function alternativesOf(ref: string): string[] {

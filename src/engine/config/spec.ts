@@ -36,12 +36,9 @@ export type DataSource =
   | { kind: 'distribution'; distribution: DistributionName; mean: number; stddev: number; minval: number; maxval: number; value: number }
   | { kind: 'file'; file: string /* absolute path */; configPath: string /* JSON path of the key naming it */ };
 
-export const DIAGNOSTICS = [
-  'mean', 'varTimesFanIn', 'frobenius', 'spectralNorm', 'spectralRadius', 'singularValues', 'eigenvalues',
-  // Series of a state transition pair (S@t wrt S@t-1): ‖∂s_T/∂s_t‖ for every t, and the Lyapunov spectrum.
-  'gradientPropagation', 'lyapunov',
-] as const;
-export type DiagnosticName = (typeof DIAGNOSTICS)[number];
+// The diagnostics registry (src/engine/diagnostics) declares the names.
+export { DIAGNOSTIC_NAMES as DIAGNOSTICS, type DiagnosticName } from '../diagnostics';
+import type { DiagnosticName } from '../diagnostics';
 
 export type JacobianMethod = 'structured' | 'autodiff';
 
@@ -88,6 +85,10 @@ export interface CustomCellSpec {
 export type WeightsSpec =
   | { kind: 'model'; file: string; layer?: string; path: string; layerPath: string }
   | { kind: 'npz'; file: string; path: string }
+  /** A PyTorch state dict (torch.save .pt/.pth, or .safetensors); `prefix` picks the module ("encoder.rnn."). */
+  | { kind: 'torch'; file: string; prefix?: string; path: string; prefixPath: string; layerIndex?: number; layerIndexPath?: string }
+  /** A Keras 3 .keras / .weights.h5 or legacy Keras 2 .h5 file; `layer` picks the layer by name. */
+  | { kind: 'keras'; file: string; layer?: string; path: string; layerPath: string }
   | { kind: 'files'; files: { param: string; file: string; path: string }[]; path: string };
 
 /**

@@ -98,7 +98,7 @@ export function namedFiles(data: unknown): Located<string>[] {
   if (isObject(data)) out.push(...inLayers(data, (layer) => namedFiles({ weights: layer.weights })));
   const weights = isObject(data) ? data.weights : undefined;
   if (!isObject(weights)) return out;
-  for (const key of ['model', 'npz'] as const) {
+  for (const key of ['model', 'npz', 'torch', 'keras'] as const) {
     if (typeof weights[key] === 'string' && weights[key] !== '') out.push({ segments: ['weights', key], value: weights[key] as string });
   }
   if (isObject(weights.files)) {

@@ -22,6 +22,9 @@ export function parseConfig(configText: string, file: string, deps: ConfigDeps =
   const configFile = resolve(file);
   const { root, locator } = parseSyntax(configText, configFile);
   const data = nodeValue(root);
+  // "cell": "auto" becomes the model file's cell, sizes and settings before anything else is checked.
+  const autoProblems = deps.autoCell?.(data, locator, dirname(configFile)) ?? [];
+  if (autoProblems.length > 0) throw new UserError('config', autoProblems);
   const schemaProblems = schemaIssues(data, locator);
   const semantic = semanticIssues(data, root, locator, schemaProblems, deps, dirname(configFile));
   const issues = [...schemaProblems, ...semantic.issues];

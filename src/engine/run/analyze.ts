@@ -1,22 +1,23 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
-import { initBackend, type BackendPreference } from '../backend/backend';
+import { selectBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseRunConfig, readConfigFile } from '../runConfig';
-import { throwIfAborted } from '../errors';
+import { loadWeightReaders, loadWeightReadersFor } from '../params/weights';
 import type { CellGraph } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
 import { initialStates, inputSeries } from './data';
 import { buildNetwork, initNetworkParams } from '../network/network';
 import { pairSeries } from '../series/run';
-import { spectralNorm, spectralRadius, spectrumOf } from './diagnostics';
-import { computeJacobians } from './jacobians';
 import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
-import { resolvePairs, type ResolvedPair } from './pairs';
-import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult, type StepStats } from './report';
+import type { SpectraMethod } from '../spectra/extremes';
+import { pairDiagnostics } from './pairDiagnostics';
+import { resolvePairs } from './pairs';
+import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult } from './report';
 import { rollout, type Trajectory } from './rollout';
-import { expectedVarTimesFanIn, variancePolicy } from './theory';
+import { variancePolicy } from './theory';
+import { estimateFlops } from './work';
 
 export interface AnalyzeOptions {
   backend?: BackendPreference;
@@ -28,6 +29,8 @@ export interface AnalyzeOptions {
   keepJacobiansMB?: number;
   /** Working memory of one chunk of Jacobians. */
   chunkMB?: number;
+  /** How spectralNorm / spectralRadius are computed; `auto` (default) picks by size (spectra/extremes.ts). */
+  spectra?: 'auto' | SpectraMethod;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   log?: (line: string) => void;
@@ -40,6 +43,8 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
 export { parseRunConfig };
 
 export async function analyzeText(text: string, file: string, options: AnalyzeOptions = {}): Promise<RunResult> {
+  options.onProgress?.({ stage: 'validate', step: 0, total: 1 });
+  await loadWeightReadersFor(text); // "cell": "auto" reads the weights file while the config is parsed
   return analyze(parseRunConfig(text, file), options);
 }
 
@@ -52,8 +57,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const log = options.log ?? (() => {});
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
-  const backend = await initBackend(options.backend ?? 'auto');
-  log(`backend: ${backend}`);
+  await loadWeightReaders(spec.weights);
   const method = options.method ?? spec.method;
   const maxMemoryMB = options.maxMemoryMB ?? spec.maxMemoryMB;
   const chunkBytes = (options.chunkMB ?? 256) * 2 ** 20;
@@ -68,6 +72,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
+  const { name: backend, reason } = await selectBackend(options.backend ?? 'auto', estimateFlops(graph, spec, pairs, method));
+  log(reason);
 
   const { params, trained } = initNetworkParams(network, spec);
   const states0 = initialStates(graph, spec);
@@ -102,11 +108,13 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length, 0);
     let doneBefore = 0;
     for (const pair of pairs) {
-      const r = await pairJacobians(spec, graph, pair, traj, paramTensors, trained, {
+      const r = await pairDiagnostics(spec, graph, pair, traj, paramTensors, trained, {
         method: pairMethod,
         keep,
         chunkBytes,
         signal: options.signal,
+        spectra: options.spectra ?? 'auto',
+        log,
         onChunk: (done) => progress({ stage: 'jacobians', step: doneBefore + done, total: totalOcc }),
       });
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
@@ -137,6 +145,7 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
         batchSize: spec.batchSize,
         seed: spec.seed,
         backend,
+        backendReason: reason,
         method: pairMethod,
         diagnostics: spec.diagnostics,
         ...(spec.layers ? { layers: spec.layers.map((l, i) => ({ name: l.name, cell: l.cell, units: l.units, inputDim: network.specs[i].inputDim, activation: l.activation })) } : {}),
@@ -155,105 +164,6 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
 function meanEntryVariance(pair: PairReport): number {
   const all = pair.steps.flatMap((s) => s.varTimesFanIn);
   return all.reduce((a, b) => a + b, 0) / all.length / pair.inDim;
-}
-
-interface PairRunOptions {
-  method: JacobianMethod;
-  keep: boolean;
-  chunkBytes: number;
-  signal?: AbortSignal;
-  onChunk: (done: number) => void;
-}
-
-async function pairJacobians(
-  spec: RunSpec,
-  graph: CellGraph,
-  pair: ResolvedPair,
-  traj: Trajectory,
-  paramTensors: ReadonlyMap<string, Tensor>,
-  trained: ReadonlySet<string>,
-  options: PairRunOptions,
-): Promise<{ report: PairReport; arrays: PairArrays; spectralMs: number }> {
-  const B = spec.batchSize;
-  const steps = pair.occurrences.length;
-  const [out, inn] = [pair.ofDim, pair.wrtDim];
-  const matrix = out * inn;
-  const want = {
-    eigen: out === inn && (spec.diagnostics.includes('spectralRadius') || spec.diagnostics.includes('eigenvalues')),
-    singular: spec.diagnostics.includes('spectralNorm') || spec.diagnostics.includes('singularValues'),
-  };
-  const k = Math.min(out, inn);
-  const arrays: PairArrays = {
-    ...(options.keep ? { jacobians: new Float32Array(steps * B * matrix) } : {}),
-    ...(want.singular ? { singularValues: new Float32Array(steps * B * k) } : {}),
-    ...(want.eigen ? { eigenvaluesRe: new Float32Array(steps * B * out), eigenvaluesIm: new Float32Array(steps * B * out) } : {}),
-  };
-  const stats: StepStats[] = pair.occurrences.map((o) => ({
-    t: o.t,
-    mean: new Array<number>(B),
-    varTimesFanIn: new Array<number>(B),
-    frobenius: new Array<number>(B),
-    ...(want.singular ? { spectralNorm: new Array<number>(B) } : {}),
-    ...(want.eigen ? { spectralRadius: new Array<number>(B) } : {}),
-  }));
-  let spectralMs = 0;
-  await computeJacobians(
-    graph,
-    pair,
-    traj,
-    paramTensors,
-    {
-      method: options.method,
-      dense: options.keep || want.eigen || want.singular,
-      chunkBytes: options.chunkBytes,
-      signal: options.signal,
-      onChunk: options.onChunk,
-    },
-    (chunk) => {
-      const { moments: m, data } = chunk;
-      const spectralStart = performance.now();
-      chunk.indices.forEach((occ, c) => {
-        for (let b = 0; b < B; b++) {
-          const row = c * B + b;
-          const s = stats[occ];
-          s.mean[b] = m.mean[row];
-          s.varTimesFanIn[b] = m.variance[row] * inn;
-          s.frobenius[b] = m.frobenius[row];
-          const target = occ * B + b;
-          if (data && arrays.jacobians) arrays.jacobians.set(data.subarray(row * matrix, (row + 1) * matrix), target * matrix);
-          if (data && (want.eigen || want.singular)) {
-            throwIfAborted(options.signal);
-            const sp = spectrumOf(data, row * matrix, out, inn, want);
-            if (sp.singularValues) {
-              s.spectralNorm![b] = spectralNorm(sp);
-              arrays.singularValues!.set(sp.singularValues, target * k);
-            }
-            if (sp.eigenRe) {
-              s.spectralRadius![b] = spectralRadius(sp);
-              arrays.eigenvaluesRe!.set(sp.eigenRe, target * out);
-              arrays.eigenvaluesIm!.set(sp.eigenIm!, target * out);
-            }
-          }
-        }
-      });
-      spectralMs += performance.now() - spectralStart;
-    },
-  );
-  const expected = expectedVarTimesFanIn(spec, graph, pair, traj, paramTensors, trained);
-  return {
-    report: {
-      of: pair.request.of,
-      wrt: pair.request.wrt,
-      path: pair.request.path,
-      outDim: out,
-      inDim: inn,
-      method: options.method,
-      expected,
-      steps: stats,
-    },
-    arrays,
-    spectralMs,
-  };
 }
 
 function trajectoryArrays(graph: CellGraph, traj: Trajectory, params: ReadonlyMap<string, Float32Array>): NamedArray[] {

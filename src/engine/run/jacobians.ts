@@ -23,6 +23,8 @@ export interface JacobianChunk {
   moments: ChunkMoments;
   /** The matrices, [indices.length · B, out, in] row-major, when `dense` was asked for. */
   data?: Float32Array;
+  /** What `withJacobians` returned for this chunk. */
+  measured?: unknown;
 }
 
 export interface JacobianRunOptions {
@@ -36,6 +38,12 @@ export interface JacobianRunOptions {
   chunkBytes: number;
   signal?: AbortSignal;
   onChunk?: (done: number, total: number) => void;
+  /**
+   * Runs while a chunk's Jacobians exist in structured form (N = indices·B rows; autodiff's are dense),
+   * synchronously inside the chunk's tensor scope: matrix-free measurements go here. Its result is the
+   * chunk's `measured`.
+   */
+  withJacobians?: (j: SJ, rows: number) => unknown;
 }
 
 /** Nodes whose value at a window position depends on the perturbation, and that lead to the targets. */
@@ -239,21 +247,23 @@ export async function computeJacobians(
       const count = pair.ofDim * pair.wrtDim;
       // Either the statistics from the structured factors, or dense matrices: asked for, produced by autodiff,
       // or the factored sums were too ill-conditioned (then densified from the same structured Jacobian).
+      let measured: unknown;
       const result = t.tidy((): { moments: ChunkMoments } | { dense: Tensor3D } => {
-        if (options.method !== 'structured') return { dense: autodiffChunk(task) };
-        const j = structuredChunk(task);
-        const sums = options.dense ? undefined : momentSums(j, occ.length * traj.B);
+        const rows = occ.length * traj.B;
+        const j: SJ = options.method === 'structured' ? structuredChunk(task) : { kind: 'dense', m: autodiffChunk(task) };
+        if (options.withJacobians) measured = options.withJacobians(j, rows);
+        const sums = options.dense || j.kind === 'dense' ? undefined : momentSums(j, rows);
         const moments = sums && momentsFromSums(sums.sum.dataSync() as Float32Array, sums.sumSq.dataSync() as Float32Array, count);
-        return moments ? { moments } : { dense: toDense(j, occ.length * traj.B) };
+        return moments ? { moments } : { dense: toDense(j, rows) };
       });
       if ('moments' in result) {
-        await sink({ indices, moments: result.moments });
+        await sink({ indices, moments: result.moments, measured });
       } else {
         const dense = result.dense;
         const m = chunkMoments(dense);
         const data = options.dense ? (dense.dataSync() as Float32Array) : undefined;
         dense.dispose();
-        await sink({ indices, moments: m, data });
+        await sink({ indices, moments: m, data, measured });
       }
       done += occ.length;
       options.onChunk?.(done, total);

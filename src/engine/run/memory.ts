@@ -4,6 +4,7 @@
 // `timeSteps` of 10⁹ is refused here, not by V8 running out of heap); estimateMemory runs once the
 // pairs are resolved, with their exact step counts and whether whole Jacobians are kept.
 import type { DiagnosticName, JacobianMethod, JacobianRequest, RunSpec } from '../config/spec';
+import { diagnosticDef } from '../diagnostics';
 import { UserError } from '../errors';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { bytesPerOccurrence } from './jacobians';
@@ -28,15 +29,15 @@ function stepRecordBytes(B: number): number {
 }
 
 /**
- * Singular values and eigenvalues kept per step and sequence when the diagnostics ask for them, and the work
- * of one decomposition: ml-matrix holds the matrix in float64 with about three more of its size (SVD, or the
- * eigen-decomposition's fallback).
+ * Whole spectra kept per step and sequence (the registry's array diagnostics that are listed), and the work of
+ * one dense decomposition wherever one can happen (whole spectra, small n, or a Krylov fallback): ml-matrix
+ * holds the matrix in float64 with about three more of its size.
  */
 function spectraBytes(steps: number, B: number, ofDim: number, wrtDim: number, diagnostics: readonly DiagnosticName[]): number {
-  const singular = diagnostics.includes('spectralNorm') || diagnostics.includes('singularValues');
-  const eigen = ofDim === wrtDim && (diagnostics.includes('spectralRadius') || diagnostics.includes('eigenvalues'));
-  const kept = steps * B * 4 * ((singular ? Math.min(ofDim, wrtDim) : 0) + (eigen ? 2 * ofDim : 0));
-  return kept + (singular || eigen ? 4 * ofDim * wrtDim * 8 : 0);
+  const defs = diagnostics.map(diagnosticDef).filter((d) => !d.squareOnly || ofDim === wrtDim);
+  const floats = defs.filter((d) => d.arrays).reduce((sum, d) => sum + d.arrays!.floatsPerMatrix(ofDim, wrtDim), 0);
+  const decomposes = defs.some((d) => d.arrays || d.scalar?.spectrum);
+  return steps * B * 4 * floats + (decomposes ? 4 * ofDim * wrtDim * 8 : 0);
 }
 
 /** Parameters and the trajectory: known from the cell's shapes and the spec, whatever the pairs. */

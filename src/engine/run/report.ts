@@ -40,6 +40,25 @@ export interface PairReport {
   gradient?: GradientCurve;
   /** For a state transition pair with `lyapunov`: the exponents, their spread and convergence. */
   lyapunov?: LyapunovSpectrum;
+  /** How spectralNorm / spectralRadius were computed, when either was. */
+  spectra?: SpectraReport;
+}
+
+/** Operator products per matrix of a Krylov method, and the matrices it handed to the dense method. */
+export interface KrylovSummary {
+  /** Relative accuracy asked of each value. */
+  tol: number;
+  products: { min: number; mean: number; max: number };
+  /** Matrices whose value came from the dense method because the iteration did not converge. */
+  denseFallbacks: { t: number; b: number }[];
+}
+
+export interface SpectraReport {
+  method: 'matrix-free' | 'dense';
+  /** Why this method (chosen by size, from measurements). */
+  reason: string;
+  spectralNorm?: KrylovSummary;
+  spectralRadius?: KrylovSummary;
 }
 
 export interface RunTimings {
@@ -69,6 +88,8 @@ export interface Report {
   batchSize: number;
   seed: number;
   backend: string;
+  /** Why this backend: asked for, or auto's estimate of the run's work on each. */
+  backendReason?: string;
   method: JacobianMethod;
   diagnostics: DiagnosticName[];
   /** The layers of a stacked network, bottom first; absent for one cell. */

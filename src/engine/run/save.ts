@@ -125,7 +125,7 @@ export function saveRun(result: RunResult, dir: string): SaveManifest {
 }
 
 /** Writes a file atomically (temp file + rename), for --json. */
-export function writeFileAtomic(file: string, text: string): void {
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   const target = path.resolve(file);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.jl-tmp-${process.pid}`;

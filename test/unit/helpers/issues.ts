@@ -1,5 +1,8 @@
 // Located user errors, checked the same way by every test: what a call throws, and where an offset is.
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeText } from '../../../src/engine';
 import { parsePath } from '../../../src/engine/config/positions';
 import { UserError, type SourceIssue, type UserErrorKind } from '../../../src/engine/errors';
 
@@ -35,4 +38,22 @@ export function assertLocatedIn(issue: SourceIssue, text: string): void {
   assert.ok(issue.offset >= 0 && issue.offset <= text.length, `offset ${issue.offset} outside a ${text.length}-character text`);
   assert.ok(issue.offset + issue.length <= text.length, `range ${issue.offset}+${issue.length} past the end (${text.length})`);
   assert.deepEqual({ line: issue.line, column: issue.column }, lineColumn(text, issue.offset), `line:column of "${issue.message}"`);
+}
+
+/** The issues a whole run of `config` (as JSON text) fails with, and that text, for checking where they point. */
+export async function runIssues(config: Record<string, unknown>): Promise<{ text: string; issues: SourceIssue[] }> {
+  const text = JSON.stringify(config, null, 2);
+  try {
+    await analyzeText(text, join(tmpdir(), 'issues.jacobian.json'));
+  } catch (error) {
+    assert.ok(error instanceof UserError, `expected a UserError, got ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return { text, issues: error.issues };
+  }
+  assert.fail('expected the run to fail');
+}
+
+/** The one issue a whole run of `config` fails with. */
+export async function runOnlyIssue(config: Record<string, unknown>): Promise<{ text: string; issue: SourceIssue }> {
+  const { text, issues } = await runIssues(config);
+  return { text, issue: theOnlyIssue(issues) };
 }

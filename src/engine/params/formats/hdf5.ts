@@ -1,0 +1,94 @@
+// The HDF5 reader: h5wasm (the HDF5 C library compiled to WebAssembly, maintained by NIST). It starts
+// asynchronously (WebAssembly instantiation), so runs load it first (`loadHdf5`, awaited by analyze) and the
+// readers, which are synchronous, take the loaded module (`hdf5Module`).
+//
+// It stays outside the bundles (4 MB, and ESM with top-level await): the VSIX carries a copy in dist/h5wasm/
+// (scripts/build.mjs), found beside the bundle; in the repository it is node_modules/h5wasm.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The part of h5wasm's API the readers use. */
+export interface H5Module {
+  ready: Promise<unknown>;
+  FS: { writeFile(path: string, data: Uint8Array): void; unlink(path: string): void };
+  File: new (path: string, mode: 'r') => H5Group & { close(): unknown };
+}
+
+export interface H5Entity {
+  path: string;
+  type: string;
+  attrs: Record<string, { value: unknown; json_value: unknown }>;
+}
+
+export interface H5Group extends H5Entity {
+  keys(): string[];
+  get(name: string): H5Entity | null;
+}
+
+export interface H5Dataset extends H5Entity {
+  shape: number[] | null;
+  dtype: unknown;
+  metadata: { type: number; size: number; littleEndian: boolean };
+  value: unknown;
+}
+
+let loaded: H5Module | undefined;
+let loading: Promise<H5Module> | undefined;
+
+function candidates(): string[] {
+  const beside = [join(__dirname, 'h5wasm', 'hdf5_hl.js'), join(__dirname, '..', 'h5wasm', 'hdf5_hl.js')].filter((f) => existsSync(f));
+  return [...beside.map((f) => pathToFileURL(f).href), 'h5wasm/node'];
+}
+
+/** Loads h5wasm once; later calls return the same module. */
+export function loadHdf5(): Promise<H5Module> {
+  loading ??= (async () => {
+    const errors: string[] = [];
+    for (const specifier of candidates()) {
+      try {
+        const module = (await import(specifier)) as H5Module;
+        await module.ready;
+        loaded = module;
+        return module;
+      } catch (e) {
+        errors.push(`${specifier}: ${(e as Error).message}`);
+      }
+    }
+    loading = undefined;
+    throw new Error(`the HDF5 reader (h5wasm) did not load: ${errors.join('; ')}`);
+  })();
+  return loading;
+}
+
+/** The loaded module, or undefined before `loadHdf5` has finished. */
+export function hdf5Module(): H5Module | undefined {
+  return loaded;
+}
+
+let counter = 0;
+
+/**
+ * Opens HDF5 bytes (already read from the user's file, so bounded by its real size) in h5wasm's in-memory file
+ * system, runs `body` on the root group, and removes the copy whatever happens.
+ */
+export function withHdf5<T>(h5: H5Module, bytes: Uint8Array, body: (root: H5Group) => T): T {
+  const path = `/weights-${process.pid}-${counter++}.h5`;
+  h5.FS.writeFile(path, bytes);
+  try {
+    const file = new h5.File(path, 'r');
+    try {
+      return body(file);
+    } finally {
+      file.close();
+    }
+  } finally {
+    h5.FS.unlink(path);
+  }
+}
+
+export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export function looksLikeHdf5(head: Uint8Array): boolean {
+  return HDF5_MAGIC.every((b, i) => head[i] === b);
+}

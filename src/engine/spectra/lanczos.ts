@@ -1,0 +1,103 @@
+// The spectral norm ‖J‖₂ of N matrices at once without an SVD: Golub–Kahan–Lanczos bidiagonalisation
+// (Lanczos on JᵀJ, but working with J itself, so σ and not σ² is resolved) with full
+// reorthogonalisation. Each step is one J·v and one Jᵀ·u over all rows; the bidiagonal's
+// entries come back to JS, where the top singular triplet of B_k is found in float64 and the
+// residual β_k·|p_k| (exact for the recurrence) decides convergence per matrix. Converged matrices
+// leave the block, so the rest iterate on a smaller one.
+import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
+import type { BatchedOperator } from './operator';
+import { topTridiagonal } from './small';
+import {
+  append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, rowNorms, startVectors,
+  type KrylovOptions, type KrylovResult,
+} from './krylov';
+
+/** A norm below this fraction of the largest seen in the row counts as zero (an invariant subspace). */
+const NEGLIGIBLE = 1e-6;
+const CHECK_EVERY = 2;
+/** Residual ≤ 1e-6·σ: the error of σ is at most the residual (and second order in it near convergence). */
+export const NORM_TOL = 1e-6;
+
+/** σ_max of B_k (diag alphas, superdiagonal betas[0..k−2]) and the residual with betas[k−1]. */
+function bidiagonalTop(alphas: number[], betas: number[]): { sigma: number; residual: number } {
+  const k = alphas.length;
+  // B·Bᵀ is tridiagonal: diag α_i² + β_i² (α_k² last), off-diagonal β_i·α_{i+1}.
+  const a = Float64Array.from(alphas, (al, i) => al * al + (i < k - 1 ? betas[i] ** 2 : 0));
+  const b = Float64Array.from({ length: k - 1 }, (_, i) => betas[i] * alphas[i + 1]);
+  const top = topTridiagonal(a, b);
+    // β_k = 0: the Krylov space is invariant and the Ritz values are exact.
+  const residual = betas[k - 1] === 0 ? 0 : Math.abs(betas[k - 1] * top.lastComponent);
+  return { sigma: Math.sqrt(Math.max(top.value, 0)), residual };
+}
+
+export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFAULT_KRYLOV): KrylovResult {
+  const t = tf();
+  const N = op.rows;
+  const tol = options.tol ?? NORM_TOL;
+  const exact = diagonalResult(op, tol);
+  if (exact) return exact;
+  const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
+  const maxSteps = Math.max(1, Math.min(op.in, op.out, Math.floor(options.maxProducts / 2)));
+    let active = Array.from({ length: N }, (_, i) => i);
+  let alphas: number[][] = active.map(() => []);
+  let betas: number[][] = active.map(() => []);
+  let scale = new Float64Array(N);
+  let cur = op;
+  let v = startVectors(N, op.in, options.seed, 'lanczos');
+  let V: Tensor3D = append(undefined, v);
+  let U: Tensor3D | undefined;
+  let uPrev: Tensor2D | undefined;
+  for (let step = 0; step < maxSteps && active.length > 0; step++) {
+    // u = J·v − β·u_prev, orthogonal to every earlier u.
+    const betaPrev = uPrev ? Float32Array.from(betas, (b) => b[b.length - 1]) : undefined;
+    const raw = t.tidy(() => {
+      const jv = cur.apply(v);
+      return uPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev!, [active.length, 1]), uPrev)) as Tensor2D) : jv;
+    });
+    const uOrth = U ? orthogonalize(U, raw).w : raw;
+    const alpha = rowNorms(uOrth);
+    const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(scale[r], a));
+    const u = normalizeOrReplace(uOrth, alpha, replaceU, U, { seed: options.seed, stream: `lanczos-u${step}` });
+    if (uOrth !== raw) uOrth.dispose();
+    raw.dispose();
+    U = append(U, u);
+    // w = Jᵀ·u − α·v, orthogonal to every earlier v.
+    const wRaw = t.tidy(() => t.sub(cur.applyT(u), t.mul(t.tensor2d(Float32Array.from(alpha), [active.length, 1]), v)) as Tensor2D);
+    const wOrth = orthogonalize(V, wRaw).w;
+    wRaw.dispose();
+    const beta = rowNorms(wOrth);
+    const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(scale[r], alpha[r], b));
+    const vNext = normalizeOrReplace(wOrth, beta, replaceV, V, { seed: options.seed, stream: `lanczos-v${step}` });
+    wOrth.dispose();
+    V = append(V, vNext);
+    uPrev?.dispose();
+    v.dispose();
+    [uPrev, v] = [u, vNext];
+    for (let r = 0; r < active.length; r++) {
+      alphas[r].push(replaceU[r] ? 0 : alpha[r]);
+      betas[r].push(replaceV[r] ? 0 : beta[r]);
+      scale[r] = Math.max(scale[r], alpha[r], beta[r]);
+      result.products[active[r]] += 2;
+    }
+    const last = step === maxSteps - 1;
+    if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
+    const stay: number[] = [];
+    for (let r = 0; r < active.length; r++) {
+      const { sigma, residual } = bidiagonalTop(alphas[r], betas[r]);
+      if (residual <= tol * sigma || (sigma === 0 && residual === 0)) {
+        result.values[active[r]] = sigma;
+        result.converged[active[r]] = 1;
+      } else stay.push(r);
+    }
+    if (stay.length === active.length || last) continue;
+    active = stay.map((r) => active[r]);
+    alphas = stay.map((r) => alphas[r]);
+    betas = stay.map((r) => betas[r]);
+    scale = Float64Array.from(stay, (r) => scale[r]);
+    if (stay.length === 0) break;
+    cur = cur.select(stay);
+    [U, V, v, uPrev] = [keepRows(U, stay), keepRows(V, stay), keepRows(v, stay), keepRows(uPrev, stay)];
+  }
+  t.dispose([V, v, ...(U ? [U] : []), ...(uPrev ? [uPrev] : [])].filter((x) => !x.isDisposed));
+  return result;
+}

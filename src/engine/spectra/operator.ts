@@ -1,0 +1,107 @@
+// N Jacobians as one linear operator on [N, n] blocks of vectors: row k of the block is multiplied by
+// Jacobian k. Built from the structured form, so a factored Jacobian diag(r)·M·diag(c) costs one
+// [N, in] × [in, out] matmul per product and [N, out, in] is never formed; dense Jacobians use one
+// batched matmul. This is what the Krylov methods in lanczos.ts and arnoldi.ts iterate with.
+import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../backend/tf';
+import { inDim, outDim, toDense, type SJ } from '../graph/structuredJacobian';
+
+export interface BatchedOperator {
+  readonly rows: number;
+  readonly out: number;
+  readonly in: number;
+  /** J·v for every row: [rows, in] → [rows, out]. */
+  apply(v: Tensor2D): Tensor2D;
+  /** Jᵀ·u for every row: [rows, out] → [rows, in]. */
+  applyT(u: Tensor2D): Tensor2D;
+  /** The operator restricted to some rows (indices into this one's rows); new tensors, owned by the caller's scope. */
+  select(rows: number[]): BatchedOperator;
+  /** The selected rows' matrices, [rows.length, out, in] row-major, for the dense fallback. */
+  denseRows(rows: number[]): Float32Array;
+  /**
+   * For diagonal Jacobians (zero, identity, diag(d)) the spectral norm and radius are both max|d_i|:
+   * exact, per row, with no iteration.
+   */
+  maxAbsDiagonal?(): Float64Array;
+}
+
+const gatherRows = <T extends Tensor>(x: T, rows: number[]): T => tf().gather(x, tf().tensor1d(rows, 'int32')) as T;
+
+/** The operator of N = `rows` structured Jacobians. */
+export function operatorOf(j: SJ, rows: number): BatchedOperator {
+  const t = tf();
+  const [out, inn] = [outDim(j), inDim(j)];
+  const base = { rows, out, in: inn };
+  const denseRows = (sel: number[]) => t.tidy(() => gatherRows(toDense(j, rows), sel).dataSync() as Float32Array);
+  switch (j.kind) {
+    case 'zero':
+      return {
+        ...base,
+        apply: () => t.zeros([rows, out]) as Tensor2D,
+        applyT: () => t.zeros([rows, inn]) as Tensor2D,
+        select: (sel) => operatorOf(j, sel.length),
+        denseRows: (sel) => new Float32Array(sel.length * out * inn),
+        maxAbsDiagonal: () => new Float64Array(rows),
+      };
+    case 'identity':
+      return {
+        ...base,
+        apply: (v) => v.clone(),
+        applyT: (u) => u.clone(),
+        select: (sel) => operatorOf(j, sel.length),
+        denseRows,
+        maxAbsDiagonal: () => new Float64Array(rows).fill(1),
+      };
+    case 'diag':
+      return {
+        ...base,
+        apply: (v) => t.mul(j.d, v),
+        applyT: (u) => t.mul(j.d, u),
+        select: (sel) => operatorOf({ kind: 'diag', d: gatherRows(j.d, sel) }, sel.length),
+        denseRows,
+        maxAbsDiagonal: () => Float64Array.from(t.tidy(() => t.max(t.abs(j.d), 1)).dataSync()),
+      };
+    case 'shared':
+      return {
+        ...base,
+        // Row-vector form: (M·v)ᵀ = vᵀ·Mᵀ, one matmul for all rows.
+        apply: (v) => t.matMul(v, j.m, false, true),
+        applyT: (u) => t.matMul(u, j.m),
+        select: (sel) => operatorOf(j, sel.length),
+        denseRows,
+      };
+    case 'scaled': {
+      const { m, row, col } = j;
+      return {
+        ...base,
+        apply: (v) => {
+          const mv = t.matMul(col ? t.mul(col, v) : v, m, false, true);
+          return (row ? t.mul(row, mv) : mv) as Tensor2D;
+        },
+        applyT: (u) => {
+          const mu = t.matMul(row ? t.mul(row, u) : u, m);
+          return (col ? t.mul(col, mu) : mu) as Tensor2D;
+        },
+        select: (sel) =>
+          operatorOf({ kind: 'scaled', m, row: row && gatherRows(row, sel), col: col && gatherRows(col, sel) }, sel.length),
+        denseRows,
+      };
+    }
+    case 'dense':
+      return denseOperator(j.m);
+  }
+}
+
+/** The operator of a stack of matrices [N, out, in] (autodiff's output, or a Jacobian an op made dense). */
+export function denseOperator(m: Tensor3D): BatchedOperator {
+  const t = tf();
+  const [rows, out, inn] = m.shape;
+  return {
+    rows,
+    out,
+    in: inn,
+    apply: (v) => t.squeeze(t.matMul(m, t.expandDims(v, 2)), [2]) as Tensor2D,
+    applyT: (u) => t.squeeze(t.matMul(m, t.expandDims(u, 2), true, false), [2]) as Tensor2D,
+    select: (sel) => denseOperator(gatherRows(m, sel)),
+    denseRows: (sel) => t.tidy(() => gatherRows(m, sel).dataSync() as Float32Array),
+  };
+}
