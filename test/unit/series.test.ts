@@ -212,11 +212,12 @@ describe('series diagnostics in the memory estimate', () => {
 });
 
 describe('series diagnostics report progress', () => {
-  it('one "diagnostics" progress step per streamed step of each series, ending at the total', async () => {
+  it('every streamed step of each series advances the "jacobians" stage, which ends at its total', async () => {
     const spec = { ...networkSpec({ ...RUN, timeSteps: 7 }, [{ cell: 'gru', units: 3 }], [['l0.h@t', 'l0.h@t-1']]), diagnostics: ['gradientPropagation' as const, 'lyapunov' as const] };
     const seen: { step: number; total: number }[] = [];
-    await analyze(spec, { onProgress: (p) => p.stage === 'diagnostics' && seen.push({ step: p.step, total: p.total }) });
-    assert.deepEqual(seen.map((p) => p.step), [...Array(14).keys()].map((k) => k + 1));
-    assert.ok(seen.every((p) => p.total === 14));
+    await analyze(spec, { onProgress: (p) => p.stage === 'jacobians' && seen.push({ step: p.step, total: p.total }) });
+    // 7 transition Jacobians (in chunks), then 7 steps of each series.
+    assert.ok(seen.every((p) => p.total === 21), JSON.stringify(seen));
+    assert.deepEqual(seen.slice(-14).map((p) => p.step), [...Array(14).keys()].map((k) => k + 8));
   });
 });

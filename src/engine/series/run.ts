@@ -2,6 +2,7 @@
 // one-step transition of a (joint) state (`l0.(h,c)@t wrt l0.(h,c)@t-1`, `state@t wrt state@t-1`): the pair
 // names which state, one layer's or the whole network's.
 import type { RunSpec } from '../config/spec';
+import { DIAGNOSTIC_DEFS } from '../diagnostics';
 import { UserError } from '../errors';
 import type { CellGraph } from '../graph/graph';
 import type { MemoryPart } from '../run/memory';
@@ -32,9 +33,10 @@ export function seriesMemory(spec: RunSpec, graph: CellGraph, pair: ResolvedPair
   return parts;
 }
 
-/** Which series the run asks for. */
+/** Which series the run asks for: the registry's series diagnostics listed in the config, by what they report. */
 export function wantedSeries(spec: RunSpec): { gradient: boolean; lyapunov: boolean } {
-  return { gradient: spec.diagnostics.includes('gradientPropagation'), lyapunov: spec.diagnostics.includes('lyapunov') };
+  const listed = DIAGNOSTIC_DEFS.filter((d) => d.series && spec.diagnostics.includes(d.name)).map((d) => d.series!.report);
+  return { gradient: listed.includes('gradient'), lyapunov: listed.includes('lyapunov') };
 }
 
 /** Lyapunov settings: the config's, else k = min(D, 64), every step, a transient of a tenth of the run. */
@@ -80,6 +82,13 @@ function lyapunovTheory(source: TransitionSource, context: SeriesContext, k: num
   return theory;
 }
 
+/** How many steps a pair's series stream (each series streams every step once), for progress. */
+export function seriesSteps(spec: RunSpec, graph: CellGraph, pair: ResolvedPair): number {
+  const want = wantedSeries(spec);
+  if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return 0;
+  return pair.occurrences.length * ((want.gradient ? 1 : 0) + (want.lyapunov ? 1 : 0));
+}
+
 /** `onStep(done, total)`: one call per step streamed, over both series (progress for long runs). */
 export async function pairSeries(
   spec: RunSpec,
@@ -92,7 +101,7 @@ export async function pairSeries(
   if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return {};
   const D = pair.ofDim;
   const out: SeriesResult = {};
-  const total = pair.occurrences.length * ((want.gradient ? 1 : 0) + (want.lyapunov ? 1 : 0));
+  const total = seriesSteps(spec, graph, pair);
   let done = 0;
   const step = () => onStep(++done, total);
   if (want.gradient) {
