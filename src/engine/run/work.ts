@@ -4,6 +4,7 @@
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import type { CellGraph } from '../graph/graph';
 import type { ResolvedPair } from './pairs';
+import { seriesFlops } from '../series/run';
 
 export function estimateFlops(graph: CellGraph, spec: RunSpec, pairs: ResolvedPair[], method: JacobianMethod): number {
   const { timeSteps: T, batchSize: B } = spec;
@@ -18,6 +19,7 @@ export function estimateFlops(graph: CellGraph, spec: RunSpec, pairs: ResolvedPa
     // Structured: each op of each step of the window touches an [out, in] block once; moments read it again.
     // Autodiff: one backward pass per output unit, each as costly as the forward step.
     flops += method === 'structured' ? N * matrix * (ops * longest + 3) : N * pair.ofDim * 2 * paramCount * longest + 3 * N * matrix;
+    flops += seriesFlops(spec, graph, pair);
   }
   return flops;
 }

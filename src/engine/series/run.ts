@@ -82,6 +82,19 @@ function lyapunovTheory(source: TransitionSource, context: SeriesContext, k: num
   return theory;
 }
 
+/**
+ * Backend work of a pair's series, for the backend choice: each series recomputes the dense Jacobians, and
+ * gradient propagation multiplies D×D products every step (Lyapunov's J·Q and QR run on the host in float64).
+ */
+export function seriesFlops(spec: RunSpec, graph: CellGraph, pair: ResolvedPair): number {
+  const steps = seriesSteps(spec, graph, pair);
+  if (steps === 0) return 0;
+  const D = pair.ofDim;
+  const ops = graph.nodes.filter((n) => n.op && n.batched).length;
+  const dense = steps * spec.batchSize * D * D * ops;
+  return dense + (wantedSeries(spec).gradient ? 2 * pair.occurrences.length * spec.batchSize * D * D * D : 0);
+}
+
 /** How many steps a pair's series stream (each series streams every step once), for progress. */
 export function seriesSteps(spec: RunSpec, graph: CellGraph, pair: ResolvedPair): number {
   const want = wantedSeries(spec);
