@@ -347,9 +347,10 @@ async function userPath(): Promise<void> {
       expect(jacobian && jacobian.shape.join('x') === '4x1x100x100', `the saved Jacobian has shape ${jacobian?.shape.join('x')}, expected 4x1x100x100`);
     });
 
-    await deepNetworkViews({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
-
     await loadTests({ test, expect, poll, focusTextEditor, varTimesFanInColumn, session, workspace, seedPath: SEED_RELU, seedText });
+
+    // After the tests that save the seed config and read its panel: this one points the panel at another config.
+    await deepNetworkViews({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
 
     await test('start a long run and cancel it from the progress notification: its engine process gone after 1 s, one fresh one at most', async () => {
       // 2000 steps of 1024×1024 Jacobians and their spectra: minutes of work, within the memory limit
