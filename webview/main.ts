@@ -44,10 +44,7 @@ const root = document.getElementById('app') ?? document.body.appendChild(documen
 const E = buildLayout(root, {
   pair: (v) => selectPair(Number(v)),
   batch: (v) => select({ batchIndex: Number(v) }),
-  shared: (checked) => {
-    setSelection({ ...sel(), sharedLimits: checked });
-    drawMatrix();
-  },
+  shared: (checked) => setSelection({ ...sel(), sharedLimits: checked }),
 });
 
 let theme = readTheme();
@@ -66,8 +63,28 @@ const gradient = new GradientView(theme, exportView('gradient'));
 const lyapunov = new LyapunovView(theme, (dataUrl, name) => exportView(name)(dataUrl));
 const storeViews = [depthTime, gradient, lyapunov];
 E.deepHost.append(depthTime.view.card, gradient.view.card, lyapunov.spectrumView.card, lyapunov.convergenceView.card);
+// Every view redraws from the store: what changed decides how much.
 store.subscribe((s, before) => {
-  if (s.report !== before.report || s.selection.pairIndex !== before.selection.pairIndex) storeViews.forEach((v) => v.update(s));
+  const resultChanged = s.report !== before.report;
+  const pairChanged = s.selection.pairIndex !== before.selection.pairIndex;
+  if (resultChanged || pairChanged) storeViews.forEach((v) => v.update(s));
+  if (!s.report) return;
+  if (resultChanged) renderResult(s.file ?? '', s.report, s.selection);
+  if (resultChanged || pairChanged) {
+    renderPair();
+    return;
+  }
+  const { stepIndex, batchIndex } = s.selection;
+  if (stepIndex !== before.selection.stepIndex || batchIndex !== before.selection.batchIndex) {
+    if (batchIndex !== before.selection.batchIndex) setDropdownValue(E.batch, String(batchIndex));
+    timed('charts', () => charts.setSelection(stepIndex, batchIndex));
+    renderSelection();
+  }
+  if (s.selection.sharedLimits !== before.selection.sharedLimits) drawMatrix();
+  if (s.selection.logSingular !== before.selection.logSingular) {
+    setSingularScaleLabel();
+    charts.setLogSingular(Boolean(s.selection.logSingular));
+  }
 });
 watchTheme(() => {
   theme = readTheme();
@@ -96,11 +113,7 @@ E.step.addEventListener('input', () => {
 E.prevStep.addEventListener('click', () => select({ stepIndex: Math.max(0, sel().stepIndex - 1) }));
 E.nextStep.addEventListener('click', () => select({ stepIndex: sel().stepIndex + 1 }));
 E.rerun.addEventListener('click', () => api.postMessage({ type: 'rerun' }));
-E.singularScale.addEventListener('click', () => {
-  setSelection({ ...sel(), logSingular: !sel().logSingular });
-  setSingularScaleLabel();
-  charts.setLogSingular(Boolean(sel().logSingular));
-});
+E.singularScale.addEventListener('click', () => setSelection({ ...sel(), logSingular: !sel().logSingular }));
 E.exportPng.addEventListener('click', () => {
   const dataUrl = heatmap.toPngDataUrl();
   if (dataUrl) api.postMessage({ type: 'export', what: 'png', dataUrl });
@@ -172,9 +185,9 @@ function clearResult(file: string): void {
   E.content.hidden = true;
   E.empty.hidden = false;
   E.meta.replaceChildren();
+  store.set({ file, report: undefined, pairs: [] });
   showFileName(file);
   heatmap.setMatrix(undefined);
-  store.set({ file, report: undefined, pairs: [] });
   for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 }
 
@@ -184,17 +197,20 @@ function showResult(file: string, report: Report, pairs: PairArrays[]): void {
   sharedLimits.clear();
   const selection = clampState(sel(), report, file);
   api.setState(selection);
-  store.set({ file, report, pairs, selection });
   setStale(false);
   showIssues([]);
   setStatus('done', `Done in ${formatMs(report.timings.totalMs)} · ${report.jacobians.length} Jacobian${report.jacobians.length === 1 ? '' : 's'} · ${report.timeSteps} steps × batch ${report.batchSize}`);
   for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, false);
   E.empty.hidden = true;
   E.content.hidden = false;
+  store.set({ file, report, pairs, selection });
+}
+
+/** A new result: the header and the choices of pair and batch element. */
+function renderResult(file: string, report: Report, selection: PanelState): void {
   renderHeader(file, report);
   setDropdownChoices(E.pair, report.jacobians.map((p, k) => ({ value: String(k), label: pairLabel(p) })), String(selection.pairIndex));
   setDropdownChoices(E.batch, Array.from({ length: report.batchSize }, (_, b) => ({ value: String(b), label: `b = ${b}` })), String(selection.batchIndex));
-  renderPair();
 }
 
 function renderHeader(file: string, r: Report): void {
@@ -318,7 +334,6 @@ function selectPair(k: number): void {
   const current = currentResult();
   if (!current || !Number.isInteger(k) || k === sel().pairIndex) return;
   setSelection(clampState({ ...sel(), pairIndex: k }, current.report, current.file));
-  renderPair();
 }
 
 function select(change: Partial<Pick<PanelState, 'stepIndex' | 'batchIndex'>>): void {
@@ -328,9 +343,6 @@ function select(change: Partial<Pick<PanelState, 'stepIndex' | 'batchIndex'>>): 
   const state = clampState({ ...before, ...change }, current.report, current.file);
   if (state.stepIndex === before.stepIndex && state.batchIndex === before.batchIndex) return;
   setSelection(state);
-  if (state.batchIndex !== before.batchIndex) setDropdownValue(E.batch, String(state.batchIndex));
-  timed('charts', () => charts.setSelection(state.stepIndex, state.batchIndex));
-  renderSelection();
 }
 
 /** Runs `fn` between performance marks (`jl:NAME` measures, read by perf checks in dev tools). */

@@ -347,9 +347,9 @@ async function userPath(): Promise<void> {
       expect(jacobian && jacobian.shape.join('x') === '4x1x100x100', `the saved Jacobian has shape ${jacobian?.shape.join('x')}, expected 4x1x100x100`);
     });
 
-    // The load tests read the one panel on screen: before the two-layer test opens a second one.
     await loadTests({ test, expect, poll, focusTextEditor, varTimesFanInColumn, session, workspace, seedPath: SEED_RELU, seedText });
 
+    // After the tests that save the seed config and read its panel: this one points the panel at another config.
     await deepNetworkViews({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
 
     await test('start a long run and cancel it from the progress notification: its engine process gone after 1 s, one fresh one at most', async () => {

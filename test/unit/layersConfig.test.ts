@@ -59,6 +59,13 @@ describe('config: layers', () => {
     assert.ok(r.arrays.tensors.some((t) => t.name === 'l1/kernel'));
   });
 
+  it('a single layer is qualified too (l0.h), as its config names it', async () => {
+    const config = { layers: [{ cell: 'gru', units: 3 }], inputDim: 2, timeSteps: 2, jacobians: [{ of: 'l0.h@t', wrt: 'l0.h@t-1' }] };
+    const r = await analyze(parseConfig(JSON.stringify(config), TEST_CONFIG));
+    assert.deepEqual([r.report.jacobians[0].of, r.report.jacobians[0].outDim], ['l0.h@t', 3]);
+    assert.ok(r.arrays.tensors.some((t) => t.name === 'l0/recurrent_kernel'));
+  });
+
   it('examples/two-layer.jacobian.json runs: every pair, the series and the layers in the report', async function () {
     this.timeout(300000);
     const r = await analyzeFile(join(repoRoot(), 'examples/two-layer.jacobian.json'), { keepJacobiansMB: 0 });

@@ -195,3 +195,29 @@ describe('Lyapunov theory overlays', () => {
     assert.ok(th.meanField!.driveVariance > 0);
   });
 });
+
+describe('series diagnostics in the memory estimate', () => {
+  it('the running product (B·D²) and the Lyapunov directions (B·D·k) are counted for a state transition pair only', async () => {
+    const { buildNetwork } = await import('../../src/engine/network/network');
+    const { resolvePairs } = await import('../../src/engine/run/pairs');
+    const { estimateMemory } = await import('../../src/engine/run/memory');
+    const spec = { ...networkSpec({ ...RUN, batchSize: 3 }, [{ cell: 'lstm', units: 4 }, { cell: 'gru', units: 3 }], [['state@t', 'state@t-1'], ['l1.h@t', 'x@t']]), diagnostics: ['gradientPropagation' as const, 'lyapunov' as const], lyapunov: { exponents: 5 } };
+    const graph = buildNetwork(spec).graph;
+    const parts = estimateMemory(graph, spec, resolvePairs(graph, spec), false, 2 ** 20, 'structured');
+    const D = 11;
+    assert.equal(parts.find((p) => p.what.startsWith('gradient propagation products for state@t'))!.bytes, 4 * 3 * D * D * 4);
+    assert.equal(parts.find((p) => p.what.startsWith('Lyapunov directions for state@t'))!.bytes, 3 * 3 * D * 5 * 8);
+    assert.ok(!parts.some((p) => p.what.includes('l1.h@t wrt x@t') && /gradient|Lyapunov/.test(p.what)));
+  });
+});
+
+describe('series diagnostics report progress', () => {
+  it('every streamed step of each series advances the "jacobians" stage, which ends at its total', async () => {
+    const spec = { ...networkSpec({ ...RUN, timeSteps: 7 }, [{ cell: 'gru', units: 3 }], [['l0.h@t', 'l0.h@t-1']]), diagnostics: ['gradientPropagation' as const, 'lyapunov' as const] };
+    const seen: { step: number; total: number }[] = [];
+    await analyze(spec, { onProgress: (p) => p.stage === 'jacobians' && seen.push({ step: p.step, total: p.total }) });
+    // 7 transition Jacobians (in chunks), then 7 steps of each series.
+    assert.ok(seen.every((p) => p.total === 21), JSON.stringify(seen));
+    assert.deepEqual(seen.slice(-14).map((p) => p.step), [...Array(14).keys()].map((k) => k + 8));
+  });
+});

@@ -2,7 +2,7 @@
 // (`l0.h`, `l1.c`, leaves `l0.h_prev`, params `l1.kernel`), and layer l's input replaced by layer l−1's
 // output of the same step (Keras return_sequences=True). Rollout, both Jacobian methods, memory and
 // theory walk this graph unchanged: a depth pair `l1.h@t wrt l0.h@t` is a same-step pair like any other.
-// The network's own input keeps its name (`x`), and a network of one cell is that cell's graph, unqualified.
+// The network's own input keeps its name (`x`), and a one-cell config is that cell's graph, unqualified.
 import type { CellGraph, GraphNode } from '../graph/graph';
 
 export interface NetworkLayer {
@@ -58,9 +58,12 @@ function layerRenames(layer: NetworkLayer, index: number, previousOutput: string
   return rename;
 }
 
-/** Composes layers into one network graph; a single layer is returned as it is. */
+/**
+ * Composes layers into one network graph. A single unnamed layer (a one-cell config) is returned as it is;
+ * named layers are qualified even when there is one (`layers: [{…}]` names its tensors `l0.h`).
+ */
 export function composeNetwork(layers: NetworkLayer[]): Network {
-  if (layers.length === 1) {
+  if (layers.length === 1 && layers[0].name === '') {
     const graph = layers[0].graph;
     return { graph, layers: [{ name: layers[0].name, rename: new Map(graph.nodes.map((n) => [n.name, n.name])) }] };
   }

@@ -9,7 +9,7 @@ import { opDef } from '../graph/ops';
 import type { Progress } from '../../protocol/messages';
 import { initialStates, inputSeries } from './data';
 import { buildNetwork, initNetworkParams } from '../network/network';
-import { pairSeries } from '../series/run';
+import { pairSeries, seriesSteps } from '../series/run';
 import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
 import type { SpectraMethod } from '../spectra/extremes';
 import { pairDiagnostics } from './pairDiagnostics';
@@ -105,7 +105,8 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
     const reports: PairReport[] = [];
     const arrays: PairArrays[] = [];
     let spectralMs = 0;
-    const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length, 0);
+    // The series (gradient propagation, Lyapunov) stream each step's Jacobians again: their steps are work of this stage too.
+    const totalOcc = pairs.reduce((s, p) => s + p.occurrences.length + seriesSteps(spec, graph, p), 0);
     let doneBefore = 0;
     for (const pair of pairs) {
       const r = await pairDiagnostics(spec, graph, pair, traj, paramTensors, trained, {
@@ -120,9 +121,10 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
       if (fallback) r.report.fallbackReason = `op "${fallback}" has no structured rule`;
       const seriesStart = performance.now();
       const seriesContext = { entryVariance: meanEntryVariance(r.report), variance: variancePolicy(graph, trained) };
-      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }, seriesContext));
+      const onSeriesStep = (step: number) => progress({ stage: 'jacobians', step: doneBefore + pair.occurrences.length + step, total: totalOcc });
+      Object.assign(r.report, await pairSeries(spec, { graph, pair, traj, params: paramTensors, method: pairMethod, chunkBytes, signal: options.signal }, seriesContext, onSeriesStep));
       spectralMs += performance.now() - seriesStart;
-      doneBefore += pair.occurrences.length;
+      doneBefore += pair.occurrences.length + seriesSteps(spec, graph, pair);
       spectralMs += r.spectralMs;
       reports.push(r.report);
       arrays.push(r.arrays);

@@ -9,6 +9,7 @@ import { UserError } from '../errors';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { bytesPerOccurrence } from './jacobians';
 import { maxOccurrences, occurrenceGroups, refDim, type ResolvedPair } from './pairs';
+import { seriesMemory } from '../series/run';
 
 export interface MemoryPart {
   what: string;
@@ -96,6 +97,7 @@ export function estimateMemory(
     const longest = Math.max(...occurrenceGroups(pair).map((g) => g.length));
     const one = bytesPerOccurrence(graph, pair, B, method, longest);
     parts.push({ what: `working memory for ${pair.request.of} wrt ${pair.request.wrt}`, bytes: Math.max(one, Math.min(chunkBytes, one * steps)), path: pair.request.path });
+    parts.push(...seriesMemory(spec, graph, pair));
   }
   return parts;
 }

@@ -5,6 +5,7 @@ import type { JacobianMethod, RunSpec } from '../config/spec';
 import type { CellGraph } from '../graph/graph';
 import { DENSE_MAX_N } from '../spectra/extremes';
 import type { ResolvedPair } from './pairs';
+import { seriesFlops } from '../series/run';
 
 /**
  * Operator products per matrix of the matrix-free spectra, from W6 (seed relu, n 512: ‖J‖₂ 71, ρ 146 on average;
@@ -44,6 +45,7 @@ export function estimateFlops(
     flops += method === 'structured' ? N * matrix * (ops * longest + 3) : N * pair.ofDim * 2 * paramCount * longest + 3 * N * matrix;
     // Matrix-free spectra iterate on the backend (dense ones run in JavaScript whatever the backend).
     flops += spectraFlops(spec, pair, N, spectra);
+    flops += seriesFlops(spec, graph, pair);
   }
   return flops;
 }

@@ -2,7 +2,11 @@
 // one-step transition of a (joint) state (`l0.(h,c)@t wrt l0.(h,c)@t-1`, `state@t wrt state@t-1`): the pair
 // names which state, one layer's or the whole network's.
 import type { RunSpec } from '../config/spec';
+import { DIAGNOSTIC_DEFS } from '../diagnostics';
 import { UserError } from '../errors';
+import type { CellGraph } from '../graph/graph';
+import type { MemoryPart } from '../run/memory';
+import type { ResolvedPair } from '../run/pairs';
 import { DEFAULT_LYAPUNOV, LyapunovAccumulator, type LyapunovOptions, type LyapunovSpectrum, type LyapunovTheory } from './lyapunov';
 import { driveSecondMoment, entryVariance, meanFieldLambdaMax, newmanExponents, tanhRecurrence } from './theory';
 import { GradientPropagation, type GradientCurve } from './propagation';
@@ -13,9 +17,26 @@ export interface SeriesResult {
   lyapunov?: LyapunovSpectrum;
 }
 
-/** Which series the run asks for. */
+/**
+ * What a pair's series hold beside its Jacobians (whose chunks they stream within the same budget): the
+ * running product P and its backend copies (gradient), and the k float64 directions with their J·Q (Lyapunov).
+ */
+export function seriesMemory(spec: RunSpec, graph: CellGraph, pair: ResolvedPair): MemoryPart[] {
+  const want = wantedSeries(spec);
+  if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return [];
+  const B = spec.batchSize;
+  const D = pair.ofDim;
+  const parts: MemoryPart[] = [];
+  const label = `${pair.request.of} wrt ${pair.request.wrt}`;
+  if (want.gradient) parts.push({ what: `gradient propagation products for ${label}`, bytes: 4 * B * D * D * 4, path: pair.request.path });
+  if (want.lyapunov) parts.push({ what: `Lyapunov directions for ${label}`, bytes: 3 * B * D * lyapunovOptions(spec, D).exponents * 8, path: pair.request.path });
+  return parts;
+}
+
+/** Which series the run asks for: the registry's series diagnostics listed in the config, by what they report. */
 export function wantedSeries(spec: RunSpec): { gradient: boolean; lyapunov: boolean } {
-  return { gradient: spec.diagnostics.includes('gradientPropagation'), lyapunov: spec.diagnostics.includes('lyapunov') };
+  const listed = DIAGNOSTIC_DEFS.filter((d) => d.series && spec.diagnostics.includes(d.name)).map((d) => d.series!.report);
+  return { gradient: listed.includes('gradient'), lyapunov: listed.includes('lyapunov') };
 }
 
 /** Lyapunov settings: the config's, else k = min(D, 64), every step, a transient of a tenth of the run. */
@@ -61,15 +82,47 @@ function lyapunovTheory(source: TransitionSource, context: SeriesContext, k: num
   return theory;
 }
 
-export async function pairSeries(spec: RunSpec, source: TransitionSource, context: SeriesContext): Promise<SeriesResult> {
+/**
+ * Backend work of a pair's series, for the backend choice: each series recomputes the dense Jacobians, and
+ * gradient propagation multiplies D×D products every step (Lyapunov's J·Q and QR run on the host in float64).
+ */
+export function seriesFlops(spec: RunSpec, graph: CellGraph, pair: ResolvedPair): number {
+  const steps = seriesSteps(spec, graph, pair);
+  if (steps === 0) return 0;
+  const D = pair.ofDim;
+  const ops = graph.nodes.filter((n) => n.op && n.batched).length;
+  const dense = steps * spec.batchSize * D * D * ops;
+  return dense + (wantedSeries(spec).gradient ? 2 * pair.occurrences.length * spec.batchSize * D * D * D : 0);
+}
+
+/** How many steps a pair's series stream (each series streams every step once), for progress. */
+export function seriesSteps(spec: RunSpec, graph: CellGraph, pair: ResolvedPair): number {
+  const want = wantedSeries(spec);
+  if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return 0;
+  return pair.occurrences.length * ((want.gradient ? 1 : 0) + (want.lyapunov ? 1 : 0));
+}
+
+/** `onStep(done, total)`: one call per step streamed, over both series (progress for long runs). */
+export async function pairSeries(
+  spec: RunSpec,
+  source: TransitionSource,
+  context: SeriesContext,
+  onStep: (done: number, total: number) => void = () => {},
+): Promise<SeriesResult> {
   const want = wantedSeries(spec);
   const { pair, graph, traj } = source;
   if (!(want.gradient || want.lyapunov) || !isStateTransition(graph, pair)) return {};
   const D = pair.ofDim;
   const out: SeriesResult = {};
+  const total = seriesSteps(spec, graph, pair);
+  let done = 0;
+  const step = () => onStep(++done, total);
   if (want.gradient) {
     const g = new GradientPropagation(traj.B, D);
-    await streamTransitions(source, 'backward', (t, j) => g.push(t, j));
+    await streamTransitions(source, 'backward', (t, j) => {
+      g.push(t, j);
+      step();
+    });
     out.gradient = g.result();
   }
   if (want.lyapunov) {
@@ -81,7 +134,10 @@ export async function pairSeries(spec: RunSpec, source: TransitionSource, contex
       ]);
     }
     const acc = new LyapunovAccumulator(traj.B, D, options, steps);
-    await streamTransitions(source, 'forward', (t, j) => acc.push(t, j));
+    await streamTransitions(source, 'forward', (t, j) => {
+      acc.push(t, j);
+      step();
+    });
     out.lyapunov = { ...acc.result(), theory: lyapunovTheory(source, context, options.exponents) };
   }
   return out;
