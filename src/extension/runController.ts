@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
-import type { BackendPreference, HostToWebview, Progress, RunOptions, RunView } from '../protocol/messages';
+import type { BackendPreference, HostToWebview, Progress, RunOptions, RunView, SpectrumOutcome, SpectrumSelection } from '../protocol/messages';
 import { overallFraction } from '../protocol/progress';
 import { rootSpan, spanOfPath } from './configLocations';
 import type { EngineClient, EngineOutcome } from './engineClient';
@@ -85,7 +85,7 @@ export class RunController implements vscode.Disposable {
   snapshot(file: string): HostToWebview[] {
     const state = this.states.get(file);
     const messages: HostToWebview[] = [];
-    if (state?.lastGood) messages.push(resultMessage(file, state.lastGood.result));
+    if (state?.lastGood) messages.push(resultMessage(file, state.lastGood.result, state.lastGood.runId));
     if (state?.issues) messages.push({ type: 'invalid', file, issues: state.issues, kind: state.issuesKind });
     else if (state?.failure) messages.push({ type: 'failed', file, message: state.failure });
     if (state?.running) messages.push({ type: 'running', file, progress: state.running.progress });
@@ -180,17 +180,43 @@ export class RunController implements vscode.Disposable {
 
   /** Writes the .npy files of `file`'s last good result into `dir`, rerunning it first if the engine lost it. */
   async saveArrays(file: string, dir: string): Promise<string[]> {
+    const good = await this.heldResult(file, 'export');
+    return this.engine.save(good.runId, dir);
+  }
+
+  /**
+   * The whole spectrum of one Jacobian of `file`'s last good run `runId`, computed in the engine process. A run
+   * that is no longer the last good one is answered as superseded (the panel drops it); a result the engine lost
+   * (its process was killed by a cancel) is recomputed first, and the panel gets it under its new run id.
+   */
+  async spectrum(file: string, runId: number, at: SpectrumSelection): Promise<SpectrumOutcome> {
+    const good = this.states.get(file)?.lastGood;
+    if (good?.runId !== runId) return { ok: false, message: `run ${runId} of ${basename(file)} was superseded` };
+    if (this.engine.holdsResult(runId)) return this.engine.spectrum(runId, at);
+    if (this.engine.running) return { ok: false, message: 'the engine process is busy with another run; select the step again when it has finished' };
+    try {
+      const held = await this.heldResult(file, 'spectrum');
+      return { ok: false, message: `run ${runId} was recomputed as run ${held.runId}` };
+    } catch (error) {
+      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** `file`'s last good result, rerun from the same config text when the engine process no longer holds it. */
+  private async heldResult(file: string, why: string): Promise<GoodRun> {
     let good = this.states.get(file)?.lastGood;
     if (!good) throw new Error(`there is no result for ${basename(file)} to export yet`);
     if (!this.engine.holdsResult(good.runId)) {
-      this.log.info(`export: the engine process no longer holds run ${good.runId}; recomputing it from the same config text`);
+      this.log.info(`${why}: the engine process no longer holds run ${good.runId}; recomputing it from the same config text`);
       const run = await this.engine.run({ file, text: good.text, options: runOptions(vscode.Uri.file(file), good.text) });
       const outcome = await run.outcome;
-      if (outcome.kind !== 'result') throw new Error(`recomputing ${basename(file)} for the export ended with: ${outcome.kind}`);
+      if (outcome.kind !== 'result') throw new Error(`recomputing ${basename(file)} for the ${why} ended with: ${outcome.kind}`);
       good = { ...good, runId: run.runId, result: outcome.result };
       this.stateOf(file).lastGood = good;
+      // The panel's requests name run ids: it learns the new one (the same numbers) with the result.
+      this.postIfShown(file, resultMessage(file, outcome.result, run.runId));
     }
-    return this.engine.save(good.runId, dir);
+    return good;
   }
 
   dispose(): void {
@@ -223,7 +249,7 @@ export class RunController implements vscode.Disposable {
         state.failure = undefined;
         this.diagnostics.delete(uri);
         this.log.info(`run ${runId} ${name} (${trigger}): ${runSummary(outcome.result.report, outcome.wallMs, outcome.pid)}`);
-        this.postIfShown(file, resultMessage(file, outcome.result));
+        this.postIfShown(file, resultMessage(file, outcome.result, runId));
         return;
       }
       case 'invalid': {
@@ -310,8 +336,8 @@ export function positionAt(text: string, offset: number): vscode.Position {
   return new vscode.Position(line, character);
 }
 
-export function resultMessage(file: string, result: RunView): HostToWebview {
-  return { type: 'result', file, report: result.report, pairs: result.pairs };
+export function resultMessage(file: string, result: RunView, runId: number): HostToWebview {
+  return { type: 'result', file, report: result.report, pairs: result.pairs, runId };
 }
 
 async function readConfigText(uri: vscode.Uri): Promise<string> {
