@@ -61,6 +61,8 @@ const charts = new DiagnosticsCharts(
 );
 // Whole spectra the run's arrays lack are asked for the matrix on screen only, and cached per (run, pair, step, b).
 const spectra = new SpectrumRequests((m) => api.postMessage(m));
+E.singularHost.dataset.testid = 'singular-chart';
+E.eigenHost.dataset.testid = 'eigen-chart';
 const table = new StepTable(E.tableHost, (k) => select({ stepIndex: k }));
 // The deep-network views are components over one store: each owns its card and redraws from a snapshot.
 const exportView = (view: string) => (dataUrl: string) => api.postMessage({ type: 'export', what: 'png', dataUrl, view });
@@ -312,6 +314,7 @@ function showSpectra(): void {
   E.singularTitle.title = 'Numerical rank: singular values above σ_max·max(m,n)·ε(float32)';
   // What the e2e reads: which matrix the σ chart shows and in what state.
   E.singularHost.dataset.spectrum = spectrumLabel(s.selection.pairIndex, k, b, onDemand, singular);
+  E.eigenHost.dataset.spectrum = E.singularHost.dataset.spectrum;
 }
 
 function spectrumLabel(pair: number, step: number, b: number, onDemand: OnDemandSpectrum | undefined, singular: ArrayLike<number> | undefined): string {
