@@ -134,8 +134,9 @@ window.addEventListener('message', (event: MessageEvent) => {
   // The panel switched to another config that has no result yet: never show A's result under B's name.
   const shown = currentResult();
   if (msg.type === 'spectrum') {
-    // Cached when it answers this run; drawn only when it is for the matrix on screen.
-    if (spectra.receive(msg) && SpectrumRequests.isOnScreen(msg, store.get())) showSpectra();
+    // Cached when it answers this run; drawn only when it is for the matrix on screen, else the matrix now on
+    // screen is asked for (one request in flight at a time).
+    if (spectra.receive(msg)) showSpectra();
     return;
   }
   if (msg.type !== 'result' && msg.type !== 'exported' && shown && msg.file !== shown.file) clearResult(msg.file);
@@ -185,6 +186,7 @@ function clearResult(file: string): void {
   E.meta.replaceChildren();
   showFileName(file);
   heatmap.setMatrix(undefined);
+  spectra.setRun(undefined);
   store.set({ file, report: undefined, pairs: [] });
   for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 }

@@ -1,7 +1,8 @@
 // Whole spectra on demand: when the run's arrays hold no singular values / eigenvalues (the config did not list
 // them), the panel asks the host for the spectrum of the one Jacobian on screen (pair, step, batch element),
-// shows "computing…" meanwhile, and caches each reply per (run, pair, step, b). A reply for another run, or for a
-// request this panel did not make, is dropped; one for a selection no longer on screen is cached, not drawn.
+// shows "computing…" meanwhile, and caches each reply per (run, pair, step, b). One request is in flight at a
+// time. A reply for another run, or for a request this panel did not make, is dropped; one for a selection no
+// longer on screen is cached, not drawn, and the selection on screen then is asked for.
 import type { HostToWebview, SpectrumArrays, SpectrumSelection, WebviewToHost } from '../src/protocol/messages';
 import type { Snapshot } from './store';
 
@@ -43,7 +44,7 @@ export class SpectrumRequests {
 
   /**
    * What the charts show for the snapshot's selection, or undefined when the run's arrays hold its spectrum.
-   * Sends one request for a spectrum neither held, cached nor asked for already.
+   * Sends a request for a spectrum neither held nor cached, unless one is in flight (then: computing, asked later).
    */
   need(s: Snapshot): OnDemandSpectrum | undefined {
     const at = selectionOf(s);
@@ -58,6 +59,9 @@ export class SpectrumRequests {
     const key = keyOf(at);
     const known = this.cache.get(key);
     if (known) return known;
+    // One request at a time: dragging the step slider over a large n must not queue a decomposition per step in
+    // the engine process (ahead of the next run). The selection on screen when the reply comes is asked next.
+    if (this.pending.size > 0) return COMPUTING;
     const requestId = this.nextRequestId++;
     this.cache.set(key, COMPUTING);
     this.pending.set(requestId, key);
@@ -74,10 +78,5 @@ export class SpectrumRequests {
       ? { state: 'ready', spectrum: reply.outcome.spectrum }
       : { state: 'unavailable', message: `The spectrum could not be computed: ${reply.outcome.message}` });
     return true;
-  }
-
-  /** Whether a reply is for the selection on screen now (only then is it drawn). */
-  static isOnScreen(reply: SpectrumSelection, s: Snapshot): boolean {
-    return keyOf(reply) === keyOf(selectionOf(s));
   }
 }

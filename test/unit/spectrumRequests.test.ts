@@ -59,7 +59,7 @@ describe('webview on-demand spectra', () => {
     }
   });
 
-  it('drops a reply for a superseded run or a request it did not make; a reply for a selection left is cached, not on screen', () => {
+  it('drops a reply for a superseded run, a request it did not make, or a second reply', () => {
     const { requests, sent } = setup(7);
     requests.need(snapshot({ stepIndex: 1 }));
     const old = sent[0];
@@ -72,8 +72,19 @@ describe('webview on-demand spectra', () => {
     assert.equal(requests.receive({ ...reply(mine, 3), step: 0 }), false, 'a reply naming another matrix than asked');
     assert.equal(requests.receive(reply(mine, 3)), true);
     assert.equal(requests.receive(reply(mine, 3)), false, 'a second reply to the same request');
-    assert.equal(SpectrumRequests.isOnScreen(mine, snapshot({ stepIndex: 1 })), true);
-    assert.equal(SpectrumRequests.isOnScreen(mine, snapshot({ stepIndex: 2 })), false);
+  });
+
+  it('keeps one request in flight: a selection made meanwhile is computing, and asked for once the reply is in', () => {
+    const { requests, sent } = setup(7);
+    requests.need(snapshot({ stepIndex: 0 }));
+    for (const step of [1, 2, 1]) assert.deepEqual(requests.need(snapshot({ stepIndex: step })), { state: 'computing' });
+    assert.equal(sent.length, 1, 'requests were sent while one was in flight');
+    // The reply for step 0 arrives while step 1 is on screen: cached (not drawn), and step 1 is asked for now.
+    assert.equal(requests.receive(reply(sent[0], 4)), true);
+    assert.equal(requests.need(snapshot({ stepIndex: 1 }))?.state, 'computing');
+    assert.deepEqual(sent.map((m) => m.step), [0, 1]);
+    const back = requests.need(snapshot({ stepIndex: 0 }));
+    assert.equal(back?.state === 'ready' && back.spectrum.singularValues[0], 4);
   });
 
   it('shows a failed request as unavailable with its message, and does not ask again', () => {
