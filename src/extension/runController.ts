@@ -180,43 +180,34 @@ export class RunController implements vscode.Disposable {
 
   /** Writes the .npy files of `file`'s last good result into `dir`, rerunning it first if the engine lost it. */
   async saveArrays(file: string, dir: string): Promise<string[]> {
-    const good = await this.heldResult(file, 'export');
+    let good = this.states.get(file)?.lastGood;
+    if (!good) throw new Error(`there is no result for ${basename(file)} to export yet`);
+    if (!this.engine.holdsResult(good.runId)) {
+      this.log.info(`export: the engine process no longer holds run ${good.runId}; recomputing it from the same config text`);
+      const run = await this.engine.run({ file, text: good.text, options: runOptions(vscode.Uri.file(file), good.text) });
+      const outcome = await run.outcome;
+      if (outcome.kind !== 'result') throw new Error(`recomputing ${basename(file)} for the export ended with: ${outcome.kind}`);
+      good = { ...good, runId: run.runId, result: outcome.result };
+      this.stateOf(file).lastGood = good;
+      // The panel's spectrum requests name the run: it learns the new id (the same numbers) with the result.
+      this.postIfShown(file, resultMessage(file, outcome.result, run.runId));
+    }
     return this.engine.save(good.runId, dir);
   }
 
   /**
    * The whole spectrum of one Jacobian of `file`'s last good run `runId`, computed in the engine process. A run
-   * that is no longer the last good one is answered as superseded (the panel drops it); a result the engine lost
-   * (its process was killed by a cancel) is recomputed first, and the panel gets it under its new run id.
+   * that is no longer the last good one is answered as superseded (the panel drops it). A result the engine lost
+   * (its process was replaced after a cancel or a crash) is not recomputed here: a rerun started for a panel
+   * request could supersede the run the user just started, so the panel says to rerun instead.
    */
   async spectrum(file: string, runId: number, at: SpectrumSelection): Promise<SpectrumOutcome> {
     const good = this.states.get(file)?.lastGood;
     if (good?.runId !== runId) return { ok: false, message: `run ${runId} of ${basename(file)} was superseded` };
-    if (this.engine.holdsResult(runId)) return this.engine.spectrum(runId, at);
-    if (this.engine.running) return { ok: false, message: 'the engine process is busy with another run; select the step again when it has finished' };
-    try {
-      const held = await this.heldResult(file, 'spectrum');
-      return { ok: false, message: `run ${runId} was recomputed as run ${held.runId}` };
-    } catch (error) {
-      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    if (!this.engine.holdsResult(runId)) {
+      return { ok: false, message: `the engine process was restarted (after a cancel or a crash) and no longer holds this result; rerun ${basename(file)} to see its spectra` };
     }
-  }
-
-  /** `file`'s last good result, rerun from the same config text when the engine process no longer holds it. */
-  private async heldResult(file: string, why: string): Promise<GoodRun> {
-    let good = this.states.get(file)?.lastGood;
-    if (!good) throw new Error(`there is no result for ${basename(file)} to export yet`);
-    if (!this.engine.holdsResult(good.runId)) {
-      this.log.info(`${why}: the engine process no longer holds run ${good.runId}; recomputing it from the same config text`);
-      const run = await this.engine.run({ file, text: good.text, options: runOptions(vscode.Uri.file(file), good.text) });
-      const outcome = await run.outcome;
-      if (outcome.kind !== 'result') throw new Error(`recomputing ${basename(file)} for the ${why} ended with: ${outcome.kind}`);
-      good = { ...good, runId: run.runId, result: outcome.result };
-      this.stateOf(file).lastGood = good;
-      // The panel's requests name run ids: it learns the new one (the same numbers) with the result.
-      this.postIfShown(file, resultMessage(file, outcome.result, run.runId));
-    }
-    return good;
+    return this.engine.spectrum(runId, at);
   }
 
   dispose(): void {
