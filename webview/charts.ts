@@ -22,6 +22,7 @@ import {
 import type { PairArrays, PairReport } from '../src/engine/run/report';
 import { formatNumber, numericalRank, statSeries, vectorAt, type BatchSummary } from './data';
 import { circularLawRadius } from './seriesData';
+import type { OnDemandSpectrum } from './spectrumRequests';
 import { type ThemeColors, withAlpha } from './theme';
 
 Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Filler, Tooltip, Legend);
@@ -100,6 +101,8 @@ export class DiagnosticsCharts {
   private sel: Selection | undefined;
   private theme: ThemeColors;
   private logSingular = true;
+  /** The selected matrix's spectrum computed on demand, when the run's arrays lack it. */
+  private onDemand: OnDemandSpectrum | undefined;
 
   constructor(
     private readonly hosts: ChartHosts,
@@ -140,6 +143,18 @@ export class DiagnosticsCharts {
     this.variance.draw();
     this.spectral.draw();
     this.rebuildSelected();
+  }
+
+  /** The on-demand spectrum of the selected matrix (or its state): the σ and eigenvalue charts redraw. */
+  setOnDemand(spectrum: OnDemandSpectrum | undefined): void {
+    this.onDemand = spectrum;
+    this.rebuildSelected();
+  }
+
+  /** The placeholder of a chart whose values the arrays lack: computing, or why not, or `fallback`. */
+  private onDemandMessage(fallback: string): string {
+    const d = this.onDemand;
+    return d?.state === 'computing' ? 'computing…' : d?.state === 'unavailable' ? d.message : fallback;
   }
 
   private applyDefaults(): void {
@@ -326,6 +341,8 @@ export class DiagnosticsCharts {
     let sorted: number[] = [];
     if (sv && s.pair.steps.length > 0) {
       sorted = Array.from(vectorAt(sv, s.pair.steps.length, s.batchSize, s.step, s.batch)).sort((a, b) => b - a);
+    } else if (this.onDemand?.state === 'ready') {
+      sorted = Array.from(this.onDemand.spectrum.singularValues);
     }
     const n = sorted.length;
     const r = numericalRank(sorted, Math.max(s.pair.outDim, s.pair.inDim));
@@ -360,7 +377,7 @@ export class DiagnosticsCharts {
       }
       datasets.push({ ...this.lineDataset('σ_k', data, th.blue, n <= 64), spanGaps: false });
     }
-    placeholder(this.hosts.singular, !n ? 'Add "singularValues" to diagnostics (spectralNorm alone is found without them)'
+    placeholder(this.hosts.singular, !n ? this.onDemandMessage('Add "singularValues" to diagnostics (spectralNorm alone is found without them)')
       : r.tol === 0 ? 'All singular values are 0: J = 0 at this step' : undefined);
     return { type: 'line', data: { datasets }, options };
   }
@@ -374,6 +391,9 @@ export class DiagnosticsCharts {
       const r = vectorAt(re, s.pair.steps.length, s.batchSize, s.step, s.batch);
       const m = vectorAt(im, s.pair.steps.length, s.batchSize, s.step, s.batch);
       pts = Array.from(r, (x, k) => ({ x, y: m[k] }));
+    } else if (this.onDemand?.state === 'ready' && this.onDemand.spectrum.eigenRe && this.onDemand.spectrum.eigenIm) {
+      const { eigenRe, eigenIm } = this.onDemand.spectrum;
+      pts = Array.from(eigenRe, (x, k) => ({ x, y: eigenIm[k] }));
     }
     const disk = circularLawRadius(s.pair, s.step, s.batch);
     let maxMod = Math.max(1, disk ?? 0);
@@ -426,7 +446,7 @@ export class DiagnosticsCharts {
       });
     }
     placeholder(this.hosts.eigen, pts.length ? undefined
-      : s.pair.outDim !== s.pair.inDim ? 'Eigenvalues exist for square Jacobians only' : 'Add "eigenvalues" to diagnostics (spectralRadius alone is found without them)');
+      : s.pair.outDim !== s.pair.inDim ? 'Eigenvalues exist for square Jacobians only' : this.onDemandMessage('Add "eigenvalues" to diagnostics (spectralRadius alone is found without them)'));
     return {
       type: 'scatter',
       data: { datasets },

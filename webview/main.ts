@@ -19,6 +19,7 @@ import { circularLawRadius } from './seriesData';
 import { DepthTimeView } from './views/depthTimeView';
 import { GradientView } from './views/gradientView';
 import { LyapunovView } from './views/lyapunovView';
+import { SpectrumRequests, type OnDemandSpectrum } from './spectrumRequests';
 
 /** The result on show, as the store holds it. */
 interface Current {
@@ -55,6 +56,10 @@ const charts = new DiagnosticsCharts(
   theme,
   (k) => select({ stepIndex: k }),
 );
+// Whole spectra the run's arrays lack are asked for the matrix on screen only, and cached per (run, pair, step, b).
+const spectra = new SpectrumRequests((m) => api.postMessage(m));
+E.singularHost.dataset.testid = 'singular-chart';
+E.eigenHost.dataset.testid = 'eigen-chart';
 const table = new StepTable(E.tableHost, (k) => select({ stepIndex: k }));
 // The deep-network views are components over one store: each owns its card and redraws from a snapshot.
 const exportView = (view: string) => (dataUrl: string) => api.postMessage({ type: 'export', what: 'png', dataUrl, view });
@@ -141,6 +146,12 @@ window.addEventListener('message', (event: MessageEvent) => {
   const msg: HostToWebview = event.data;
   // The panel switched to another config that has no result yet: never show A's result under B's name.
   const shown = currentResult();
+  if (msg.type === 'spectrum') {
+    // Cached when it answers this run; drawn only when it is for the matrix on screen, else the matrix now on
+    // screen is asked for (one request in flight at a time).
+    if (spectra.receive(msg)) showSpectra();
+    return;
+  }
   if (msg.type !== 'result' && msg.type !== 'exported' && shown && msg.file !== shown.file) clearResult(msg.file);
   else if (msg.type !== 'result' && msg.type !== 'exported' && !shown) showFileName(msg.file);
   switch (msg.type) {
@@ -148,6 +159,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       setStatus('running', runningText(msg.progress), msg.progress);
       break;
     case 'result':
+      spectra.setRun(msg.runId);
       showResult(msg.file, msg.report, msg.pairs.map(normalizePairArrays));
       break;
     case 'invalid':
@@ -188,6 +200,7 @@ function clearResult(file: string): void {
   store.set({ file, report: undefined, pairs: [] });
   showFileName(file);
   heatmap.setMatrix(undefined);
+  spectra.setRun(undefined);
   for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 }
 
@@ -291,20 +304,40 @@ function renderSelection(): void {
   setDisabled(E.nextStep, k >= pair.steps.length - 1);
   const where = `t = ${t} · b = ${state.batchIndex}`;
   E.heatTitle.textContent = `Jacobian ∂${pair.of} / ∂${pair.wrt} · ${where}`;
-  const arrays = current.pairs[state.pairIndex] ?? {};
-  const batch = current.report.batchSize;
-  let sv = `Singular values · ${where}`;
-  if (arrays.singularValues && pair.steps.length) {
-    const r = numericalRank(vectorAt(arrays.singularValues, pair.steps.length, batch, k, state.batchIndex), Math.max(pair.outDim, pair.inDim));
-    sv += ` · rank ${r.rank}`;
-  }
-  E.singularTitle.textContent = sv;
-  E.singularTitle.title = 'Numerical rank: singular values above σ_max·max(m,n)·ε(float32)';
+  showSpectra();
   const rho = pair.steps[k]?.spectralRadius?.[state.batchIndex];
   const disk = circularLawRadius(pair, k, state.batchIndex);
   E.eigenTitle.textContent = `Eigenvalues in ℂ · ${where}${rho !== undefined ? ` · ρ = ${formatNumber(rho, 4)}` : ''}${disk !== undefined ? ` · circular law √(n·Var J) = ${formatNumber(disk, 3)}` : ''}`;
   table.select(k);
   timed('heatmap', drawMatrix);
+}
+
+/** The singular-value and eigenvalue charts' titles and on-demand spectrum (asked for here when the arrays lack it). */
+function showSpectra(): void {
+  const s = store.get();
+  const current = currentResult();
+  const pair = current?.report.jacobians[s.selection.pairIndex];
+  if (!current || !pair || !pair.steps.length) return;
+  const onDemand = spectra.need(s);
+  charts.setOnDemand(onDemand);
+  const { stepIndex: k, batchIndex: b } = s.selection;
+  const arrays = current.pairs[s.selection.pairIndex] ?? {};
+  const singular = arrays.singularValues
+    ? vectorAt(arrays.singularValues, pair.steps.length, current.report.batchSize, k, b)
+    : onDemand?.state === 'ready' ? onDemand.spectrum.singularValues : undefined;
+  let title = `Singular values · t = ${pair.steps[k]?.t ?? k} · b = ${b}`;
+  if (singular) title += ` · rank ${numericalRank(singular, Math.max(pair.outDim, pair.inDim)).rank}`;
+  if (onDemand?.state === 'ready') title += ' · computed on demand';
+  E.singularTitle.textContent = title;
+  E.singularTitle.title = 'Numerical rank: singular values above σ_max·max(m,n)·ε(float32)';
+  // What the e2e reads: which matrix the σ chart shows and in what state.
+  E.singularHost.dataset.spectrum = spectrumLabel(s.selection.pairIndex, k, b, onDemand, singular);
+  E.eigenHost.dataset.spectrum = E.singularHost.dataset.spectrum;
+}
+
+function spectrumLabel(pair: number, step: number, b: number, onDemand: OnDemandSpectrum | undefined, singular: ArrayLike<number> | undefined): string {
+  const state = onDemand ? onDemand.state : 'arrays';
+  return `${pair}/${step}/${b} ${state}${singular?.length ? ` σ1=${singular[0]}` : ''}`;
 }
 
 function drawMatrix(): void {

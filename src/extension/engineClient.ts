@@ -9,7 +9,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
 import { describeRejected } from '../protocol/guards';
-import { isEngineToHost, type BackendPreference, type EngineToHost, type HostToEngine, type Progress, type RunOptions, type RunView } from '../protocol/messages';
+import {
+  isEngineToHost, type BackendPreference, type EngineToHost, type HostToEngine, type Progress, type RunOptions, type RunView,
+  type SpectrumOutcome, type SpectrumSelection,
+} from '../protocol/messages';
 
 /** After SIGTERM, how long the process gets before SIGKILL. Cancel must end the computation within 1 s. */
 export const KILL_GRACE_MS = 300;
@@ -64,6 +67,12 @@ interface PendingSave {
   reject: (error: Error) => void;
 }
 
+interface PendingSpectrum {
+  child: ChildProcess;
+  runId: number;
+  resolve: (outcome: SpectrumOutcome) => void;
+}
+
 export interface EngineClientOptions {
   /** Folder of an installed @tensorflow/tfjs-node for the tensorflow backend (the VSIX cannot carry it). */
   tfjsNodePath?: () => string | undefined;
@@ -80,6 +89,7 @@ export class EngineClient {
   /** The run whose result the current process holds (the engine keeps only its last one). */
   private heldRunId: number | undefined;
   private readonly pendingSaves = new Map<number, PendingSave>();
+  private readonly pendingSpectra = new Map<number, PendingSpectrum>();
   private readonly exits = new Map<ChildProcess, Promise<void>>();
   /** Processes this client is ending: their exit is not a crash. */
   private readonly ending = new Set<ChildProcess>();
@@ -177,6 +187,22 @@ export class EngineClient {
     return new Promise<string[]>((resolve, reject) => {
       this.pendingSaves.set(requestId, { child, runId, resolve, reject });
       this.post(child, { type: 'save', requestId, runId, dir });
+    });
+  }
+
+  /**
+   * The whole spectrum of one Jacobian of the held run `runId`, computed in the engine process. Never rejects:
+   * a run no longer held, Jacobians not kept or a process that exits meanwhile come back as `{ ok: false }`.
+   */
+  spectrum(runId: number, at: SpectrumSelection): Promise<SpectrumOutcome> {
+    const child = this.child;
+    if (!child || this.heldRunId !== runId) {
+      return Promise.resolve({ ok: false, message: `the engine process no longer holds run ${runId}` });
+    }
+    const requestId = this.nextRequestId++;
+    return new Promise<SpectrumOutcome>((resolve) => {
+      this.pendingSpectra.set(requestId, { child, runId, resolve });
+      this.post(child, { type: 'spectrum', requestId, runId, ...at });
     });
   }
 
@@ -299,6 +325,13 @@ export class EngineClient {
         else pending.reject(new Error(message.message));
         return;
       }
+      case 'spectrum': {
+        const pending = this.pendingSpectra.get(message.requestId);
+        if (!pending || pending.child !== child || pending.runId !== message.runId) return this.unmatched(child, message);
+        this.pendingSpectra.delete(message.requestId);
+        pending.resolve(message.outcome);
+        return;
+      }
     }
   }
 
@@ -321,6 +354,11 @@ export class EngineClient {
       if (pending.child !== child) continue;
       pending.reject(new Error(`the engine process exited (${how}) before saving run ${pending.runId}`));
       this.pendingSaves.delete(requestId);
+    }
+    for (const [requestId, pending] of this.pendingSpectra) {
+      if (pending.child !== child) continue;
+      pending.resolve({ ok: false, message: `the engine process exited (${how}) before computing the spectrum` });
+      this.pendingSpectra.delete(requestId);
     }
     if (expected) return;
     const duringRun = this.active?.child === child;

@@ -8,7 +8,7 @@
 // Cancelling is the host's job: it kills this process (SIGTERM, then SIGKILL) and starts a fresh one. No SIGTERM
 // handler is installed here on purpose, so the default action ends the process even in the middle of a
 // synchronous tfjs kernel. What arrives is checked (isHostToEngine); a malformed message is logged and dropped.
-import { analyzeText, saveRun, CancelledError, UserError, type RunResult } from '../engine';
+import { analyzeText, saveRun, spectrumAt, CancelledError, UserError, type RunResult } from '../engine';
 import { selectBackend } from '../engine/backend/backend';
 import { describeRejected } from '../protocol/guards';
 import { exportFailureMessage } from './writeErrors';
@@ -107,6 +107,23 @@ function save(message: Extract<HostToEngine, { type: 'save' }>): void {
   }
 }
 
+/** One kept Jacobian's whole spectrum from the held result (the panel asks for the matrix on screen). */
+function spectrum(message: Extract<HostToEngine, { type: 'spectrum' }>): void {
+  const { requestId, runId } = message;
+  if (!lastResult || lastResult.runId !== runId) {
+    send({ type: 'spectrum', requestId, runId, outcome: { ok: false, message: `run ${runId} is no longer held by the engine process` } });
+    return;
+  }
+  try {
+    const s = spectrumAt(lastResult.result, message.pair, message.step, message.b);
+    const singularValues = s.singularValues ?? new Float64Array(0);
+    send({ type: 'spectrum', requestId, runId, outcome: { ok: true, spectrum: { singularValues, eigenRe: s.eigenRe, eigenIm: s.eigenIm } } });
+  } catch (error) {
+    const text = error instanceof UserError ? error.issues.map((i) => i.message).join('; ') : error instanceof Error ? error.message : String(error);
+    send({ type: 'spectrum', requestId, runId, outcome: { ok: false, message: text } });
+  }
+}
+
 process.on('message', (raw: unknown) => {
   if (!isHostToEngine(raw)) {
     send({ type: 'log', line: `engineWorker: dropped a malformed ${describeRejected(raw)}` });
@@ -128,6 +145,9 @@ process.on('message', (raw: unknown) => {
       break;
     case 'save':
       queue = queue.then(() => save(message));
+      break;
+    case 'spectrum':
+      queue = queue.then(() => spectrum(message));
       break;
   }
 });

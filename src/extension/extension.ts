@@ -8,7 +8,7 @@ import { isConfigPath } from './configLocations';
 import { CONFIG_SELECTOR, JacobianCodeLensProvider } from './codeLens';
 import { DataFileWatcher } from './dataWatcher';
 import { EngineClient } from './engineClient';
-import type { BackendPreference } from '../protocol/messages';
+import type { BackendPreference, SpectrumOutcome, SpectrumSelection } from '../protocol/messages';
 import { JacobianPanel, registerPanelSerializer } from './panel';
 import { RunController, type FileRunState, type RunFinished, type RunTrigger } from './runController';
 import { startTestSuiteIfRequested } from './testHook';
@@ -27,6 +27,8 @@ export interface RnnJacobianApi {
   state(file: string): FileRunState | undefined;
   readonly panelFile: string | undefined;
   watchedDataFiles(configFile: string): string[];
+  /** The panel's on-demand request: the whole spectrum of one Jacobian of `file`'s last good run `runId`. */
+  spectrum(file: string, runId: number, at: SpectrumSelection): Promise<SpectrumOutcome>;
 }
 
 let engine: EngineClient | undefined;
@@ -120,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
       return panel.file;
     },
     watchedDataFiles: (configFile) => dataWatcher.watchedFiles(configFile),
+    spectrum: (file, runId, at) => controller.spectrum(file, runId, at),
   };
 }
 

@@ -113,6 +113,17 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
       case 'rerun':
         if (this.shownFile) await this.analyze(vscode.Uri.file(this.shownFile), 'panel', false);
         return;
+      case 'spectrum': {
+        const { requestId, runId, pair, step, b } = message;
+        const file = this.shownFile;
+        const outcome = file
+          ? await this.controller.spectrum(file, runId, { pair, step, b })
+          : { ok: false as const, message: 'the panel shows no config' };
+        if (!outcome.ok) this.log.info(`panel: spectrum of run ${runId} (pair ${pair}, step ${step}, b ${b}): ${outcome.message}`);
+        // Posted only if the panel still shows that file; the webview drops a reply for a selection it left.
+        if (file === this.shownFile) this.post({ type: 'spectrum', requestId, runId, pair, step, b, outcome });
+        return;
+      }
       case 'export':
         try {
           await this.export(message);

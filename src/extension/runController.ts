@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { SourceIssue, UserErrorKind } from '../engine/errors';
-import type { BackendPreference, HostToWebview, Progress, RunOptions, RunView } from '../protocol/messages';
+import type { BackendPreference, HostToWebview, Progress, RunOptions, RunView, SpectrumOutcome, SpectrumSelection } from '../protocol/messages';
 import { overallFraction } from '../protocol/progress';
 import { rootSpan, spanOfPath } from './configLocations';
 import type { EngineClient, EngineOutcome } from './engineClient';
@@ -85,7 +85,7 @@ export class RunController implements vscode.Disposable {
   snapshot(file: string): HostToWebview[] {
     const state = this.states.get(file);
     const messages: HostToWebview[] = [];
-    if (state?.lastGood) messages.push(resultMessage(file, state.lastGood.result));
+    if (state?.lastGood) messages.push(resultMessage(file, state.lastGood.result, state.lastGood.runId));
     if (state?.issues) messages.push({ type: 'invalid', file, issues: state.issues, kind: state.issuesKind });
     else if (state?.failure) messages.push({ type: 'failed', file, message: state.failure });
     if (state?.running) messages.push({ type: 'running', file, progress: state.running.progress });
@@ -189,8 +189,25 @@ export class RunController implements vscode.Disposable {
       if (outcome.kind !== 'result') throw new Error(`recomputing ${basename(file)} for the export ended with: ${outcome.kind}`);
       good = { ...good, runId: run.runId, result: outcome.result };
       this.stateOf(file).lastGood = good;
+      // The panel's spectrum requests name the run: it learns the new id (the same numbers) with the result.
+      this.postIfShown(file, resultMessage(file, outcome.result, run.runId));
     }
     return this.engine.save(good.runId, dir);
+  }
+
+  /**
+   * The whole spectrum of one Jacobian of `file`'s last good run `runId`, computed in the engine process. A run
+   * that is no longer the last good one is answered as superseded (the panel drops it). A result the engine lost
+   * (its process was replaced after a cancel or a crash) is not recomputed here: a rerun started for a panel
+   * request could supersede the run the user just started, so the panel says to rerun instead.
+   */
+  async spectrum(file: string, runId: number, at: SpectrumSelection): Promise<SpectrumOutcome> {
+    const good = this.states.get(file)?.lastGood;
+    if (good?.runId !== runId) return { ok: false, message: `run ${runId} of ${basename(file)} was superseded` };
+    if (!this.engine.holdsResult(runId)) {
+      return { ok: false, message: `the engine process was restarted (after a cancel or a crash) and no longer holds this result; rerun ${basename(file)} to see its spectra` };
+    }
+    return this.engine.spectrum(runId, at);
   }
 
   dispose(): void {
@@ -223,7 +240,7 @@ export class RunController implements vscode.Disposable {
         state.failure = undefined;
         this.diagnostics.delete(uri);
         this.log.info(`run ${runId} ${name} (${trigger}): ${runSummary(outcome.result.report, outcome.wallMs, outcome.pid)}`);
-        this.postIfShown(file, resultMessage(file, outcome.result));
+        this.postIfShown(file, resultMessage(file, outcome.result, runId));
         return;
       }
       case 'invalid': {
@@ -310,8 +327,8 @@ export function positionAt(text: string, offset: number): vscode.Position {
   return new vscode.Position(line, character);
 }
 
-export function resultMessage(file: string, result: RunView): HostToWebview {
-  return { type: 'result', file, report: result.report, pairs: result.pairs };
+export function resultMessage(file: string, result: RunView, runId: number): HostToWebview {
+  return { type: 'result', file, report: result.report, pairs: result.pairs, runId };
 }
 
 async function readConfigText(uri: vscode.Uri): Promise<string> {

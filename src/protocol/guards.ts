@@ -16,6 +16,7 @@ export const isFiniteNumber: Guard<number> = (v): v is number => typeof v === 'n
 /** A non-negative safe integer: ids, counts, pids, offsets. */
 export const isCount: Guard<number> = (v): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 export const isFloat32Array: Guard<Float32Array> = (v): v is Float32Array => v instanceof Float32Array;
+export const isFloat64Array: Guard<Float64Array> = (v): v is Float64Array => v instanceof Float64Array;
 
 export function optional<T>(guard: Guard<T>): Guard<T | undefined> {
   return (v): v is T | undefined => v === undefined || guard(v);
@@ -29,12 +30,16 @@ export function arrayOf<T>(guard: Guard<T>): Guard<T[]> {
   return (v): v is T[] => Array.isArray(v) && v.every((item) => guard(item));
 }
 
-export function oneOf<const T extends readonly (string | number)[]>(...values: T): Guard<T[number]> {
+export function oneOf<const T extends readonly (string | number | boolean)[]>(...values: T): Guard<T[number]> {
   return (v): v is T[number] => values.includes(v as T[number]);
 }
 
 export function anyOf<A, B, C>(a: Guard<A>, b: Guard<B>, c: Guard<C>): Guard<A | B | C> {
   return (v): v is A | B | C => a(v) || b(v) || c(v);
+}
+
+export function either<A, B>(a: Guard<A>, b: Guard<B>): Guard<A | B> {
+  return (v): v is A | B => a(v) || b(v);
 }
 
 /** An object whose listed fields each pass their guard (other fields are allowed and ignored). */

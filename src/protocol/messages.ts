@@ -9,7 +9,7 @@ import type { LyapunovSpectrum, LyapunovTheory } from '../engine/series/lyapunov
 import type { Progress } from './progress';
 import { isProgressStage } from './progress';
 import {
-  anyOf, arrayOf, isCount, isFloat32Array, isNumber, isString, nullable, oneOf, optional, shape, taggedUnion,
+  anyOf, arrayOf, either, isCount, isFloat32Array, isFloat64Array, isNumber, isString, nullable, oneOf, optional, shape, taggedUnion,
   type Guard,
 } from './guards';
 
@@ -40,7 +40,9 @@ export type HostToEngine =
   /** Write the last successful result of `runId` as .npy files + manifest.json into `dir`. */
   | { type: 'save'; requestId: number; runId: number; dir: string }
   /** Load the backend (and everything a first run would load) now, while the user is not waiting. */
-  | { type: 'warm'; requestId: number; backend: BackendPreference };
+  | { type: 'warm'; requestId: number; backend: BackendPreference }
+  /** The whole spectrum of one Jacobian of the held run `runId` (what the panel shows, computed on demand). */
+  | ({ type: 'spectrum'; requestId: number; runId: number } & SpectrumSelection);
 
 // ── engine process → extension host ─────────────────────────────────────────────────────────────
 export type EngineToHost =
@@ -52,17 +54,21 @@ export type EngineToHost =
   | { type: 'invalid'; runId: number; kind: UserErrorKind; issues: SourceIssue[] }
   | { type: 'failed'; runId: number; message: string; stack?: string }
   | { type: 'saved'; requestId: number; runId: number; dir: string; files: string[] }
-  | { type: 'saveFailed'; requestId: number; runId: number; message: string };
+  | { type: 'saveFailed'; requestId: number; runId: number; message: string }
+  | { type: 'spectrum'; requestId: number; runId: number; outcome: SpectrumOutcome };
 
 // ── extension host → webview ────────────────────────────────────────────────────────────────────
 export type HostToWebview =
   | { type: 'running'; file: string; progress?: Progress }
-  | { type: 'result'; file: string; report: Report; pairs: PairArrays[] }
+  /** `runId` names the run for on-demand spectrum requests (absent where no engine holds it, as in the preview). */
+  | { type: 'result'; file: string; report: Report; pairs: PairArrays[]; runId?: number }
   /** The config is invalid now: the panel keeps the last good result and marks it stale. */
   | { type: 'invalid'; file: string; issues: SourceIssue[]; kind?: UserErrorKind }
   | { type: 'failed'; file: string; message: string }
   | { type: 'cancelled'; file: string }
-  | { type: 'exported'; what: ExportKind; path: string };
+  | { type: 'exported'; what: ExportKind; path: string }
+  /** The reply to the webview's 'spectrum' request with the same requestId and runId. */
+  | ({ type: 'spectrum'; requestId: number; runId: number; outcome: SpectrumOutcome } & SpectrumSelection);
 
 export type ExportKind = 'png' | 'csv' | 'json' | 'npy';
 
@@ -74,7 +80,25 @@ export type WebviewToHost =
   /** `view` names the panel view drawn (its file suffix): `heatmap` when absent. */
   | { type: 'export'; what: 'png'; dataUrl: string; view?: string }
   | { type: 'export'; what: 'csv'; csv: string }
-  | { type: 'export'; what: 'json' | 'npy' };
+  | { type: 'export'; what: 'json' | 'npy' }
+  /** The whole spectrum of the Jacobian on screen, when the run's arrays do not hold it; answered by a 'spectrum'. */
+  | ({ type: 'spectrum'; requestId: number; runId: number } & SpectrumSelection);
+
+/** One Jacobian of a run: pair index, step index and batch element. */
+export interface SpectrumSelection {
+  pair: number;
+  step: number;
+  b: number;
+}
+
+/** Singular values (descending) and, for a square Jacobian, eigenvalues (by decreasing modulus), in float64. */
+export interface SpectrumArrays {
+  singularValues: Float64Array;
+  eigenRe?: Float64Array;
+  eigenIm?: Float64Array;
+}
+
+export type SpectrumOutcome = { ok: true; spectrum: SpectrumArrays } | { ok: false; message: string };
 
 /** What the webview persists with setState, and what the serializer revives the panel with. */
 export interface PanelState {
@@ -164,12 +188,24 @@ const isPairArrays = shape<PairArrays>({
   eigenvaluesRe: optional(isFloat32Array), eigenvaluesIm: optional(isFloat32Array),
 });
 
+const isSpectrumArrays = shape<SpectrumArrays>({
+  singularValues: isFloat64Array, eigenRe: optional(isFloat64Array), eigenIm: optional(isFloat64Array),
+});
+
+export const isSpectrumOutcome: Guard<SpectrumOutcome> = either(
+  shape<Extract<SpectrumOutcome, { ok: true }>>({ ok: oneOf(true), spectrum: isSpectrumArrays }),
+  shape<Extract<SpectrumOutcome, { ok: false }>>({ ok: oneOf(false), message: isString }),
+);
+
+const spectrumSelectionFields = { pair: isCount, step: isCount, b: isCount };
+
 const isRunView = shape<RunView>({ report: isReport, pairs: arrayOf(isPairArrays) });
 
 export const isHostToEngine: Guard<HostToEngine> = taggedUnion<HostToEngine>({
   run: shape({ type: oneOf('run'), runId: isCount, file: isString, text: isString, options: isRunOptions }),
   save: shape({ type: oneOf('save'), requestId: isCount, runId: isCount, dir: isString }),
   warm: shape({ type: oneOf('warm'), requestId: isCount, backend: isBackendPreference }),
+  spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, ...spectrumSelectionFields }),
 });
 
 export const isEngineToHost: Guard<EngineToHost> = taggedUnion<EngineToHost>({
@@ -182,17 +218,19 @@ export const isEngineToHost: Guard<EngineToHost> = taggedUnion<EngineToHost>({
   failed: shape({ type: oneOf('failed'), runId: isCount, message: isString, stack: optional(isString) }),
   saved: shape({ type: oneOf('saved'), requestId: isCount, runId: isCount, dir: isString, files: arrayOf(isString) }),
   saveFailed: shape({ type: oneOf('saveFailed'), requestId: isCount, runId: isCount, message: isString }),
+  spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, outcome: isSpectrumOutcome }),
 });
 
 const isExportKind = oneOf('png', 'csv', 'json', 'npy') satisfies Guard<ExportKind>;
 
 export const isHostToWebview: Guard<HostToWebview> = taggedUnion<HostToWebview>({
   running: shape({ type: oneOf('running'), file: isString, progress: optional(isProgress) }),
-  result: shape({ type: oneOf('result'), file: isString, report: isReport, pairs: arrayOf(isPairArrays) }),
+  result: shape({ type: oneOf('result'), file: isString, report: isReport, pairs: arrayOf(isPairArrays), runId: optional(isCount) }),
   invalid: shape({ type: oneOf('invalid'), file: isString, issues: arrayOf(isSourceIssue), kind: optional(isUserErrorKind) }),
   failed: shape({ type: oneOf('failed'), file: isString, message: isString }),
   cancelled: shape({ type: oneOf('cancelled'), file: isString }),
   exported: shape({ type: oneOf('exported'), what: isExportKind, path: isString }),
+  spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, outcome: isSpectrumOutcome, ...spectrumSelectionFields }),
 });
 
 export const isWebviewToHost: Guard<WebviewToHost> = taggedUnion<WebviewToHost>({
@@ -203,5 +241,6 @@ export const isWebviewToHost: Guard<WebviewToHost> = taggedUnion<WebviewToHost>(
     shape({ type: oneOf('export'), what: oneOf('csv'), csv: isString }),
     shape({ type: oneOf('export'), what: oneOf('json', 'npy') }),
   ),
+  spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, ...spectrumSelectionFields }),
 });
 

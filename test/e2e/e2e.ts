@@ -36,6 +36,7 @@ import {
 import { deepNetworkViews } from './deepNetwork';
 import { loadTests } from './load';
 import { onboardingSession } from './onboarding';
+import { spectrumOnDemand } from './spectrumOnDemand';
 
 /** dist/test/e2e/e2e.js → the repository root. */
 const REPO_ROOT = repoRoot();
@@ -255,6 +256,8 @@ async function userPath(): Promise<void> {
       const backend = (await frame.textContent('[data-testid="backend"]'))?.trim() ?? '';
       expect(/tensorflow/.test(backend), `the panel says the backend is "${backend}"`);
     });
+
+    if (panelShowsRelu) await spectrumOnDemand({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
 
     if (panelShowsRelu) {
       await test('screenshots of the panel in the dark and the light theme (test-results/)', async () => {

@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient, type EngineCrash, type EngineLog } from '../../src/extension/engineClient';
 import { isEngineToHost, type EngineToHost } from '../../src/protocol/messages';
+import { assertClose } from './helpers/close';
 import { alive, engineChildren } from './helpers/processes';
 import { repoRoot } from './helpers/repo';
+import { denseEigenvalues, denseSingularValues, eigenvalueMismatch } from './reference/spectra';
 
 const WORKER = join(repoRoot(), 'dist', 'engineWorker.js');
 const seed = (extra: Record<string, unknown> = {}) =>
@@ -153,6 +155,36 @@ describe('engine client: a warm engine process, replaced on cancel and crash', f
       const files = await client.save(runId, join(dir, 'arrays'));
       assert.ok(files.includes('manifest.json') && files.some((f) => f.startsWith('jacobians/')), files.join(', '));
     });
+  });
+
+  it('a spectrum request returns the held run\'s dense float64 spectrum; another run, no kept Jacobians or a dead process answer why', async () => {
+    const n = 20;
+    const kept = await (await client.run({ file: 'a.jacobian.json', text: seed({ units: n, batchSize: 2 }), options: { ...OPTIONS, keepJacobiansMB: 256 } })).outcome;
+    assert.ok(kept.kind === 'result');
+    const runId = 1;
+    const data = kept.result.pairs[0].jacobians!;
+    for (const [step, b] of [[0, 1], [2, 0]]) {
+      const outcome = await client.spectrum(runId, { pair: 0, step, b });
+      assert.ok(outcome.ok, outcome.ok ? '' : outcome.message);
+      const offset = (step * 2 + b) * n * n;
+      const sigma = denseSingularValues(data, offset, n, n);
+      assertClose(`σ at step ${step}, b ${b}`, outcome.spectrum.singularValues, 0, sigma, 1e-9);
+      const want = denseEigenvalues(data, offset, n);
+      const rho = Math.max(...want.map(([re, im]) => Math.hypot(re, im)));
+      const mismatch = eigenvalueMismatch({ re: outcome.spectrum.eigenRe!, im: outcome.spectrum.eigenIm! }, want);
+      assert.ok(mismatch <= 1e-6 * rho, `eigenvalues differ by up to ${mismatch} (ρ = ${rho})`);
+    }
+    assert.deepEqual(await client.spectrum(runId + 1000, { pair: 0, step: 0, b: 0 }), { ok: false, message: 'the engine process no longer holds run 1001' });
+    const lean = await (await client.run({ file: 'a.jacobian.json', text: seed({ units: n }), options: OPTIONS })).outcome;
+    assert.ok(lean.kind === 'result');
+    const notKept = await client.spectrum(runId + 1, { pair: 0, step: 0, b: 0 });
+    assert.ok(!notKept.ok && /were not kept \(over the keep limit\)/.test(notKept.message), JSON.stringify(notKept));
+    // The process dies while the request is pending: the reply says so instead of never coming (unless the
+    // process answered in the microseconds before the signal landed).
+    const pending = client.spectrum(runId + 1, { pair: 0, step: 0, b: 0 });
+    process.kill(client.pid!, 'SIGKILL');
+    const died = await pending;
+    assert.ok(!died.ok && /exited \(signal SIGKILL\) before computing the spectrum|were not kept/.test(died.message), JSON.stringify(died));
   });
 });
 

@@ -30,7 +30,9 @@ const hostToEngine: HostToEngine[] = [
   { type: 'run', runId: 2, file: '/w/a.jacobian.json', text: '{}', options: { backend: 'wasm', maxMemoryMB: 10, keepJacobiansMB: 0 } },
   { type: 'save', requestId: 3, runId: 1, dir: '/w/out' },
   { type: 'warm', requestId: 4, backend: 'tensorflow' },
+  { type: 'spectrum', requestId: 5, runId: 1, pair: 0, step: 3, b: 1 },
 ];
+const spectrum = { singularValues: new Float64Array([2, 1]), eigenRe: new Float64Array([1.5, -1]), eigenIm: new Float64Array([0, 0]) };
 const engineToHost: EngineToHost[] = [
   { type: 'ready', pid: 123 },
   { type: 'warmed', requestId: 4, backend: 'cpu', reason: 'asked for', ms: 12.5 },
@@ -42,11 +44,17 @@ const engineToHost: EngineToHost[] = [
   { type: 'failed', runId: 1, message: 'boom', stack: 'Error: boom\n    at x' },
   { type: 'saved', requestId: 3, runId: 1, dir: '/w/out', files: ['manifest.json'] },
   { type: 'saveFailed', requestId: 3, runId: 1, message: 'read-only' },
+  { type: 'spectrum', requestId: 5, runId: 1, outcome: { ok: true, spectrum } },
+  { type: 'spectrum', requestId: 5, runId: 1, outcome: { ok: true, spectrum: { singularValues: new Float64Array(3) } } },
+  { type: 'spectrum', requestId: 5, runId: 1, outcome: { ok: false, message: 'not kept' } },
 ];
 const hostToWebview: HostToWebview[] = [
   { type: 'running', file: '/w/a' },
   { type: 'running', file: '/w/a', progress: { stage: 'jacobians', step: 1, total: 1 } },
   { type: 'result', file: '/w/a', report, pairs },
+  { type: 'result', file: '/w/a', report, pairs, runId: 7 },
+  { type: 'spectrum', requestId: 2, runId: 7, pair: 0, step: 1, b: 0, outcome: { ok: true, spectrum } },
+  { type: 'spectrum', requestId: 2, runId: 7, pair: 0, step: 1, b: 0, outcome: { ok: false, message: 'superseded' } },
   { type: 'invalid', file: '/w/a', issues: [issue], kind: 'memory' },
   { type: 'failed', file: '/w/a', message: 'x' },
   { type: 'cancelled', file: '/w/a' },
@@ -57,13 +65,14 @@ const webviewToHost: WebviewToHost[] = [
   { type: 'export', what: 'png', dataUrl: 'data:image/png;base64,AA==' },
   { type: 'export', what: 'csv', csv: 'a,b\n' },
   { type: 'export', what: 'json' }, { type: 'export', what: 'npy' },
+  { type: 'spectrum', requestId: 1, runId: 7, pair: 0, step: 2, b: 0 },
 ];
 
 /** Fields a message may leave out, per channel, as `type.field`. */
 const OPTIONAL: Record<string, string[]> = {
   'host → engine': ['run.maxMemoryMB'],
   'engine → host': ['failed.stack'],
-  'host → webview': ['running.progress', 'invalid.kind'],
+  'host → webview': ['running.progress', 'invalid.kind', 'result.runId'],
   'webview → host': [],
 };
 
@@ -141,5 +150,16 @@ describe('protocol guards (src/protocol/messages.ts)', () => {
     assert.equal(isEngineToHost({ type: 'result', runId: 1, result: { report: badStep, pairs } }), false);
     assert.equal(isHostToWebview({ type: 'result', file: '/w/a', report, pairs: [{ jacobians: new Float64Array(4) }] }), false);
     assert.equal(isEngineToHost({ type: 'progress', runId: 1, progress: { stage: 'diagnostics', step: 0, total: 1 } }), false);
+  });
+
+  it('rejects a spectrum reply whose outcome is malformed: float32 values, ok without spectrum, failure without message', () => {
+    const reply = (outcome: unknown) => ({ type: 'spectrum', requestId: 1, runId: 1, outcome });
+    assert.equal(isEngineToHost(reply({ ok: true, spectrum: { singularValues: new Float32Array(2) } })), false);
+    assert.equal(isEngineToHost(reply({ ok: true, spectrum: { singularValues: new Float64Array(2), eigenRe: [1, 2] } })), false);
+    assert.equal(isEngineToHost(reply({ ok: true, message: 'x' })), false);
+    assert.equal(isEngineToHost(reply({ ok: false })), false);
+    assert.equal(isEngineToHost(reply({ ok: 'yes', spectrum })), false);
+    assert.equal(isHostToWebview({ ...reply({ ok: false, message: 'x' }), pair: 0, step: -1, b: 0 }), false);
+    assert.equal(isWebviewToHost({ type: 'spectrum', requestId: 1, runId: 1, pair: 0, step: 0.5, b: 0 }), false);
   });
 });
