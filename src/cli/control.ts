@@ -1,7 +1,7 @@
 // `rnn-jacobian stabilize CONFIG` (LSC pre-training) and `rnn-jacobian floss CONFIG` (gradient flossing): run the
 // optimisation the config's block describes, print progress and ρ (or λ) per kind before and after, and hand the
 // best weights back as files (never over existing ones without --force).
-import { parseArgs } from 'node:util';
+import { ArgumentError, backendArgument, parseCommand } from './args';
 import { readConfigFile } from '../engine/runConfig';
 import { assertWritable, defaultOutDir, exportControl } from '../engine/control/export';
 import * as path from 'node:path';
@@ -19,39 +19,20 @@ export const CONTROL_USAGE = `usage: rnn-jacobian stabilize|floss CONFIG [--out 
   --json OUT.json   write the report (ρ per kind before/after, the curve over steps)
   --quiet           print nothing but errors`;
 
-export class ControlArgumentError extends Error {}
-
 export async function controlMain(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        backend: { type: 'string', default: 'auto' },
-        'max-steps': { type: 'string' },
-        json: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new ControlArgumentError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(CONTROL_USAGE);
-    return 0;
-  }
-  const [command, config, ...rest] = positionals;
-  if (!config) throw new ControlArgumentError('missing CONFIG');
-  if (rest.length) throw new ControlArgumentError(`unexpected argument "${rest[0]}"`);
-  const backend = values.backend!;
-  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new ControlArgumentError(`--backend must be tensorflow, wasm, cpu or auto, got "${backend}"`);
+  const parsed = parseCommand(argv, {
+    out: { type: 'string' },
+    force: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'auto' },
+    'max-steps': { type: 'string' },
+    json: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  }, ['stabilize', 'floss'], CONTROL_USAGE);
+  if (!parsed) return 0;
+  const { command, config, values } = parsed;
+  const backend = backendArgument(values.backend as string, CONTROL_USAGE);
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new ControlArgumentError(`--max-steps must be a positive integer, got "${values['max-steps']}"`);
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new ArgumentError(`--max-steps must be a positive integer, got "${values['max-steps']}"`, CONTROL_USAGE);
   const text = readConfigFile(config);
   const kind = command === 'floss' ? 'floss' : 'stabilize';
   // Refused before the run, not after it (export checks again when it writes).
@@ -59,7 +40,7 @@ export async function controlMain(argv: string[]): Promise<number> {
   const say = values.quiet ? () => {} : (line: string) => console.log(line);
   const run = command === 'floss' ? flossText : stabilizeText;
   const result = await run(text, config, {
-    backend: backend as 'auto',
+    backend,
     maxSteps,
     onStep: (s) => {
       if (s.step === 1 || s.step % 10 === 0) say(`step ${String(s.step).padStart(5)}  loss ${s.loss.toExponential(3)}  ${s.medians.map((m) => m.toFixed(4)).join('  ')}`);
