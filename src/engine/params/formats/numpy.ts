@@ -1,7 +1,7 @@
 // NumPy weights: an .npz keyed by weight name (every parameter must be there), or one .npy per parameter
 // (the others keep their initializers). Decoding is npy.ts's; the checks against the cell are checks.ts's.
 import type { RunSpec, WeightsSpec } from '../../config/spec';
-import { closest } from '../../config/suggest';
+import { closest, didYouMean } from '../../config/suggest';
 import type { SourceIssue } from '../../errors';
 import type { CellGraph, ParamDecl } from '../../graph/graph';
 import { NpyFormatError, readNpyFile, readNpzFile, type NpyArray } from '../npy';
@@ -56,12 +56,11 @@ export function fromFiles(graph: CellGraph, spec: RunSpec, weights: Extract<Weig
     const decl = byName.get(entry.param);
     if (!decl) {
       const names = graph.params.map(weightNameOf);
-      const suggestion = closest(entry.param, names);
       issues.push(
         (spec.locator.issueAtKey ?? spec.locator.issueAt).call(
           spec.locator,
           entry.path,
-          `the cell has no parameter "${entry.param}"; its parameters are ${names.map((n) => `"${n}"`).join(', ')}` + (suggestion ? `; did you mean "${suggestion}"?` : ''),
+          `the cell has no parameter "${entry.param}"; its parameters are ${names.map((n) => `"${n}"`).join(', ')}` + didYouMean(entry.param, names),
         ),
       );
       continue;

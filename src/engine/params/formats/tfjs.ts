@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { tf, type Tensor } from '../../backend/tf';
 import type { RunSpec, WeightsSpec } from '../../config/spec';
-import { closest } from '../../config/suggest';
+import { didYouMean } from '../../config/suggest';
 import type { SourceIssue } from '../../errors';
 import type { CellGraph } from '../../graph/graph';
 import { FileReadError, readRegularFile, readRegularTextFile } from '../../io/files';
@@ -86,12 +86,11 @@ export function fromModel(graph: CellGraph, spec: RunSpec, weights: Extract<Weig
     layer = layers.find((l) => l.name === weights.layer);
     if (!layer) {
       const names = layers.map((l) => l.name);
-      const suggestion = closest(weights.layer, names);
       throw new WeightsError('config', [
         loc.issueAt(
           weights.layerPath,
           `${weights.file} has no layer "${weights.layer}"; its layers are ${layers.map((l) => `${l.name} (${l.className})`).join(', ') || 'none'}` +
-            (suggestion ? `; did you mean "${suggestion}"?` : ''),
+            didYouMean(weights.layer, names),
         ),
       ]);
     }
