@@ -521,9 +521,18 @@ export async function focusWorkbench(page: Page): Promise<void> {
  * is exactly the title (so a longer title with the same prefix is not run).
  */
 export async function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
-  await focusWorkbench(page);
-  await page.keyboard.press('F1');
-  await pickQuickItem(page, title, `>${title}`, timeoutMs);
+  for (let attempt = 1; ; attempt++) {
+    await focusWorkbench(page);
+    await page.keyboard.press('F1');
+    try {
+      await pickQuickItem(page, title, `>${title}`, attempt < 3 ? Math.min(timeoutMs, 10_000) : timeoutMs);
+      return;
+    } catch (error) {
+      // The palette closes when the focus moves while it opens (a panel revealed by a run that just ended, a
+      // notification): open it again, twice at most. A palette still open means something else went wrong.
+      if (attempt >= 3 || (await quickInput(page).isVisible())) throw error;
+    }
+  }
 }
 
 /**
@@ -534,7 +543,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
 export async function pickQuickItem(page: Page, label: string, filter = label, timeoutMs = 30_000, waitClosed = true): Promise<void> {
   const input = quickInput(page).locator('input');
   await input.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.fill(filter);
+  await input.fill(filter, { timeout: timeoutMs });
   const row = quickInput(page)
     .locator('.monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) })
