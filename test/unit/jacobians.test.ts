@@ -6,6 +6,10 @@ import { forEachBackend } from './helpers/backends';
 import { assertClose, maxAbs } from './helpers/close';
 import { engineReader } from './helpers/network';
 import { refCell, type Named, type Params, type RefCell } from './reference/cells';
+import { tf, type Tensor2D } from '../../src/engine/backend/tf';
+import { toDense, type SJ } from '../../src/engine/graph/structuredJacobian';
+import { denseOnHost } from '../../src/engine/run/hostDense';
+import { randomVector } from './helpers/random';
 import { blocks, finiteDifference, identityMat, mat, matMul, subMatrix, type Mat, type Vec } from './reference/float64';
 
 interface Case {
@@ -270,4 +274,33 @@ forEachBackend('statistics reduced from the structure equal those of the whole m
       });
     });
   }
+});
+
+forEachBackend('whole Jacobians densified on the host (cpu) are those of the tensor path', (backend) => {
+  it('diag(r)·M·diag(c) with either, both or no factor, and a shared M: the same float32 bits as toDense', () => tf().tidy(() => {
+    const t = tf();
+    const [rows, out, inn] = [3, 5, 4];
+    const tensor = (shape: number[], seed: number) => t.tensor(Float32Array.from(randomVector(shape.reduce((a, b) => a * b), seed)), shape);
+    const m = tensor([out, inn], 1) as Tensor2D;
+    const row = tensor([rows, out], 2) as Tensor2D;
+    const col = tensor([rows, inn], 3) as Tensor2D;
+    const forms: [string, SJ][] = [
+      ['row and col', { kind: 'scaled', m, row, col }],
+      ['row', { kind: 'scaled', m, row }],
+      ['col', { kind: 'scaled', m, col }],
+      ['neither', { kind: 'scaled', m }],
+      ['shared', { kind: 'shared', m }],
+    ];
+    for (const [name, j] of forms) {
+      const host = denseOnHost(j, rows);
+      if (backend !== 'cpu') {
+        assert.equal(host, undefined, `${name}: tensor ops serve on ${backend}`);
+        continue;
+      }
+      const expected = toDense(j, rows).dataSync();
+      assert.ok(host, `${name}: densified on the host`);
+      assert.deepEqual(Array.from(host), Array.from(expected), `${name}: host and tensor paths differ`);
+    }
+    assert.equal(denseOnHost({ kind: 'diag', d: row }, rows), undefined, 'other forms keep the tensor path');
+  }));
 });

@@ -12,7 +12,8 @@ import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
 import { nodeMap, type CellGraph, type GraphNode } from '../graph/graph';
 import { opDef } from '../graph/ops';
 import { concatRows, identity, momentSums, toDense, zero, type SJ } from '../graph/structuredJacobian';
-import { chunkMoments, momentsFromSums, type ChunkMoments } from './diagnostics';
+import { chunkMoments, hostMoments, momentsFromSums, type ChunkMoments } from './diagnostics';
+import { denseOnHost } from './hostDense';
 import { occurrenceGroups, type Occurrence, type ResolvedPair } from './pairs';
 import type { Trajectory } from './rollout';
 
@@ -248,16 +249,21 @@ export async function computeJacobians(
       // Either the statistics from the structured factors, or dense matrices: asked for, produced by autodiff,
       // or the factored sums were too ill-conditioned (then densified from the same structured Jacobian).
       let measured: unknown;
-      const result = t.tidy((): { moments: ChunkMoments } | { dense: Tensor3D } => {
-        const rows = occ.length * traj.B;
+      const rows = occ.length * traj.B;
+      const result = t.tidy((): { moments: ChunkMoments } | { dense: Tensor3D } | { host: Float32Array } => {
         const j: SJ = options.method === 'structured' ? structuredChunk(task) : { kind: 'dense', m: autodiffChunk(task) };
         if (options.withJacobians) measured = options.withJacobians(j, rows);
         const sums = options.dense || j.kind === 'dense' ? undefined : momentSums(j, rows);
         const moments = sums && momentsFromSums(sums.sum.dataSync() as Float32Array, sums.sumSq.dataSync() as Float32Array, count);
-        return moments ? { moments } : { dense: toDense(j, rows) };
+        if (moments) return { moments };
+        const host = denseOnHost(j, rows);
+        return host ? { host } : { dense: toDense(j, rows) };
       });
       if ('moments' in result) {
         await sink({ indices, moments: result.moments, measured });
+      } else if ('host' in result) {
+        const data = result.host;
+        await sink({ indices, moments: hostMoments(data, rows, count), data: options.dense ? data : undefined, measured });
       } else {
         const dense = result.dense;
         const m = chunkMoments(dense);
