@@ -217,6 +217,8 @@ function showResult(file: string, report: Report, pairs: PairArrays[]): void {
   E.empty.hidden = true;
   E.content.hidden = false;
   store.set({ file, report, pairs, selection });
+  // When the views had drawn it (the store's listeners run synchronously): the e2e splits arrival and render.
+  document.body.dataset.renderedAt = String(Date.now());
 }
 
 /** A new result: the header and the choices of pair and batch element. */

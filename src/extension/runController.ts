@@ -12,6 +12,15 @@ import { runSummary } from './headline';
 
 /** Whole Jacobians are kept for heatmaps and export up to this total size; bigger runs show statistics only. */
 export const KEEP_JACOBIANS_MB = 256;
+/**
+ * A run gets its progress notification and its "Analyzing…" CodeLens only once it has lasted this long, and its
+ * progress reaches the panel and the notification at most this often. A rerun on save of a small config ends in
+ * tens of ms: a toast shown and removed, two CodeLens refreshes and a progress message per stage cost the
+ * browser's main thread (which delivers the result to the panel) more than the run itself in code-server
+ * (test/e2e/load.ts).
+ */
+export const PROGRESS_QUIET_MS = 400;
+const PROGRESS_EVERY_MS = 100;
 
 export type RunTrigger = 'command' | 'codelens' | 'save' | 'dataFile' | 'panel' | 'revive' | 'export';
 
@@ -99,6 +108,8 @@ export class RunController implements vscode.Disposable {
    * participant (format on save) changed the text.
    */
   saveStarting(document: vscode.TextDocument): void {
+    // The log's ms timestamps split a save's latency: key press → this event → run sent (test/e2e/load.ts).
+    this.log.info(`will-save ${basename(document.uri.fsPath)}`);
     this.startedAtWillSave.set(document.uri.fsPath, document.getText());
     void this.analyze(document.uri, 'save', false);
   }
@@ -132,12 +143,17 @@ export class RunController implements vscode.Disposable {
     const state = this.stateOf(file);
     // Progress can arrive before the notification exists; it goes to the panel then, and to the bar once it is up.
     let reportProgress: (progress: Progress) => void = () => undefined;
+    const startedAt = Date.now();
+    let forwardedAt = startedAt;
     const run = await this.engine.run({
       file,
       text,
       options: runOptions(uri, text),
       onProgress: (progress) => {
         if (state.running) state.running.progress = progress;
+        const now = Date.now();
+        if (now - forwardedAt < PROGRESS_EVERY_MS) return;
+        forwardedAt = now;
         this.postIfShown(file, { type: 'running', file, progress });
         reportProgress(progress);
       },
@@ -146,26 +162,33 @@ export class RunController implements vscode.Disposable {
     this.current = run;
     state.running = { runId: run.runId };
     this.postIfShown(file, { type: 'running', file });
-    this.changed.fire(file);
 
-    const outcome = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: `RNN Jacobian Lab: analyzing ${basename(file)}`,
-        cancellable: true,
-      },
-      async (progress, token) => {
-        token.onCancellationRequested(() => void run.cancel('user'));
-        let reported = 0;
-        reportProgress = (p) => {
-          const fraction = overallFraction(p);
-          const increment = Math.max(0, (fraction - reported) * 100);
-          reported = Math.max(reported, fraction);
-          progress.report({ message: `${p.stage} ${p.step}/${p.total}`, increment });
-        };
-        return run.outcome;
-      },
-    );
+    let outcome = await quickOutcome(run.outcome, PROGRESS_QUIET_MS);
+    if (!outcome) {
+      // A run that lasts: its CodeLens says "Analyzing…" (a state change) and a notification with Cancel comes up.
+      this.changed.fire(file);
+      outcome = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `RNN Jacobian Lab: analyzing ${basename(file)}`,
+          cancellable: true,
+        },
+        async (progress, token) => {
+          token.onCancellationRequested(() => void run.cancel('user'));
+          let reported = 0;
+          reportProgress = (p) => {
+            const fraction = overallFraction(p);
+            const increment = Math.max(0, (fraction - reported) * 100);
+            reported = Math.max(reported, fraction);
+            progress.report({ message: `${p.stage} ${p.step}/${p.total}`, increment });
+          };
+          // The notification comes up late: it starts from the progress the run has reached.
+          const sofar = state.running?.runId === run.runId ? state.running.progress : undefined;
+          if (sofar) reportProgress(sofar);
+          return run.outcome;
+        },
+      );
+    }
     if (this.current === run) this.current = undefined;
     if (state.running?.runId === run.runId) state.running = undefined;
     this.settle(uri, text, run.runId, outcome, trigger);
@@ -238,9 +261,10 @@ export class RunController implements vscode.Disposable {
         state.issues = undefined;
         state.issuesKind = undefined;
         state.failure = undefined;
-        this.diagnostics.delete(uri);
-        this.log.info(`run ${runId} ${name} (${trigger}): ${runSummary(outcome.result.report, outcome.wallMs, outcome.pid)}`);
+        // The panel first: it is what the user waits for, and each call below is a message to the window too.
         this.postIfShown(file, resultMessage(file, outcome.result, runId));
+        if (this.diagnostics.has(uri)) this.diagnostics.delete(uri);
+        this.log.info(`run ${runId} ${name} (${trigger}): ${runSummary(outcome.result.report, outcome.wallMs, outcome.pid)}`);
         return;
       }
       case 'invalid': {
@@ -329,6 +353,19 @@ export function positionAt(text: string, offset: number): vscode.Position {
 
 export function resultMessage(file: string, result: RunView, runId: number): HostToWebview {
   return { type: 'result', file, report: result.report, pairs: result.pairs, runId };
+}
+
+/** The outcome if it comes within `ms`, else undefined (the timer is cleared either way). */
+async function quickOutcome(outcome: Promise<EngineOutcome>, ms: number): Promise<EngineOutcome | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([outcome, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function readConfigText(uri: vscode.Uri): Promise<string> {
