@@ -11,7 +11,7 @@
 // after the budget the dense method takes over.
 import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
 import {
-  append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, readRows, rowNorms, startVectors,
+  append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, readRows, startVectors,
   type KrylovOptions, type KrylovResult,
 } from './krylov';
 import type { BatchedOperator } from './operator';
@@ -63,11 +63,10 @@ export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFA
     const scale = Float64Array.from(h, (x) => x.reduce((a, b) => Math.max(a, Math.abs(b)), 0));
     for (let k = start; k < m; k++) {
       const jv = t.tidy(() => cur.apply(t.squeeze(t.slice(V, [0, k, 0], [R, 1, n]), [1]) as Tensor2D));
-      const { w, coeffs } = orthogonalize(V, jv);
+      const { w, coeffs, norms: norm } = orthogonalize(V, jv);
       jv.dispose();
       const c = readRows(coeffs);
       coeffs.dispose();
-      const norm = rowNorms(w);
       const replace: boolean[] = [];
       for (let r = 0; r < R; r++) {
         for (let i = 0; i <= k; i++) {

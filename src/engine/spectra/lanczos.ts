@@ -36,6 +36,7 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
   const tol = options.tol ?? NORM_TOL;
   const exact = diagonalResult(op, tol);
   if (exact) return exact;
+  if (op.gram) return gramNorms(op.gram(), tol, options);
   const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
   const maxSteps = Math.max(1, Math.min(op.in, op.out, Math.floor(options.maxProducts / 2)));
     let active = Array.from({ length: N }, (_, i) => i);
@@ -54,8 +55,10 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
       const jv = cur.apply(v);
       return uPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev!, [active.length, 1]), uPrev)) as Tensor2D) : jv;
     });
-    const uOrth = U ? orthogonalize(U, raw).w : raw;
-    const alpha = rowNorms(uOrth);
+    const orthU = U ? orthogonalize(U, raw) : undefined;
+    orthU?.coeffs.dispose();
+    const uOrth = orthU ? orthU.w : raw;
+    const alpha = orthU ? orthU.norms : rowNorms(raw);
     const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(scale[r], a));
     const u = normalizeOrReplace(uOrth, alpha, replaceU, U, { seed: options.seed, stream: `lanczos-u${step}` });
     if (uOrth !== raw) uOrth.dispose();
@@ -63,9 +66,9 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
     U = append(U, u);
     // w = Jᵀ·u − α·v, orthogonal to every earlier v.
     const wRaw = t.tidy(() => t.sub(cur.applyT(u), t.mul(t.tensor2d(Float32Array.from(alpha), [active.length, 1]), v)) as Tensor2D);
-    const wOrth = orthogonalize(V, wRaw).w;
+    const { w: wOrth, coeffs: coeffsV, norms: beta } = orthogonalize(V, wRaw);
+    coeffsV.dispose();
     wRaw.dispose();
-    const beta = rowNorms(wOrth);
     const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(scale[r], alpha[r], b));
     const vNext = normalizeOrReplace(wOrth, beta, replaceV, V, { seed: options.seed, stream: `lanczos-v${step}` });
     wOrth.dispose();
@@ -99,5 +102,69 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
     [U, V, v, uPrev] = [keepRows(U, stay), keepRows(V, stay), keepRows(v, stay), keepRows(uPrev, stay)];
   }
   t.dispose([V, v, ...(U ? [U] : []), ...(uPrev ? [uPrev] : [])].filter((x) => !x.isDisposed));
+  return result;
+}
+
+/**
+ * ‖J‖₂ as √λ_max(G) of the Gram operator G = JᵀJ (operator.ts `gram`): symmetric Lanczos with full
+ * reorthogonalisation, one G·v per step (one matmul with the precomputed MᵀM, counted as one product) and one
+ * basis, where Golub–Kahan takes J·v and Jᵀ·u and keeps two: the same Krylov space in exact arithmetic, so the
+ * same number of steps, at about half the work (W6: ‖J‖₂ products 71 → 36 per matrix). Converged when the
+ * residual ‖G·y − θ·y‖ = β_k·|y_k| ≤ tol·θ: there is an eigenvalue λ of G within it, so |σ − √θ| ≤ tol·√θ.
+ */
+function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): KrylovResult {
+  const t = tf();
+  const N = op.rows;
+  const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
+  const maxSteps = Math.max(1, Math.min(op.in, options.maxProducts));
+  let active = Array.from({ length: N }, (_, i) => i);
+  let alphas: number[][] = active.map(() => []);
+  let betas: number[][] = active.map(() => []);
+  let scale = new Float64Array(N);
+  let cur = op;
+  let v = startVectors(N, op.in, options.seed, 'lanczos');
+  let V: Tensor3D = append(undefined, v);
+  for (let step = 0; step < maxSteps && active.length > 0; step++) {
+    const gv = t.tidy(() => cur.apply(v));
+    // Against the whole basis: the coefficient on v_k is α_k; those on earlier vectors are β_{k−1} and roundoff.
+    const { w, coeffs, norms: beta } = orthogonalize(V, gv);
+    gv.dispose();
+    const c = coeffs.dataSync();
+    coeffs.dispose();
+    const k = step + 1;
+    const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(scale[r], Math.abs(c[r * k + step]), b));
+    const vNext = normalizeOrReplace(w, beta, replace, V, { seed: options.seed, stream: `lanczos-gram${step}` });
+    w.dispose();
+    V = append(V, vNext);
+    v.dispose();
+    v = vNext;
+    for (let r = 0; r < active.length; r++) {
+      alphas[r].push(c[r * k + step]);
+      betas[r].push(replace[r] ? 0 : beta[r]);
+      scale[r] = Math.max(scale[r], Math.abs(c[r * k + step]), beta[r]);
+      result.products[active[r]] += 1;
+    }
+    const last = step === maxSteps - 1;
+    if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
+    const stay: number[] = [];
+    for (let r = 0; r < active.length; r++) {
+      const top = topTridiagonal(Float64Array.from(alphas[r]), Float64Array.from(betas[r].slice(0, -1)));
+      const theta = Math.max(top.value, 0);
+      const residual = betas[r][betas[r].length - 1] === 0 ? 0 : Math.abs(betas[r][betas[r].length - 1] * top.lastComponent);
+      if (residual <= tol * theta || (theta === 0 && residual === 0)) {
+        result.values[active[r]] = Math.sqrt(theta);
+        result.converged[active[r]] = 1;
+      } else stay.push(r);
+    }
+    if (stay.length === active.length || last) continue;
+    active = stay.map((r) => active[r]);
+    alphas = stay.map((r) => alphas[r]);
+    betas = stay.map((r) => betas[r]);
+    scale = Float64Array.from(stay, (r) => scale[r]);
+    if (stay.length === 0) break;
+    cur = cur.select(stay);
+    [V, v] = [keepRows(V, stay), keepRows(v, stay)];
+  }
+  t.dispose([V, v].filter((x) => !x.isDisposed));
   return result;
 }

@@ -22,6 +22,12 @@ export interface BatchedOperator {
    * exact, per row, with no iteration.
    */
   maxAbsDiagonal?(): Float64Array;
+  /**
+   * JᵀJ (or JJᵀ, the same nonzero eigenvalues) as a symmetric operator, where its middle factor is one matrix for
+   * every row: diag(c)·MᵀM·diag(c) for diag(r)·M·diag(c) without r, diag(r)·MMᵀ·diag(r) without c. MᵀM is formed
+   * once, so each product is one matmul where J·v then Jᵀ·u are two (lanczos.ts: ‖J‖₂² is its top eigenvalue).
+   */
+  gram?(): BatchedOperator;
 }
 
 const gatherRows = <T extends Tensor>(x: T, rows: number[]): T => tf().gather(x, tf().tensor1d(rows, 'int32')) as T;
@@ -68,9 +74,13 @@ export function operatorOf(j: SJ, rows: number): BatchedOperator {
         applyT: (u) => t.matMul(u, j.m),
         select: (sel) => operatorOf(j, sel.length),
         denseRows,
+        gram: () => gramOperator(t.matMul(j.m, j.m, true, false) as Tensor2D, undefined, rows),
       };
     case 'scaled': {
       const { m, row, col } = j;
+      // A fixed middle factor exists unless both scalings are there (then it differs per row).
+      const gram = row && col ? undefined : () =>
+        row ? gramOperator(t.matMul(m, m, false, true) as Tensor2D, row, rows) : gramOperator(t.matMul(m, m, true, false) as Tensor2D, col, rows);
       return {
         ...base,
         apply: (v) => {
@@ -84,11 +94,38 @@ export function operatorOf(j: SJ, rows: number): BatchedOperator {
         select: (sel) =>
           operatorOf({ kind: 'scaled', m, row: row && gatherRows(row, sel), col: col && gatherRows(col, sel) }, sel.length),
         denseRows,
+        gram,
       };
     }
     case 'dense':
       return denseOperator(j.m);
   }
+}
+
+/**
+ * diag(d)·A·diag(d) per row for a symmetric A (d absent: A for every row): the Gram operator of a factored
+ * Jacobian. Its denseRows are the Gram matrices (what its own dense fallback would decompose).
+ */
+function gramOperator(a: Tensor2D, d: Tensor2D | undefined, rows: number): BatchedOperator {
+  const t = tf();
+  const n = a.shape[0];
+  const apply = (v: Tensor2D) => {
+    const av = t.matMul(d ? t.mul(d, v) : v, a); // A symmetric: (A·v)ᵀ = vᵀ·A
+    return (d ? t.mul(d, av) : av) as Tensor2D;
+  };
+  return {
+    rows,
+    out: n,
+    in: n,
+    apply,
+    applyT: apply,
+    select: (sel) => gramOperator(a, d && gatherRows(d, sel), sel.length),
+    denseRows: (sel) => t.tidy(() => {
+      const m = t.expandDims(a, 0);
+      const dd = d && gatherRows(d, sel);
+      return (dd ? t.mul(t.mul(m, t.expandDims(dd, 2)), t.expandDims(dd, 1)) : t.tile(m, [sel.length, 1, 1])).dataSync() as Float32Array;
+    }),
+  };
 }
 
 /** The operator of a stack of matrices [N, out, in] (autodiff's output, or a Jacobian an op made dense). */
