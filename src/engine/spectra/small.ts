@@ -108,18 +108,23 @@ class ShiftedLU {
     // A zero pivot becomes ε·‖G‖: at an eigenvalue that is what inverse iteration wants.
     const tiny = Math.max(Number.EPSILON * norm, Number.MIN_VALUE);
     const perm = Int32Array.from({ length: m }, (_, i) => i);
+    const below = lowerExtent(g, m);
     for (let k = 0; k < m; k++) {
+      // Rows past below[k] are zero in this column and stay so: partial pivoting keeps the lower band.
+      const last = below[k];
       let p = k;
-      for (let i = k + 1; i < m; i++) if (Math.hypot(re[i * m + k], im[i * m + k]) > Math.hypot(re[p * m + k], im[p * m + k])) p = i;
+      let best = re[k * m + k] ** 2 + im[k * m + k] ** 2;
+      for (let i = k + 1; i <= last; i++) {
+        const size = re[i * m + k] ** 2 + im[i * m + k] ** 2;
+        if (size > best) [p, best] = [i, size];
+      }
       if (p !== k) {
         [perm[k], perm[p]] = [perm[p], perm[k]];
-        for (let j = 0; j < m; j++) {
-          [re[k * m + j], re[p * m + j]] = [re[p * m + j], re[k * m + j]];
-          [im[k * m + j], im[p * m + j]] = [im[p * m + j], im[k * m + j]];
-        }
+        swapRows(re, m, k, p);
+        swapRows(im, m, k, p);
       }
       if (Math.hypot(re[k * m + k], im[k * m + k]) < tiny) [re[k * m + k], im[k * m + k]] = [tiny, 0];
-      for (let i = k + 1; i < m; i++) {
+      for (let i = k + 1; i <= last; i++) {
         const [lr, li] = cdiv(re[i * m + k], im[i * m + k], re[k * m + k], im[k * m + k]);
         [re[i * m + k], im[i * m + k]] = [lr, li];
         if (lr === 0 && li === 0) continue;
@@ -175,6 +180,36 @@ class ShiftedLU {
     const xi = new Float64Array(m);
     perm.forEach((p, k) => ([xr[p], xi[p]] = [zr[k], zi[k]]));
     return { re: xr, im: xi };
+  }
+}
+
+/**
+ * For each column k, the last row that can be nonzero below the diagonal once elimination reaches it: the
+ * running maximum of each column's last nonzero. Arnoldi's projected matrix is Hessenberg (k + 1) but for the
+ * leading block a thick restart fills, so LU costs O(m²·band) instead of O(m³).
+ */
+function lowerExtent(g: Float64Array, m: number): Int32Array {
+  const below = new Int32Array(m);
+  let reach = 0;
+  for (let k = 0; k < m; k++) {
+    let last = k;
+    for (let i = m - 1; i > k; i--) {
+      if (g[i * m + k] !== 0) {
+        last = i;
+        break;
+      }
+    }
+    reach = Math.max(reach, last);
+    below[k] = reach;
+  }
+  return below;
+}
+
+function swapRows(a: Float64Array, m: number, k: number, p: number): void {
+  for (let j = 0; j < m; j++) {
+    const x = a[k * m + j];
+    a[k * m + j] = a[p * m + j];
+    a[p * m + j] = x;
   }
 }
 
