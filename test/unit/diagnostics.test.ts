@@ -26,6 +26,19 @@ describe('spectra of matrices with known eigenvalues and singular values', () =>
     close(spectralRadius(s), 2, 1e-6, 'radius');
   });
 
+  it('zero rows and columns that appear only as others are isolated: the rest are the eigenvalues of the remaining block', () => {
+    // Column 0 and row 1 are zero; column 2's one entry is in row 0, so it is zero once index 0 has gone. What is
+    // left is the 2×2 block of indices 3 and 4, [[0, 2], [0.5, 0]] with eigenvalues ±1; the other three are 0.
+    const n = 5;
+    const m = new Float32Array(n * n);
+    const entries: [number, number, number][] = [[0, 1, 7], [0, 2, 1], [0, 3, -1], [2, 1, 3], [2, 3, 5], [3, 1, 4], [3, 4, 2], [4, 3, 0.5]];
+    for (const [i, j, v] of entries) m[i * n + j] = v;
+    const s = spectrumOf(m, 0, n, n, { singular: false, eigen: true });
+    const moduli = Array.from(s.eigenRe!, (re, k) => Math.round(Math.hypot(re, s.eigenIm![k]) * 1e6) / 1e6);
+    assert.deepEqual(moduli, [1, 1, 0, 0, 0]);
+    assert.deepEqual(Array.from(s.eigenRe!.slice(0, 2), (x) => Math.round(x * 1e6) / 1e6).sort(), [-1, 1]);
+  });
+
   it('a rectangular diagonal matrix: singular values are |diagonal|, descending; no eigenvalues', () => {
     const m = Float32Array.from([0, 0, -3, 0, 2, 0]); // rows [0 0 -3], [0 2 0]
     const s = spectrumOf(m, 0, 2, 3, { singular: true, eigen: true });

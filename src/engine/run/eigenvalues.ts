@@ -240,24 +240,33 @@ function hessenbergQR(a: Float64Array, n: number, wr: Float64Array, wi: Float64A
  * large defective zero clusters can stall the QR iteration (EISPACK's balanc isolates them the same way).
  */
 function isolateZeros(data: ArrayLike<number>, offset: number, n: number): number[] {
+  // Nonzero counts per row and column, updated as indices go: O(n²) in all, exact (counts, not sums).
   // Plain indexed loops: in a fresh process this runs before V8 optimises anything (CLI start).
-  let keep = Array.from({ length: n }, (_, i) => i);
-  for (let changed = true; changed; ) {
-    const next: number[] = [];
-    for (let a = 0; a < keep.length; a++) {
-      const j = keep[a];
-      let col = 0;
-      let row = 0;
-      for (let b = 0; b < keep.length; b++) {
-        const i = keep[b];
-        col += Math.abs(data[offset + i * n + j]);
-        row += Math.abs(data[offset + j * n + i]);
+  const rowCount = new Int32Array(n);
+  const colCount = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (data[offset + i * n + j] !== 0) {
+        rowCount[i]++;
+        colCount[j]++;
       }
-      if (col !== 0 && row !== 0) next.push(j);
     }
-    changed = next.length !== keep.length;
-    keep = next;
   }
+  const gone = new Uint8Array(n);
+  const queue: number[] = [];
+  for (let i = 0; i < n; i++) if (rowCount[i] === 0 || colCount[i] === 0) queue.push(i);
+  while (queue.length > 0) {
+    const j = queue.pop()!;
+    if (gone[j]) continue;
+    gone[j] = 1;
+    for (let i = 0; i < n; i++) {
+      if (gone[i]) continue;
+      if (data[offset + i * n + j] !== 0 && --rowCount[i] === 0) queue.push(i);
+      if (data[offset + j * n + i] !== 0 && --colCount[i] === 0) queue.push(i);
+    }
+  }
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) if (!gone[i]) keep.push(i);
   return keep;
 }
 

@@ -32,12 +32,23 @@ export interface BatchedOperator {
 
 const gatherRows = <T extends Tensor>(x: T, rows: number[]): T => tf().gather(x, tf().tensor1d(rows, 'int32')) as T;
 
+/**
+ * The values of the tensor `make` builds, read back after its scope: tf.tidy walks what it returns looking for
+ * tensors, a typed array element by element (~100 ms for one 512×512 matrix).
+ */
+function readBack(make: () => Tensor): Float32Array {
+  const x = tf().tidy(make);
+  const data = x.dataSync() as Float32Array;
+  x.dispose();
+  return data;
+}
+
 /** The operator of N = `rows` structured Jacobians. */
 export function operatorOf(j: SJ, rows: number): BatchedOperator {
   const t = tf();
   const [out, inn] = [outDim(j), inDim(j)];
   const base = { rows, out, in: inn };
-  const denseRows = (sel: number[]) => t.tidy(() => gatherRows(toDense(j, rows), sel).dataSync() as Float32Array);
+  const denseRows = (sel: number[]) => readBack(() => gatherRows(toDense(j, rows), sel));
   switch (j.kind) {
     case 'zero':
       return {
@@ -120,10 +131,10 @@ function gramOperator(a: Tensor2D, d: Tensor2D | undefined, rows: number): Batch
     apply,
     applyT: apply,
     select: (sel) => gramOperator(a, d && gatherRows(d, sel), sel.length),
-    denseRows: (sel) => t.tidy(() => {
+    denseRows: (sel) => readBack(() => {
       const m = t.expandDims(a, 0);
       const dd = d && gatherRows(d, sel);
-      return (dd ? t.mul(t.mul(m, t.expandDims(dd, 2)), t.expandDims(dd, 1)) : t.tile(m, [sel.length, 1, 1])).dataSync() as Float32Array;
+      return dd ? t.mul(t.mul(m, t.expandDims(dd, 2)), t.expandDims(dd, 1)) : t.tile(m, [sel.length, 1, 1]);
     }),
   };
 }
@@ -139,6 +150,6 @@ export function denseOperator(m: Tensor3D): BatchedOperator {
     apply: (v) => t.squeeze(t.matMul(m, t.expandDims(v, 2)), [2]) as Tensor2D,
     applyT: (u) => t.squeeze(t.matMul(m, t.expandDims(u, 2), true, false), [2]) as Tensor2D,
     select: (sel) => denseOperator(gatherRows(m, sel)),
-    denseRows: (sel) => t.tidy(() => gatherRows(m, sel).dataSync() as Float32Array),
+    denseRows: (sel) => readBack(() => gatherRows(m, sel)),
   };
 }
