@@ -30,6 +30,54 @@ function bidiagonalTop(alphas: number[], betas: number[]): { sigma: number; resi
   return { sigma: Math.sqrt(Math.max(top.value, 0)), residual };
 }
 
+/**
+ * The rows still iterating, with their recurrence coefficients (α, β per step) and largest entry seen; a check
+ * writes the converged rows' values into the result, and `keep` drops them.
+ */
+class ActiveRows {
+  active: number[];
+  alphas: number[][];
+  betas: number[][];
+  scale: Float64Array;
+
+  constructor(n: number) {
+    this.active = Array.from({ length: n }, (_, i) => i);
+    this.alphas = this.active.map(() => []);
+    this.betas = this.active.map(() => []);
+    this.scale = new Float64Array(n);
+  }
+
+  /** Appends a step's α and β to each row (β = 0 where the row was replaced) and counts its products. */
+  push(result: KrylovResult, alpha: ArrayLike<number>, beta: ArrayLike<number>, replaced: boolean[], products: number): void {
+    for (let r = 0; r < this.active.length; r++) {
+      this.alphas[r].push(alpha[r]);
+      this.betas[r].push(replaced[r] ? 0 : beta[r]);
+      this.scale[r] = Math.max(this.scale[r], Math.abs(alpha[r]), beta[r]);
+      result.products[this.active[r]] += products;
+    }
+  }
+
+  /** Writes each converged row's value; returns the positions of the rows that go on. */
+  check(result: KrylovResult, estimate: (r: number) => { value: number; converged: boolean }): number[] {
+    const stay: number[] = [];
+    for (let r = 0; r < this.active.length; r++) {
+      const e = estimate(r);
+      if (e.converged) {
+        result.values[this.active[r]] = e.value;
+        result.converged[this.active[r]] = 1;
+      } else stay.push(r);
+    }
+    return stay;
+  }
+
+  keep(stay: number[]): void {
+    this.active = stay.map((r) => this.active[r]);
+    this.alphas = stay.map((r) => this.alphas[r]);
+    this.betas = stay.map((r) => this.betas[r]);
+    this.scale = Float64Array.from(stay, (r) => this.scale[r]);
+  }
+}
+
 export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFAULT_KRYLOV): KrylovResult {
   const t = tf();
   const N = op.rows;
@@ -39,64 +87,50 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
   if (op.gram) return gramNorms(op.gram(), tol, options);
   const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
   const maxSteps = Math.max(1, Math.min(op.in, op.out, Math.floor(options.maxProducts / 2)));
-    let active = Array.from({ length: N }, (_, i) => i);
-  let alphas: number[][] = active.map(() => []);
-  let betas: number[][] = active.map(() => []);
-  let scale = new Float64Array(N);
+  const rows = new ActiveRows(N);
   let cur = op;
   let v = startVectors(N, op.in, options.seed, 'lanczos');
   let V: Tensor3D = append(undefined, v);
   let U: Tensor3D | undefined;
   let uPrev: Tensor2D | undefined;
-  for (let step = 0; step < maxSteps && active.length > 0; step++) {
+  for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
+    const R = rows.active.length;
     // u = J·v − β·u_prev, orthogonal to every earlier u.
-    const betaPrev = uPrev ? Float32Array.from(betas, (b) => b[b.length - 1]) : undefined;
+    const betaPrev = uPrev ? Float32Array.from(rows.betas, (b) => b[b.length - 1]) : undefined;
     const raw = t.tidy(() => {
       const jv = cur.apply(v);
-      return uPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev!, [active.length, 1]), uPrev)) as Tensor2D) : jv;
+      return uPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev!, [R, 1]), uPrev)) as Tensor2D) : jv;
     });
     const orthU = U ? orthogonalize(U, raw) : undefined;
     orthU?.coeffs.dispose();
     const uOrth = orthU ? orthU.w : raw;
     const alpha = orthU ? orthU.norms : rowNorms(raw);
-    const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(scale[r], a));
+    const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(rows.scale[r], a));
     const u = normalizeOrReplace(uOrth, alpha, replaceU, U, { seed: options.seed, stream: `lanczos-u${step}` });
     if (uOrth !== raw) uOrth.dispose();
     raw.dispose();
     U = append(U, u);
     // w = Jᵀ·u − α·v, orthogonal to every earlier v.
-    const wRaw = t.tidy(() => t.sub(cur.applyT(u), t.mul(t.tensor2d(Float32Array.from(alpha), [active.length, 1]), v)) as Tensor2D);
+    const wRaw = t.tidy(() => t.sub(cur.applyT(u), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), v)) as Tensor2D);
     const { w: wOrth, coeffs: coeffsV, norms: beta } = orthogonalize(V, wRaw);
     coeffsV.dispose();
     wRaw.dispose();
-    const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(scale[r], alpha[r], b));
+    const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], alpha[r], b));
     const vNext = normalizeOrReplace(wOrth, beta, replaceV, V, { seed: options.seed, stream: `lanczos-v${step}` });
     wOrth.dispose();
     V = append(V, vNext);
     uPrev?.dispose();
     v.dispose();
     [uPrev, v] = [u, vNext];
-    for (let r = 0; r < active.length; r++) {
-      alphas[r].push(replaceU[r] ? 0 : alpha[r]);
-      betas[r].push(replaceV[r] ? 0 : beta[r]);
-      scale[r] = Math.max(scale[r], alpha[r], beta[r]);
-      result.products[active[r]] += 2;
-    }
+    rows.push(result, Float64Array.from(alpha, (a, r) => (replaceU[r] ? 0 : a)), beta, replaceV, 2);
     const last = step === maxSteps - 1;
     if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
-    const stay: number[] = [];
-    for (let r = 0; r < active.length; r++) {
-      const { sigma, residual } = bidiagonalTop(alphas[r], betas[r]);
-      if (residual <= tol * sigma || (sigma === 0 && residual === 0)) {
-        result.values[active[r]] = sigma;
-        result.converged[active[r]] = 1;
-      } else stay.push(r);
-    }
-    if (stay.length === active.length || last) continue;
-    active = stay.map((r) => active[r]);
-    alphas = stay.map((r) => alphas[r]);
-    betas = stay.map((r) => betas[r]);
-    scale = Float64Array.from(stay, (r) => scale[r]);
+    const stay = rows.check(result, (r) => {
+      const { sigma, residual } = bidiagonalTop(rows.alphas[r], rows.betas[r]);
+      return { value: sigma, converged: residual <= tol * sigma || (sigma === 0 && residual === 0) };
+    });
+    if (stay.length === R || last) continue;
+    rows.keep(stay);
     if (stay.length === 0) break;
     cur = cur.select(stay);
     [U, V, v, uPrev] = [keepRows(U, stay), keepRows(V, stay), keepRows(v, stay), keepRows(uPrev, stay)];
@@ -117,14 +151,12 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
   const N = op.rows;
   const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
   const maxSteps = Math.max(1, Math.min(op.in, options.maxProducts));
-  let active = Array.from({ length: N }, (_, i) => i);
-  let alphas: number[][] = active.map(() => []);
-  let betas: number[][] = active.map(() => []);
-  let scale = new Float64Array(N);
+  const rows = new ActiveRows(N);
   let cur = op;
   let v = startVectors(N, op.in, options.seed, 'lanczos');
   let V: Tensor3D = append(undefined, v);
-  for (let step = 0; step < maxSteps && active.length > 0; step++) {
+  for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
+    const R = rows.active.length;
     const gv = t.tidy(() => cur.apply(v));
     // Against the whole basis: the coefficient on v_k is α_k; those on earlier vectors are β_{k−1} and roundoff.
     const { w, coeffs, norms: beta } = orthogonalize(V, gv);
@@ -132,35 +164,25 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
     const c = coeffs.dataSync();
     coeffs.dispose();
     const k = step + 1;
-    const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(scale[r], Math.abs(c[r * k + step]), b));
+    const alpha = Float64Array.from({ length: R }, (_, r) => c[r * k + step]);
+    const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], Math.abs(alpha[r]), b));
     const vNext = normalizeOrReplace(w, beta, replace, V, { seed: options.seed, stream: `lanczos-gram${step}` });
     w.dispose();
     V = append(V, vNext);
     v.dispose();
     v = vNext;
-    for (let r = 0; r < active.length; r++) {
-      alphas[r].push(c[r * k + step]);
-      betas[r].push(replace[r] ? 0 : beta[r]);
-      scale[r] = Math.max(scale[r], Math.abs(c[r * k + step]), beta[r]);
-      result.products[active[r]] += 1;
-    }
+    rows.push(result, alpha, beta, replace, 1);
     const last = step === maxSteps - 1;
     if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
-    const stay: number[] = [];
-    for (let r = 0; r < active.length; r++) {
-      const top = topTridiagonal(Float64Array.from(alphas[r]), Float64Array.from(betas[r].slice(0, -1)));
+    const stay = rows.check(result, (r) => {
+      const betas = rows.betas[r];
+      const top = topTridiagonal(Float64Array.from(rows.alphas[r]), Float64Array.from(betas.slice(0, -1)));
       const theta = Math.max(top.value, 0);
-      const residual = betas[r][betas[r].length - 1] === 0 ? 0 : Math.abs(betas[r][betas[r].length - 1] * top.lastComponent);
-      if (residual <= tol * theta || (theta === 0 && residual === 0)) {
-        result.values[active[r]] = Math.sqrt(theta);
-        result.converged[active[r]] = 1;
-      } else stay.push(r);
-    }
-    if (stay.length === active.length || last) continue;
-    active = stay.map((r) => active[r]);
-    alphas = stay.map((r) => alphas[r]);
-    betas = stay.map((r) => betas[r]);
-    scale = Float64Array.from(stay, (r) => scale[r]);
+      const residual = betas[betas.length - 1] === 0 ? 0 : Math.abs(betas[betas.length - 1] * top.lastComponent);
+      return { value: Math.sqrt(theta), converged: residual <= tol * theta || (theta === 0 && residual === 0) };
+    });
+    if (stay.length === R || last) continue;
+    rows.keep(stay);
     if (stay.length === 0) break;
     cur = cur.select(stay);
     [V, v] = [keepRows(V, stay), keepRows(v, stay)];
