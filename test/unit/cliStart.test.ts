@@ -22,7 +22,7 @@ describe('CLI start: the bundle compiled with V8\'s code cache', function () {
       assert.equal(first.status, 0, first.stderr);
       const files = readdirSync(join(cache, 'v8'));
       assert.equal(files.length, 1, `cache folder holds ${files.join(', ')}`);
-      assert.match(files[0], /^cli-[0-9a-f]{16}\.bin$/);
+      assert.match(files[0], /^cli-\d+-\d+-v[\d.]+-\w+\.bin$/);
       const second = run(cache);
       assert.equal(second.status, 0, second.stderr);
       // The same table but for the run's duration.
