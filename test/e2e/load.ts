@@ -158,6 +158,9 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
     const renders: number[] = [];
     const savedAts: number[] = [];
     const keydowns: number[] = [];
+    // Every earlier run's result line has been written once the panel shows the last result and a moment passed.
+    await sleep(1000);
+    const resultsBefore = session.server.vscodeLogs().split('\n').filter((l) => /\(save\): backend/.test(l)).length;
     for (let i = 0; i < 6; i++) {
       const linear = i % 2 === 0;
       const savedAt = await typeAndSave(edit(seedText, ['activation'], linear ? 'linear' : 'relu'), settleMs);
@@ -175,9 +178,14 @@ export async function loadTests(ctx: LoadContext): Promise<void> {
     }
     const when = settleMs > 0 ? `${settleMs} ms after the edit` : 'right after the edit';
     console.log(`      (save → panel, warm, saved ${when}: median ${median(latencies)} ms over ${latencies.length} saves [${latencies.join(', ')}] ms; target ≤ 150 ms)`);
-    const logs = session.server.vscodeLogs().split('\n');
+    // The log file is written behind the host: wait until it holds this series' results, then take them in order.
+    const saveResults = (logs: string[]) => logs.map((l, i) => ({ l, i })).filter(({ l }) => /\(save\): backend/.test(l));
+    const logs = await poll('the log to hold every save\'s result', async () => {
+      const lines = session.server.vscodeLogs().split('\n');
+      return saveResults(lines).length >= resultsBefore + savedAts.length ? lines : undefined;
+    }, 10_000, 100);
     const stamp = (line: string | undefined) => (line ? Date.parse(line.slice(0, 23).replace(' ', 'T') + 'Z') : NaN);
-    const doneLines = logs.map((l, i) => ({ l, i })).filter(({ l }) => /\(save\): backend/.test(l)).slice(-savedAts.length);
+    const doneLines = saveResults(logs).slice(resultsBefore, resultsBefore + savedAts.length);
     const parts = savedAts.map((savedAt, k) => {
       const { l: done, i: doneAt } = doneLines[k] ?? { l: undefined, i: -1 };
       const runId = /run (\d+) /.exec(done ?? '')?.[1];
