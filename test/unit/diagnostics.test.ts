@@ -5,6 +5,7 @@ import { analyzeText } from '../../src/engine';
 import { spectralNorm, spectralRadius, spectrumOf } from '../../src/engine/run/diagnostics';
 import { forEachBackend } from './helpers/backends';
 import { repoRoot } from './helpers/repo';
+import { denseSpectralNorm, denseSpectralRadius } from './reference/spectra';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
@@ -44,6 +45,29 @@ describe('spectra of matrices with known eigenvalues and singular values', () =>
     const s = spectrumOf(m, 0, 2, 3, { singular: true, eigen: true });
     assert.deepEqual(Array.from(s.singularValues!, (x) => Math.round(x * 1e6) / 1e6), [3, 2]);
     assert.equal(s.eigenRe, undefined);
+  });
+});
+
+forEachBackend('a linear cell: one Jacobian for every step, decomposed once', () => {
+  it('seed linear: ρ, ‖J‖₂ and the whole spectra of every step are those of W_hᵀ (dense float64)', async () => {
+    const n = 24;
+    const r = await analyzeText(
+      JSON.stringify({ cell: 'seed', units: n, inputDim: 2, activation: 'linear', timeSteps: 3, batchSize: 2, seed: 5, diagnostics: ['spectralRadius', 'spectralNorm', 'eigenvalues', 'singularValues'] }),
+      '/tmp/linear.jacobian.json',
+      { keepJacobiansMB: Infinity },
+    );
+    const w = r.arrays.tensors.find((t) => t.name === 'linear_rec/kernel')!.data;
+    const wt = Float32Array.from({ length: n * n }, (_, k) => w[(k % n) * n + Math.floor(k / n)]);
+    const [rho, norm] = [denseSpectralRadius(wt, 0, n), denseSpectralNorm(wt, 0, n, n)];
+    const pair = r.report.jacobians[0];
+    const arrays = r.arrays.pairs[0];
+    pair.steps.forEach((step, k) => step.spectralRadius!.forEach((v, b) => {
+      close(v, rho, 1e-5 * rho, `ρ at t=${step.t} b=${b}`);
+      close(step.spectralNorm![b], norm, 1e-5 * norm, `‖J‖₂ at t=${step.t} b=${b}`);
+      const at = (k * 2 + b) * n;
+      close(arrays.singularValues![at], norm, 1e-5 * norm, `σ₁ array at t=${step.t} b=${b}`);
+      close(Math.hypot(arrays.eigenvaluesRe![at], arrays.eigenvaluesIm![at]), rho, 1e-5 * rho, `|λ₁| array at t=${step.t} b=${b}`);
+    }));
   });
 });
 

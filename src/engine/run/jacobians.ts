@@ -26,6 +26,8 @@ export interface JacobianChunk {
   data?: Float32Array;
   /** What `withJacobians` returned for this chunk. */
   measured?: unknown;
+  /** Every matrix of the chunk is the same one (a shared, identity or zero Jacobian: a linear cell's ∂h_t/∂h_{t-1}). */
+  identical?: boolean;
 }
 
 export interface JacobianRunOptions {
@@ -249,6 +251,7 @@ export async function computeJacobians(
       // Either the statistics from the structured factors, or dense matrices: asked for, produced by autodiff,
       // or the factored sums were too ill-conditioned (then densified from the same structured Jacobian).
       let measured: unknown;
+      let identical = false;
       const rows = occ.length * traj.B;
       // Host arrays leave the scope through this variable, not tidy's result: tidy walks what it returns looking
       // for tensors, element by element for a typed array (20 ms for the seed example's 40 000 numbers).
@@ -256,6 +259,7 @@ export async function computeJacobians(
       const dense = t.tidy((): Tensor3D | undefined => {
         const j: SJ = options.method === 'structured' ? structuredChunk(task) : { kind: 'dense', m: autodiffChunk(task) };
         if (options.withJacobians) measured = options.withJacobians(j, rows);
+        identical = j.kind === 'shared' || j.kind === 'identity' || j.kind === 'zero';
         const sums = options.dense || j.kind === 'dense' ? undefined : momentSums(j, rows);
         const moments = sums && momentsFromSums(sums.sum.dataSync() as Float32Array, sums.sumSq.dataSync() as Float32Array, count);
         const data = moments ? undefined : denseOnHost(j, rows);
@@ -263,14 +267,14 @@ export async function computeJacobians(
         return host ? undefined : toDense(j, rows);
       });
       if (host && 'moments' in host) {
-        await sink({ indices, moments: host.moments, measured });
+        await sink({ indices, moments: host.moments, measured, identical });
       } else if (host) {
-        await sink({ indices, moments: hostMoments(host.data, rows, count), data: options.dense ? host.data : undefined, measured });
+        await sink({ indices, moments: hostMoments(host.data, rows, count), data: options.dense ? host.data : undefined, measured, identical });
       } else if (dense) {
         const m = chunkMoments(dense);
         const data = options.dense ? (dense.dataSync() as Float32Array) : undefined;
         dense.dispose();
-        await sink({ indices, moments: m, data, measured });
+        await sink({ indices, moments: m, data, measured, identical });
       }
       done += occ.length;
       options.onChunk?.(done, total);

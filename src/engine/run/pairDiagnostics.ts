@@ -137,6 +137,8 @@ export async function pairDiagnostics(
       const spectralStart = performance.now();
       chunkSteps.push(chunk.indices);
       measured?.forEach((pm, name) => measuredChunks.get(name)!.push(pm));
+      // One matrix for every row (a linear cell): its decompositions are computed once for the chunk.
+      let first: MatrixSpectrum | undefined;
       chunk.indices.forEach((occ, c) => {
         for (let b = 0; b < B; b++) {
           const row = c * B + b;
@@ -146,7 +148,8 @@ export async function pairDiagnostics(
           let sp: MatrixSpectrum | undefined;
           if (data && hasSpectrum) {
             throwIfAborted(options.signal);
-            sp = spectrumOf(data, row * matrix, out, inn, p.spectrum);
+            sp = chunk.identical && first ? first : spectrumOf(data, row * matrix, out, inn, p.spectrum);
+            first ??= sp;
           }
           for (const d of p.scalars) {
             const sc = d.scalar!;

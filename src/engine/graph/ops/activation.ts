@@ -19,6 +19,10 @@ export const activationOp: OpDef = {
     return { shape: z.shape, batched: z.batched };
   },
   evaluate: ([z], attrs) => rule(attrs.activation).evaluate(z),
-  jacobian: ({ value, jacobians: [jz], attrs, outDim, wrtDim }) =>
-    jz ? scaleRows(jz, rule(attrs.activation).derivative(value(0)) as Tensor2D) : zero(outDim, wrtDim),
+  jacobian: ({ value, jacobians: [jz], attrs, outDim, wrtDim }) => {
+    if (!jz) return zero(outDim, wrtDim);
+    // linear′ = 1: the input's Jacobian as it is, so a shared one stays shared (one matrix for every row).
+    if (attrs.activation === 'linear') return jz;
+    return scaleRows(jz, rule(attrs.activation).derivative(value(0)) as Tensor2D);
+  },
 };
