@@ -331,7 +331,7 @@ export function resultMessage(file: string, result: RunView, runId: number): Hos
   return { type: 'result', file, report: result.report, pairs: result.pairs, runId };
 }
 
-async function readConfigText(uri: vscode.Uri): Promise<string> {
+export async function readConfigText(uri: vscode.Uri): Promise<string> {
   const open = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
   if (open) return open.getText();
   return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
