@@ -69,6 +69,8 @@ export function freeSibling(dir: string): string {
 export class ControlController implements vscode.Disposable {
   private latest: ControlPanelState | undefined;
   private stopCurrent: (() => void) | undefined;
+  /** From the command to the end of the comparison (running is only the optimisation). */
+  private busy = false;
   private nextId = 1;
   private readonly changed = new vscode.EventEmitter<ControlPanelState>();
   /** Fires with the state at every change (the host tests and the CodeLenses watch it). */
@@ -113,7 +115,7 @@ export class ControlController implements vscode.Disposable {
   }
 
   async run(uri: vscode.Uri, kind: ControlKind, prompts: ControlPrompts = windowPrompts): Promise<ControlPanelState | undefined> {
-    if (this.running) {
+    if (this.busy) {
       void vscode.window.showInformationMessage('RNN Jacobian Lab: a control run is going; cancel it first.');
       return undefined;
     }
@@ -128,9 +130,11 @@ export class ControlController implements vscode.Disposable {
       }
     }
     const engine = this.makeEngine();
+    this.busy = true;
     try {
       return await this.runIn(engine, uri, text, kind, prompts);
     } finally {
+      this.busy = false;
       this.stopCurrent = undefined;
       await engine.dispose();
     }

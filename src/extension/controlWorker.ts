@@ -26,18 +26,22 @@ interface Held {
 export class ControlWorker {
   private current: { runId: number; abort: AbortController } | undefined;
   private held: Held | undefined;
+  /** Runs cancelled before they started (the cancel is not queued; the run may still wait behind the warm-up). */
+  private readonly cancelledEarly = new Set<number>();
 
   constructor(private readonly send: Send) {}
 
   /** Not queued: it must reach the loop while it runs. */
   cancel(message: Extract<HostToEngine, { type: 'controlCancel' }>): void {
     if (this.current?.runId === message.runId) this.current.abort.abort();
+    else this.cancelledEarly.add(message.runId);
   }
 
   async run(message: Extract<HostToEngine, { type: 'control' }>): Promise<void> {
     const { runId } = message;
     const abort = new AbortController();
     this.current = { runId, abort };
+    if (this.cancelledEarly.delete(runId)) abort.abort();
     // Only one result is held: the previous one's weights are dropped before this run allocates its own.
     this.held = undefined;
     try {

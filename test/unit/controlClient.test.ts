@@ -104,6 +104,15 @@ describe('control runs through the engine process (stabilize, floss)', function 
     assert.deepEqual([manifest.stop, manifest.steps], ['cancelled', outcome.summary.steps]);
   });
 
+  it('Cancel before the loop has started (the run still queued behind the warm-up) stops it before its first step', async () => {
+    const c = config('early', (d) => (d.stabilize = { target: 0.5, patience: 1000, maxSteps: 100000 }));
+    const { run, steps } = start('stabilize', c);
+    run.stop();
+    const outcome = await run.outcome;
+    assert.ok(outcome.kind === 'result' && outcome.summary.stop === 'cancelled' && outcome.summary.steps === 0, JSON.stringify(outcome));
+    assert.equal(steps.length, 0);
+  });
+
   it('flossing reports λ_i per step, exports .flossed, and compares with the Lyapunov spectrum', async () => {
     const c = config('chaos', (d) => {
       delete d.stabilize;
