@@ -69,9 +69,9 @@ const gradient = new GradientView(theme, exportView('gradient'));
 const lyapunov = new LyapunovView(theme, (dataUrl, name) => exportView(name)(dataUrl));
 const storeViews = [depthTime, gradient, lyapunov];
 E.deepHost.append(depthTime.view.card, gradient.view.card, lyapunov.spectrumView.card, lyapunov.convergenceView.card);
-// The control runs' view sits above the analysis, whatever config that shows.
+// The control runs' view, below the analysis (whatever config that shows); it scrolls into sight when a run starts.
 const control = new ControlView(theme, (m) => api.postMessage(m), (dataUrl, view) => exportView(view)(dataUrl));
-E.root.insertBefore(control.root, E.empty);
+E.root.append(control.root);
 store.subscribe((s, before) => s.control !== before.control && control.update(s));
 // Every view redraws from the store: what changed decides how much.
 store.subscribe((s, before) => {

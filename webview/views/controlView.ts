@@ -20,6 +20,13 @@ type Export = (dataUrl: string, view: string) => void;
 
 const TITLES = { stabilize: 'Stabilize (LSC)', floss: 'Floss' } as const;
 
+function retag(view: ViewCard, testid: string): void {
+  view.card.dataset.testid = testid;
+  view.message.dataset.testid = `${testid}-message`;
+  const button = view.card.querySelector<HTMLElement>('[data-testid$="-export"]');
+  if (button) button.dataset.testid = `${testid}-export`;
+}
+
 /** One side of the comparison: the panel's components over that config's analysis. */
 class ComparisonSide {
   readonly cards: HTMLElement[];
@@ -46,8 +53,9 @@ class ComparisonSide {
     this.charts = new DiagnosticsCharts({ variance: unused(), spectral: this.spectral.body, singular: unused(), eigen: this.eigen.body }, theme, () => undefined);
     this.depthTime = new DepthTimeView(theme, (dataUrl) => onExport(dataUrl, `control-${name}-depth-time`));
     this.gradient = new GradientView(theme, (dataUrl) => onExport(dataUrl, `control-${name}-gradient`));
-    this.depthTime.view.card.dataset.testid = `control-${name}-depth-time`;
-    this.gradient.view.card.dataset.testid = `control-${name}-gradient`;
+    // The components name their cards after themselves; these copies get names of their own.
+    retag(this.depthTime.view, `control-${name}-depth-time`);
+    retag(this.gradient.view, `control-${name}-gradient`);
     this.cards = [this.spectral.card, this.eigen.card, this.depthTime.view.card, this.gradient.view.card];
   }
 
@@ -123,6 +131,8 @@ export class ControlView {
     const state = s.control;
     this.root.hidden = !state;
     if (!state) return;
+    // A new run: the view (below the analysis) is brought into sight once, not at every step.
+    if (state.id !== this.last?.id) this.root.scrollIntoView({ block: 'start' });
     this.last = state;
     this.root.dataset.phase = state.phase;
     this.root.dataset.points = String(state.history.length);
