@@ -65,7 +65,20 @@ export async function stabilizeFromPalette(kit: E2eKit & { workspace: string }):
 
     const out = join(kit.workspace, 'examples', 'lsc-small-lstm.stabilized');
     for (const f of ['weights.npz', 'manifest.json', 'lsc-small-lstm.stabilized.jacobian.json']) expect(existsSync(join(out, f)), `${f} is not in ${out}`);
-    await (await frame!.$('[data-testid="control"]'))!.screenshot({ path: join(kit.resultsDir, 'panel-stabilize.png') });
+    // The panel alone in a tall window, scrolled to the control view, for the screenshot (test-results/).
+    await page.locator('.tabs-container .tab', { hasText: /RNN Jacobian Lab: lsc-small-lstm/ }).first().click();
+    await runCommand(page, 'View: Toggle Maximize Editor Group');
+    await page.setViewportSize({ width: 1400, height: 1700 });
+    try {
+      const view = await findWebviewFrame(page, '[data-testid="control"][data-phase="done"]', 30_000);
+      await view.$eval('[data-testid="control"]', (el) => el.scrollIntoView({ block: 'start' }));
+      await view.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+      await (await view.frameElement()).screenshot({ path: join(kit.resultsDir, 'panel-stabilize.png') });
+      frame = view;
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await runCommand(page, 'View: Toggle Maximize Editor Group');
+    }
     await frame!.click('[data-testid="control-open-config"]');
     await page.locator('.tabs-container .tab .label-name', { hasText: 'lsc-small-lstm.stabilized.jacobian.json' }).first().waitFor({ state: 'visible', timeout: 30_000 });
   });
