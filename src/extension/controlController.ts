@@ -6,7 +6,7 @@
 // The questions go through ControlPrompts, which the host tests answer.
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join, normalize } from 'node:path';
 import { applyEdits, modify, parse } from 'jsonc-parser/lib/esm/main';
 import { defaultOutDir } from '../engine/control/outDir';
 import type { BackendPreference, ControlKind, ControlPanelState, ControlStep, ControlSummary, HostToWebview } from '../protocol/messages';
@@ -100,8 +100,8 @@ export class ControlController implements vscode.Disposable {
   /** Opens a file the latest run wrote (the panel's links); any other path is refused. */
   async open(path: string): Promise<void> {
     const files = this.latest?.files;
-    const written = files ? [files.config, ...files.files.map((f) => `${files.dir}/${f}`)] : [];
-    if (!written.includes(path)) {
+    const written = files ? [files.config, ...files.files.map((f) => join(files.dir, f))].map(normalize) : [];
+    if (!written.includes(normalize(path))) {
       this.log.warn(`panel asked to open ${path}, which the latest control run did not write`);
       return;
     }
