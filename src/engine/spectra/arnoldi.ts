@@ -69,7 +69,7 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
   const t = tf();
   const [N, n] = [op.rows, op.in];
   const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
-  const m = krylovDimension(n);
+  const m = options.dimension ? Math.min(n, options.dimension) : krylovDimension(n);
   // At least four cycles' worth of products before the dense method takes over.
   const budget = Math.max(options.maxProducts, 4 * m);
   // A thick restart keeps P vectors (RESTART_KEEP Ritz values; a conjugate pair at the edge adds one), zero-padded
