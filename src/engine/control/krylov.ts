@@ -27,6 +27,8 @@ export interface KrylovEigenOptions {
   maxProducts: number;
   /** Below this size the dense route answers for every matrix (it is then as fast and exact). */
   minSize: number;
+  /** Krylov dimension (default: the spectra module's choice by n). */
+  dimension?: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export function krylovEigenvectors(options: KrylovEigenOptions = LSC_KRYLOV): Ba
       if (n < options.minSize) return Array.from({ length: M }, (_, b) => dense(b));
       const t = tf();
       const both = t.tidy(() => t.concat([j, t.transpose(j, [0, 2, 1])]) as Tensor3D);
-      const { pairs } = dominantRitzPairs(denseOperator(both), { tol: options.tol, maxProducts: options.maxProducts, seed: 0 });
+      const { pairs } = dominantRitzPairs(denseOperator(both), { tol: options.tol, maxProducts: options.maxProducts, seed: 0, dimension: options.dimension });
       both.dispose();
       return Array.from({ length: M }, (_, b) => {
         const [right, left] = [pairs[b], pairs[M + b]].map((p) => p && upperHalf(p));
