@@ -11,9 +11,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Variable } from '@tensorflow/tfjs-core';
+import { tf, type Tensor3D } from '../src/engine/backend/tf';
+import { parseStabilize } from '../src/engine/control/config';
 import { flossText } from '../src/engine/control/floss';
+import { kindJacobians } from '../src/engine/control/kinds';
+import { controlLoss, controlTrajectory } from '../src/engine/control/loss';
 import { stabilizeText, type ControlResult } from '../src/engine/control/lsc';
-import { krylovAll } from '../src/engine/control/measureOp';
+import { eigenvectorSource, krylovAll, type EigenvectorMethod } from '../src/engine/control/measureOp';
+import { parameterTensors } from '../src/engine/control/optimize';
+import { controlProblem, stabilizeKinds, stepData } from '../src/engine/control/problem';
+import { parseRunConfig } from '../src/engine/runConfig';
 
 const root = path.resolve(__dirname, '../..');
 const CONFIG = '/tmp/rnn-jacobian-bench-control.jacobian.json';
@@ -54,6 +62,45 @@ async function oursPerStep(config: string, steps: number): Promise<PerStep & { r
   return { result, ms: msPerStep(result), cpuMs: ((cpu[cpu.length - 1] - cpu[0]) * 1000) / (cpu.length - 1) };
 }
 
+/**
+ * Where a step's time goes (best of 3, after one warm-up): the rollout and the kinds' structured Jacobians (forward,
+ * read back), the dominant eigenpairs alone, and the whole differentiated step; the rest of the step is the
+ * vector–Jacobian product back to the weights, the tape and the host transfers.
+ */
+function stepProfile(config: string, eigenvectors: EigenvectorMethod): string {
+  const t = tf();
+  const spec = parseRunConfig(config, CONFIG);
+  const block = parseStabilize(spec, config);
+  const problem = controlProblem(spec, block);
+  const kinds = stabilizeKinds(problem, block);
+  const params = parameterTensors(problem, problem.initial);
+  const vars = problem.trainable.map((n) => params.get(n) as Variable);
+  const source = eigenvectorSource(eigenvectors);
+  const best = { jacobians: Infinity, eigenpairs: Infinity, step: Infinity };
+  for (let rep = 0; rep < 4; rep++) {
+    const data = { ...stepData(problem, spec.seed + rep, block.batchSize, block.timeSteps), params };
+    let started = performance.now();
+    const js = t.tidy(() => {
+      const traj = controlTrajectory(problem.graph, data, block.timeSteps, block.batchSize, true);
+      return kinds.map((k) => kindJacobians(problem.graph, k, traj, params));
+    }) as Tensor3D[];
+    const values = js.map((j) => j.dataSync());
+    const jacobians = performance.now() - started;
+    started = performance.now();
+    js.forEach((j, k) => source.dominantAll(j, values[k]));
+    const eigenpairs = performance.now() - started;
+    t.dispose(js);
+    started = performance.now();
+    const { value, grads } = t.variableGrads(() => controlLoss(problem.graph, kinds, data, block.timeSteps, block.batchSize, { values: [] }, true, eigenvectors), vars);
+    t.dispose([value, ...Object.values(grads)]);
+    const step = performance.now() - started;
+    if (rep > 0) [best.jacobians, best.eigenpairs, best.step] = [Math.min(best.jacobians, jacobians), Math.min(best.eigenpairs, eigenpairs), Math.min(best.step, step)];
+  }
+  params.forEach((p) => p.dispose());
+  const rest = Math.max(0, best.step - best.jacobians - best.eigenpairs);
+  return `step ${best.step.toFixed(0)} ms = rollout + Jacobians ${best.jacobians.toFixed(0)} + eigenpairs ${best.eigenpairs.toFixed(0)} + VJP, tape, transfers ${rest.toFixed(0)}`;
+}
+
 function reference(cell: string, layers: number): PerStep | { error: string } {
   const cache = process.env.RNN_JACOBIAN_CACHE ?? path.join(process.env.HOME ?? '', '.cache/rnn-jacobian-lab');
   const python = path.join(cache, 'venv/bin/python');
@@ -81,6 +128,8 @@ export async function controlBench(wants: (id: string) => boolean, log: (line: s
         ours.set(eigenvectors, r);
         const note = eigenvectors === 'krylov' ? `, dense fallbacks ${krylovAll.fallbacks - fallbacks} of ${krylovAll.calls - calls} matrices` : '';
         rows.push({ id: 'C1', what: `${what}, B 4, T 8: ours, ${eigenvectors}${eigenvectors === 'krylov' ? ' (auto on tensorflow)' : ''}`, result: `${r.ms.toFixed(0)} ms/step (CPU ${r.cpuMs.toFixed(0)} ms/step${note})`, verdict: '' });
+        log(`C1: profile of a step, ${eigenvectors} eigenvectors`);
+        rows.push({ id: 'C1', what: `${what}: where a step goes, ${eigenvectors}`, result: stepProfile(lscConfig('lstm', 0.5, { eigenvectors }, layers), eigenvectors), verdict: '' });
       }
       log(`C1: TensorFlow reference (bench/lsc_reference.py --layers ${layers}, load ${load()})`);
       const ref = reference('lstm', layers);

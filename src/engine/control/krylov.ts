@@ -27,7 +27,7 @@ export interface KrylovEigenOptions {
   maxProducts: number;
   /** Below this size the dense route answers for every matrix (it is then as fast and exact). */
   minSize: number;
-  /** Krylov dimension (default: the spectra module's choice by n). */
+  /** Krylov dimension (default: the spectra module's choice by n, 40 at n 256; 30 and 60 measured no faster there). */
   dimension?: number;
 }
 
