@@ -168,7 +168,9 @@ forEachBackend('control: batched Krylov eigenvectors against the dense source', 
     }
     const t = tf();
     const j = t.tensor3d(data, [M, n, n]);
+    const before = t.memory().numTensors;
     const pairs = source.dominantAll(j, data);
+    assert.equal(t.memory().numTensors, before, 'no tensor left behind');
     j.dispose();
     assert.equal(source.calls, M);
     assert.equal(source.fallbacks, 0, 'Arnoldi converged for every matrix');

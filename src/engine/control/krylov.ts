@@ -27,15 +27,18 @@ export interface KrylovEigenOptions {
   maxProducts: number;
   /** Below this size the dense route answers for every matrix (it is then as fast and exact). */
   minSize: number;
-  /** Krylov dimension (default: the spectra module's choice by n, 40 at n 256; 30 and 60 measured no faster there). */
+  /** Krylov dimension (default: the spectra module's choice by n, 40 at n 256). */
   dimension?: number;
 }
 
 /**
  * ρ to 1e-4 relative: 200× inside LSC's default stopping tolerance (0.02 on ρ ≈ 1), and residuals small enough for
- * eigenvectors whose cotangent matches the dense one (unit tests); 1e-5 costs ~30 % more products at n 256.
+ * eigenvectors whose cotangent matches the dense one (unit tests); 1e-5 costs ~30 % more products at n 256, 3e-4
+ * saves ~6 % and lets the cotangent drift by ~1 %. As LSC pulls ρ down, the top of the spectrum crowds and Arnoldi
+ * needs more products; measured over 20 LSC steps of the LSTM n 128 towards 0.5 (640 matrices): Krylov dimension 40
+ * with a 200-product budget sent 88 to the dense route, 40/400 19, 60/400 7, 80/400 1, at the same CPU time per step.
  */
-export const LSC_KRYLOV: KrylovEigenOptions = { tol: 1e-4, maxProducts: 400, minSize: 96 };
+export const LSC_KRYLOV: KrylovEigenOptions = { tol: 1e-4, maxProducts: 400, minSize: 96, dimension: 60 };
 
 /** Of a conjugate pair, the member with Im ≥ 0 (what the dense route returns): for a real matrix its vector is x̄. */
 function upperHalf(p: RitzPair): RitzPair {
@@ -52,9 +55,15 @@ export function krylovEigenvectors(options: KrylovEigenOptions = LSC_KRYLOV): Ba
       const dense = (b: number) => denseEigenvectors.dominant(data, b * n * n, n);
       if (n < options.minSize) return Array.from({ length: M }, (_, b) => dense(b));
       const t = tf();
-      const both = t.tidy(() => t.concat([j, t.transpose(j, [0, 2, 1])]) as Tensor3D);
-      const { pairs } = dominantRitzPairs(denseOperator(both), { tol: options.tol, maxProducts: options.maxProducts, seed: 0, dimension: options.dimension });
-      both.dispose();
+      // A scope: the operators Arnoldi narrows to its unconverged rows hold tensors of their own.
+      t.engine().startScope();
+      let pairs: (RitzPair | undefined)[];
+      try {
+        const both = t.concat([j, t.transpose(j, [0, 2, 1])]) as Tensor3D;
+        ({ pairs } = dominantRitzPairs(denseOperator(both), { tol: options.tol, maxProducts: options.maxProducts, seed: 0, dimension: options.dimension }));
+      } finally {
+        t.engine().endScope();
+      }
       return Array.from({ length: M }, (_, b) => {
         const [right, left] = [pairs[b], pairs[M + b]].map((p) => p && upperHalf(p));
         const scale = right ? Math.hypot(right.re, right.im) : 0;
