@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--w3-child') args.w3Child = Number(value());
     else if (a === '--profile') args.profile = value().toUpperCase();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048,WARM,C1,C2,C3] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
+      console.log('usage: bench [--backend tensorflow|wasm|cpu] [--only W1,W2,W3,W4,W5,S1,W6,N2048,WARM,C1,C2,C2D,C3] [--no-autodiff] [--stats-only] [--profile W2|W3|W4]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }

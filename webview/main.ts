@@ -20,6 +20,7 @@ import { DepthTimeView } from './views/depthTimeView';
 import { GradientView } from './views/gradientView';
 import { LyapunovView } from './views/lyapunovView';
 import { SpectrumRequests, type OnDemandSpectrum } from './spectrumRequests';
+import { ControlView } from './views/controlView';
 
 /** The result on show, as the store holds it. */
 interface Current {
@@ -68,6 +69,10 @@ const gradient = new GradientView(theme, exportView('gradient'));
 const lyapunov = new LyapunovView(theme, (dataUrl, name) => exportView(name)(dataUrl));
 const storeViews = [depthTime, gradient, lyapunov];
 E.deepHost.append(depthTime.view.card, gradient.view.card, lyapunov.spectrumView.card, lyapunov.convergenceView.card);
+// The control runs' view, below the analysis (whatever config that shows); it scrolls into sight when a run starts.
+const control = new ControlView(theme, (m) => api.postMessage(m), (dataUrl, view) => exportView(view)(dataUrl));
+E.root.append(control.root);
+store.subscribe((s, before) => s.control !== before.control && control.update(s));
 // Every view redraws from the store: what changed decides how much.
 store.subscribe((s, before) => {
   const resultChanged = s.report !== before.report;
@@ -96,6 +101,7 @@ watchTheme(() => {
   heatmap.setTheme(theme);
   charts.setTheme(theme);
   storeViews.forEach((v) => v.setTheme(theme));
+  control.setTheme(theme);
 });
 
 setChecked(E.shared, Boolean(sel().sharedLimits));
@@ -146,6 +152,10 @@ window.addEventListener('message', (event: MessageEvent) => {
   const msg: HostToWebview = event.data;
   // The panel switched to another config that has no result yet: never show A's result under B's name.
   const shown = currentResult();
+  if (msg.type === 'control') {
+    store.set({ control: msg.state });
+    return;
+  }
   if (msg.type === 'spectrum') {
     // Cached when it answers this run; drawn only when it is for the matrix on screen, else the matrix now on
     // screen is asked for (one request in flight at a time).

@@ -1,13 +1,15 @@
 // The panel's one store: the result on show and the selection. Views subscribe and redraw from a
 // snapshot; nothing else holds panel state, so a view is a function of the snapshot and its own DOM.
 import type { PairArrays, Report } from '../src/engine/run/report';
-import type { PanelState } from '../src/protocol/messages';
+import type { ControlPanelState, PanelState } from '../src/protocol/messages';
 
 export interface Snapshot {
   file?: string;
   report?: Report;
   pairs: PairArrays[];
   selection: PanelState;
+  /** The latest control run (Stabilize / Floss), whatever config the panel shows. */
+  control?: ControlPanelState;
 }
 
 export type Listener = (s: Snapshot, previous: Snapshot) => void;

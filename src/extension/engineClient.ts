@@ -12,6 +12,7 @@ import { describeRejected } from '../protocol/guards';
 import {
   isEngineToHost, type BackendPreference, type EngineToHost, type HostToEngine, type Progress, type RunOptions, type RunView,
   type SpectrumOutcome, type SpectrumSelection,
+  type ControlComparison, type ControlFiles, type ControlKind, type ControlQuantity, type ControlStep, type ControlSummary,
 } from '../protocol/messages';
 
 /** After SIGTERM, how long the process gets before SIGKILL. Cancel must end the computation within 1 s. */
@@ -73,6 +74,42 @@ interface PendingSpectrum {
   resolve: (outcome: SpectrumOutcome) => void;
 }
 
+export type ControlOutcome =
+  | { kind: 'result'; summary: ControlSummary }
+  | { kind: 'invalid'; errorKind: UserErrorKind; issues: SourceIssue[] }
+  | { kind: 'failed'; message: string; stack?: string };
+
+export interface ControlRunRequest {
+  kind: ControlKind;
+  file: string;
+  text: string;
+  backend: BackendPreference;
+  onStart?: (quantities: ControlQuantity[]) => void;
+  onStep?: (step: ControlStep) => void;
+}
+
+export interface ControlRun {
+  readonly runId: number;
+  readonly outcome: Promise<ControlOutcome>;
+  /** Asks the loop to stop after its current step; the outcome then carries the best weights so far (stop 'cancelled'). */
+  stop(): void;
+}
+
+interface ActiveControl {
+  runId: number;
+  child: ChildProcess;
+  request: ControlRunRequest;
+  settle: (outcome: ControlOutcome) => void;
+}
+
+interface PendingReply<T> {
+  child: ChildProcess;
+  runId: number;
+  resolve: (value: T) => void;
+}
+
+type ExportOutcome = { ok: true; files: ControlFiles } | { ok: false; message: string };
+
 export interface EngineClientOptions {
   /** Folder of an installed @tensorflow/tfjs-node for the tensorflow backend (the VSIX cannot carry it). */
   tfjsNodePath?: () => string | undefined;
@@ -90,6 +127,9 @@ export class EngineClient {
   private heldRunId: number | undefined;
   private readonly pendingSaves = new Map<number, PendingSave>();
   private readonly pendingSpectra = new Map<number, PendingSpectrum>();
+  private activeControl: ActiveControl | undefined;
+  private readonly pendingControlExports = new Map<number, PendingReply<ExportOutcome>>();
+  private readonly pendingComparisons = new Map<number, PendingReply<ControlComparison>>();
   private readonly exits = new Map<ChildProcess, Promise<void>>();
   /** Processes this client is ending: their exit is not a crash. */
   private readonly ending = new Set<ChildProcess>();
@@ -203,6 +243,58 @@ export class EngineClient {
     return new Promise<SpectrumOutcome>((resolve) => {
       this.pendingSpectra.set(requestId, { child, runId, resolve });
       this.post(child, { type: 'spectrum', requestId, runId, ...at });
+    });
+  }
+
+  /**
+   * Starts a control run (LSC or flossing) in this client's process. Unlike an analysis it is not killed to be
+   * stopped: stop() lets the loop end after its step, so that its best weights so far can still be exported.
+   */
+  control(request: ControlRunRequest): ControlRun {
+    if (this.disposed) throw new Error('the engine client has been disposed');
+    if (this.activeControl) throw new Error('a control run is already going in this engine process');
+    const child = this.ensureProcess();
+    const runId = this.nextRunId++;
+    let settled = false;
+    const outcome = new Promise<ControlOutcome>((resolve) => {
+      this.activeControl = {
+        runId, child, request,
+        settle: (value) => {
+          if (settled) return;
+          settled = true;
+          if (this.activeControl?.runId === runId) this.activeControl = undefined;
+          resolve(value);
+        },
+      };
+    });
+    this.post(child, { type: 'control', runId, kind: request.kind, file: request.file, text: request.text, options: { backend: request.backend } });
+    this.log.info(`control ${runId} (${request.kind}): engine pid ${child.pid}, ${request.file}`);
+    return {
+      runId,
+      outcome,
+      stop: () => {
+        if (this.activeControl?.runId === runId) this.post(child, { type: 'controlCancel', runId });
+      },
+    };
+  }
+
+  /** Writes the held result of control run `runId` into `dir` (replacing it only with `force`). */
+  exportControl(runId: number, dir: string, force: boolean): Promise<ExportOutcome> {
+    return this.controlRequest(this.pendingControlExports, runId, (requestId) => ({ type: 'controlExport', requestId, runId, dir, force }));
+  }
+
+  /** The before/after analyses of control run `runId` (after its export). */
+  compareControl(runId: number): Promise<ControlComparison> {
+    return this.controlRequest(this.pendingComparisons, runId, (requestId) => ({ type: 'controlCompare', requestId, runId }));
+  }
+
+  private controlRequest<T>(pending: Map<number, PendingReply<T | { ok: false; message: string }>>, runId: number, message: (requestId: number) => HostToEngine): Promise<T | { ok: false; message: string }> {
+    const child = this.child;
+    if (!child) return Promise.resolve({ ok: false, message: `the engine process of control run ${runId} has exited` });
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      pending.set(requestId, { child, runId, resolve });
+      this.post(child, message(requestId));
     });
   }
 
@@ -325,6 +417,16 @@ export class EngineClient {
         else pending.reject(new Error(message.message));
         return;
       }
+      case 'controlStarted':
+      case 'controlProgress':
+      case 'controlResult':
+      case 'controlInvalid':
+      case 'controlFailed':
+        return this.onControlMessage(child, message);
+      case 'controlExported':
+        return this.reply(child, this.pendingControlExports, message, message.outcome);
+      case 'controlCompared':
+        return this.reply(child, this.pendingComparisons, message, message.outcome);
       case 'spectrum': {
         const pending = this.pendingSpectra.get(message.requestId);
         if (!pending || pending.child !== child || pending.runId !== message.runId) return this.unmatched(child, message);
@@ -332,6 +434,31 @@ export class EngineClient {
         pending.resolve(message.outcome);
         return;
       }
+    }
+  }
+
+  private reply<T>(child: ChildProcess, pending: Map<number, PendingReply<T>>, message: Extract<EngineToHost, { requestId: number; runId: number }>, value: T): void {
+    const waiting = pending.get(message.requestId);
+    if (!waiting || waiting.child !== child || waiting.runId !== message.runId) return this.unmatched(child, message);
+    pending.delete(message.requestId);
+    waiting.resolve(value);
+  }
+
+  private onControlMessage(child: ChildProcess, message: Extract<EngineToHost, { runId: number }>): void {
+    const active = this.activeControl;
+    if (!active || active.child !== child || active.runId !== message.runId) return this.unmatched(child, message);
+    this.proven.add(child);
+    switch (message.type) {
+      case 'controlStarted':
+        return active.request.onStart?.(message.quantities);
+      case 'controlProgress':
+        return active.request.onStep?.(message.step);
+      case 'controlResult':
+        return active.settle({ kind: 'result', summary: message.summary });
+      case 'controlInvalid':
+        return active.settle({ kind: 'invalid', errorKind: message.kind, issues: message.issues });
+      case 'controlFailed':
+        return active.settle({ kind: 'failed', message: message.message, stack: message.stack });
     }
   }
 
@@ -360,6 +487,14 @@ export class EngineClient {
       pending.resolve({ ok: false, message: `the engine process exited (${how}) before computing the spectrum` });
       this.pendingSpectra.delete(requestId);
     }
+    for (const map of [this.pendingControlExports, this.pendingComparisons] as Map<number, PendingReply<{ ok: false; message: string }>>[]) {
+      for (const [requestId, pending] of map) {
+        if (pending.child !== child) continue;
+        pending.resolve({ ok: false, message: `the engine process exited (${how}) before answering` });
+        map.delete(requestId);
+      }
+    }
+    if (this.activeControl?.child === child) this.activeControl.settle({ kind: 'failed', message: `the engine process exited (${how}) during the control run` });
     if (expected) return;
     const duringRun = this.active?.child === child;
     this.log.error(`engine pid ${child.pid} died (${how})${duringRun ? ` during run ${this.active!.runId}` : ' while idle'}`);

@@ -12,6 +12,7 @@ import { analyzeText, saveRun, spectrumAt, CancelledError, UserError, type RunRe
 import { selectBackend } from '../engine/backend/backend';
 import { describeRejected } from '../protocol/guards';
 import { exportFailureMessage } from './writeErrors';
+import { ControlWorker } from './controlWorker';
 import { isHostToEngine, type EngineToHost, type HostToEngine } from '../protocol/messages';
 
 if (!process.send) {
@@ -124,6 +125,8 @@ function spectrum(message: Extract<HostToEngine, { type: 'spectrum' }>): void {
   }
 }
 
+const control = new ControlWorker(send);
+
 process.on('message', (raw: unknown) => {
   if (!isHostToEngine(raw)) {
     send({ type: 'log', line: `engineWorker: dropped a malformed ${describeRejected(raw)}` });
@@ -148,6 +151,22 @@ process.on('message', (raw: unknown) => {
       break;
     case 'spectrum':
       queue = queue.then(() => spectrum(message));
+      break;
+    case 'control':
+      waitingRuns++;
+      queue = queue.then(() => {
+        waitingRuns--;
+        return control.run(message);
+      });
+      break;
+    case 'controlCancel':
+      control.cancel(message);
+      break;
+    case 'controlExport':
+      queue = queue.then(() => control.export(message));
+      break;
+    case 'controlCompare':
+      queue = queue.then(() => control.compare(message));
       break;
   }
 });

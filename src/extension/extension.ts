@@ -15,6 +15,9 @@ import { startTestSuiteIfRequested } from './testHook';
 import { refreshWorkspaceSchemaCopies, registerNewConfig } from './newConfig';
 import { ResultStatusBar } from './statusBar';
 import { registerWalkthrough } from './walkthrough';
+import { ControlController, type ControlPrompts } from './controlController';
+import { registerControlCommands } from './controlCommands';
+import type { ControlKind, ControlPanelState } from '../protocol/messages';
 
 /** What activate() returns. The extension-host tests drive and observe the extension through it. */
 export interface RnnJacobianApi {
@@ -29,6 +32,11 @@ export interface RnnJacobianApi {
   watchedDataFiles(configFile: string): string[];
   /** The panel's on-demand request: the whole spectrum of one Jacobian of `file`'s last good run `runId`. */
   spectrum(file: string, runId: number, at: SpectrumSelection): Promise<SpectrumOutcome>;
+  /** Stabilize RNN (LSC)… / Floss RNN… on `uri`, with the questions answered by `prompts` (the windows' by default). */
+  control(uri: vscode.Uri, kind: ControlKind, prompts?: ControlPrompts): Promise<ControlPanelState | undefined>;
+  /** Cancel of the control run going (it stops after its step; the user is asked about its best weights). */
+  stopControl(): void;
+  readonly onDidChangeControl: vscode.Event<ControlPanelState>;
 }
 
 let engine: EngineClient | undefined;
@@ -47,6 +55,17 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
   const panel = new JacobianPanel(context.extensionUri, controller, log, analyze);
   controller.panel = panel;
   const codeLenses = new JacobianCodeLensProvider(controller);
+  // Control runs get an engine process of their own: a save supersedes (kills) the window's analysis process.
+  const backendSetting = () => vscode.workspace.getConfiguration('rnnJacobian').get<BackendPreference>('backend', 'auto');
+  const controlDiagnostics = vscode.languages.createDiagnosticCollection('rnnJacobian.control');
+  const control = new ControlController(
+    () => new EngineClient(join(context.extensionPath, 'dist', 'engineWorker.js'), log, { tfjsNodePath, warmBackend: backendSetting }),
+    controlDiagnostics,
+    log,
+    panel,
+    backendSetting,
+  );
+  panel.control = control;
   const dataWatcher = new DataFileWatcher((configFile, dataFile) => {
     if (!runOnSaveEnabled(vscode.Uri.file(configFile))) return;
     log.info(`${dataFile} changed: rerunning ${configFile}`);
@@ -100,6 +119,9 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
     ...registerNewConfig(context, analyzeFromCommand),
     new ResultStatusBar(controller),
     ...registerWalkthrough(context, controller, analyzeFromCommand),
+    control,
+    controlDiagnostics,
+    ...registerControlCommands(control, (title) => pickConfig(title)),
   );
   refreshWorkspaceSchemaCopies(context);
 
@@ -123,6 +145,9 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
     },
     watchedDataFiles: (configFile) => dataWatcher.watchedFiles(configFile),
     spectrum: (file, runId, at) => controller.spectrum(file, runId, at),
+    control: (uri, kind, prompts) => control.run(uri, kind, prompts),
+    stopControl: () => control.stop(),
+    onDidChangeControl: control.onDidChange,
   };
 }
 
@@ -146,7 +171,7 @@ function activeConfig(): vscode.Uri | undefined {
 }
 
 /** The active config, else the only one in the workspace, else the user's pick among them. */
-async function pickConfig(): Promise<vscode.Uri | undefined> {
+async function pickConfig(title = 'Analyze RNN Jacobian'): Promise<vscode.Uri | undefined> {
   const active = activeConfig();
   if (active) return active;
   const found = await vscode.workspace.findFiles('**/*.jacobian.json', '**/node_modules/**', 500);
@@ -158,6 +183,6 @@ async function pickConfig(): Promise<vscode.Uri | undefined> {
   const items = found
     .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri }))
     .sort((a, b) => a.label.localeCompare(b.label));
-  const picked = await vscode.window.showQuickPick(items, { title: 'Analyze RNN Jacobian', placeHolder: 'Pick a *.jacobian.json config' });
+  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Pick a *.jacobian.json config' });
   return picked?.uri;
 }

@@ -19,6 +19,8 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
   private webviewReady = false;
   private shownFile: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The control runs' view (controlController.ts): replayed with the rest, and the files its links open. */
+  control: { snapshot(): HostToWebview[]; open(path: string): Promise<void> } | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -102,6 +104,7 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
   private replay(): void {
     if (!this.shownFile) return;
     for (const message of this.controller.snapshot(this.shownFile)) this.post(message);
+    for (const message of this.control?.snapshot() ?? []) this.post(message);
   }
 
   private async onMessage(message: WebviewToHost): Promise<void> {
@@ -124,6 +127,9 @@ export class JacobianPanel implements PanelSink, vscode.Disposable {
         if (file === this.shownFile) this.post({ type: 'spectrum', requestId, runId, pair, step, b, outcome });
         return;
       }
+      case 'openControlFile':
+        await this.control?.open(message.path);
+        return;
       case 'export':
         try {
           await this.export(message);

@@ -368,7 +368,7 @@ async function quickOutcome(outcome: Promise<EngineOutcome>, ms: number): Promis
   }
 }
 
-async function readConfigText(uri: vscode.Uri): Promise<string> {
+export async function readConfigText(uri: vscode.Uri): Promise<string> {
   const open = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
   if (open) return open.getText();
   return new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));

@@ -6,10 +6,11 @@ import type { BackendPreference } from '../engine/backend/backend';
 import type { KrylovSummary, LayerSummary, PairArrays, PairReport, Report, RunTimings, SpectraReport, StepStats } from '../engine/run/report';
 import type { GradientCurve } from '../engine/series/propagation';
 import type { LyapunovSpectrum, LyapunovTheory } from '../engine/series/lyapunov';
+import type { StepRecord, StopReason } from '../engine/control/optimize';
 import type { Progress } from './progress';
 import { isProgressStage } from './progress';
 import {
-  anyOf, arrayOf, either, isCount, isFloat32Array, isFloat64Array, isNumber, isString, nullable, oneOf, optional, shape, taggedUnion,
+  anyOf, arrayOf, either, isBoolean, isCount, isFloat32Array, isFloat64Array, isNumber, isString, nullable, oneOf, optional, shape, taggedUnion,
   type Guard,
 } from './guards';
 
@@ -42,7 +43,15 @@ export type HostToEngine =
   /** Load the backend (and everything a first run would load) now, while the user is not waiting. */
   | { type: 'warm'; requestId: number; backend: BackendPreference }
   /** The whole spectrum of one Jacobian of the held run `runId` (what the panel shows, computed on demand). */
-  | ({ type: 'spectrum'; requestId: number; runId: number } & SpectrumSelection);
+  | ({ type: 'spectrum'; requestId: number; runId: number } & SpectrumSelection)
+  /** LSC or flossing of a config (docs/control.md); progress per optimisation step, then a summary. */
+  | { type: 'control'; runId: number; kind: ControlKind; file: string; text: string; options: { backend: BackendPreference } }
+  /** Stops the loop after its current step; the run then answers with its best weights so far (stop 'cancelled'). */
+  | { type: 'controlCancel'; runId: number }
+  /** Writes the held control result of `runId` into `dir` (weights, manifest, new config). */
+  | { type: 'controlExport'; requestId: number; runId: number; dir: string; force: boolean }
+  /** Analyzes the original config and the exported one for the before/after view. */
+  | { type: 'controlCompare'; requestId: number; runId: number };
 
 // ── engine process → extension host ─────────────────────────────────────────────────────────────
 export type EngineToHost =
@@ -55,7 +64,14 @@ export type EngineToHost =
   | { type: 'failed'; runId: number; message: string; stack?: string }
   | { type: 'saved'; requestId: number; runId: number; dir: string; files: string[] }
   | { type: 'saveFailed'; requestId: number; runId: number; message: string }
-  | { type: 'spectrum'; requestId: number; runId: number; outcome: SpectrumOutcome };
+  | { type: 'spectrum'; requestId: number; runId: number; outcome: SpectrumOutcome }
+  | { type: 'controlStarted'; runId: number; quantities: ControlQuantity[] }
+  | { type: 'controlProgress'; runId: number; step: ControlStep }
+  | { type: 'controlResult'; runId: number; summary: ControlSummary }
+  | { type: 'controlInvalid'; runId: number; kind: UserErrorKind; issues: SourceIssue[] }
+  | { type: 'controlFailed'; runId: number; message: string; stack?: string }
+  | { type: 'controlExported'; requestId: number; runId: number; outcome: { ok: true; files: ControlFiles } | { ok: false; message: string } }
+  | { type: 'controlCompared'; requestId: number; runId: number; outcome: ControlComparison };
 
 // ── extension host → webview ────────────────────────────────────────────────────────────────────
 export type HostToWebview =
@@ -68,7 +84,9 @@ export type HostToWebview =
   | { type: 'cancelled'; file: string }
   | { type: 'exported'; what: ExportKind; path: string }
   /** The reply to the webview's 'spectrum' request with the same requestId and runId. */
-  | ({ type: 'spectrum'; requestId: number; runId: number; outcome: SpectrumOutcome } & SpectrumSelection);
+  | ({ type: 'spectrum'; requestId: number; runId: number; outcome: SpectrumOutcome } & SpectrumSelection)
+  /** The whole state of the latest control run (small while it runs; the before/after views once compared). */
+  | { type: 'control'; state: ControlPanelState };
 
 export type ExportKind = 'png' | 'csv' | 'json' | 'npy';
 
@@ -82,7 +100,50 @@ export type WebviewToHost =
   | { type: 'export'; what: 'csv'; csv: string }
   | { type: 'export'; what: 'json' | 'npy' }
   /** The whole spectrum of the Jacobian on screen, when the run's arrays do not hold it; answered by a 'spectrum'. */
-  | ({ type: 'spectrum'; requestId: number; runId: number } & SpectrumSelection);
+  | ({ type: 'spectrum'; requestId: number; runId: number } & SpectrumSelection)
+  /** Opens one of the files the control run on show wrote (the host opens only those). */
+  | { type: 'openControlFile'; path: string };
+
+// ── control runs (LSC, flossing) ────────────────────────────────────────────────────────────────
+export type ControlKind = 'stabilize' | 'floss';
+/** One optimisation step: its loss and, per quantity, the median ρ (or λ_i) it measured. */
+export type ControlStep = StepRecord;
+/** A controlled quantity (a Jacobian kind, a Lyapunov exponent), its target, and its median on the config's own data before the run. */
+export interface ControlQuantity {
+  label: string;
+  target: number;
+  before: number;
+}
+export interface ControlSummary {
+  kind: ControlKind;
+  backend: string;
+  stop: StopReason;
+  steps: number;
+  bestStep: number;
+  msPerStep: number;
+  quantities: (ControlQuantity & { after: number })[];
+}
+export interface ControlFiles {
+  dir: string;
+  files: string[];
+  /** The new config (in `dir`), pointing at the written weights. */
+  config: string;
+}
+export type ControlComparison = { ok: true; before: RunView; after: RunView } | { ok: false; message: string };
+export type ControlPhase = 'running' | 'cancelling' | 'exporting' | 'comparing' | 'done' | 'cancelled' | 'invalid' | 'failed';
+export interface ControlPanelState {
+  id: number;
+  kind: ControlKind;
+  file: string;
+  phase: ControlPhase;
+  /** What the panel says beside the phase (why it failed, what was kept). */
+  message?: string;
+  quantities: ControlQuantity[];
+  history: ControlStep[];
+  summary?: ControlSummary;
+  files?: ControlFiles;
+  comparison?: ControlComparison;
+}
 
 /** One Jacobian of a run: pair index, step index and batch element. */
 export interface SpectrumSelection {
@@ -201,11 +262,37 @@ const spectrumSelectionFields = { pair: isCount, step: isCount, b: isCount };
 
 const isRunView = shape<RunView>({ report: isReport, pairs: arrayOf(isPairArrays) });
 
+const isControlKind = oneOf('stabilize', 'floss') satisfies Guard<ControlKind>;
+const isControlStep = shape<ControlStep>({ step: isCount, loss: isNumber, medians: isNumbers, seconds: isNumber });
+const controlQuantityFields = { label: isString, target: isNumber, before: isNumber };
+const isControlQuantity = shape<ControlQuantity>(controlQuantityFields);
+const isControlSummary = shape<ControlSummary>({
+  kind: isControlKind, backend: isString, stop: oneOf('converged', 'maxSteps', 'maxSeconds', 'cancelled') satisfies Guard<StopReason>,
+  steps: isCount, bestStep: isCount, msPerStep: isNumber,
+  quantities: arrayOf(shape<ControlSummary['quantities'][number]>({ ...controlQuantityFields, after: isNumber })),
+});
+const isControlFiles = shape<ControlFiles>({ dir: isString, files: arrayOf(isString), config: isString });
+const isFailure = shape<{ ok: false; message: string }>({ ok: oneOf(false), message: isString });
+const isControlComparison: Guard<ControlComparison> = either(
+  shape<Extract<ControlComparison, { ok: true }>>({ ok: oneOf(true), before: isRunView, after: isRunView }),
+  isFailure,
+);
+const isControlPanelState = shape<ControlPanelState>({
+  id: isCount, kind: isControlKind, file: isString,
+  phase: oneOf('running', 'cancelling', 'exporting', 'comparing', 'done', 'cancelled', 'invalid', 'failed') satisfies Guard<ControlPhase>,
+  message: optional(isString), quantities: arrayOf(isControlQuantity), history: arrayOf(isControlStep),
+  summary: optional(isControlSummary), files: optional(isControlFiles), comparison: optional(isControlComparison),
+});
+
 export const isHostToEngine: Guard<HostToEngine> = taggedUnion<HostToEngine>({
   run: shape({ type: oneOf('run'), runId: isCount, file: isString, text: isString, options: isRunOptions }),
   save: shape({ type: oneOf('save'), requestId: isCount, runId: isCount, dir: isString }),
   warm: shape({ type: oneOf('warm'), requestId: isCount, backend: isBackendPreference }),
   spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, ...spectrumSelectionFields }),
+  control: shape({ type: oneOf('control'), runId: isCount, kind: isControlKind, file: isString, text: isString, options: shape<{ backend: BackendPreference }>({ backend: isBackendPreference }) }),
+  controlCancel: shape({ type: oneOf('controlCancel'), runId: isCount }),
+  controlExport: shape({ type: oneOf('controlExport'), requestId: isCount, runId: isCount, dir: isString, force: isBoolean }),
+  controlCompare: shape({ type: oneOf('controlCompare'), requestId: isCount, runId: isCount }),
 });
 
 export const isEngineToHost: Guard<EngineToHost> = taggedUnion<EngineToHost>({
@@ -219,6 +306,16 @@ export const isEngineToHost: Guard<EngineToHost> = taggedUnion<EngineToHost>({
   saved: shape({ type: oneOf('saved'), requestId: isCount, runId: isCount, dir: isString, files: arrayOf(isString) }),
   saveFailed: shape({ type: oneOf('saveFailed'), requestId: isCount, runId: isCount, message: isString }),
   spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, outcome: isSpectrumOutcome }),
+  controlStarted: shape({ type: oneOf('controlStarted'), runId: isCount, quantities: arrayOf(isControlQuantity) }),
+  controlProgress: shape({ type: oneOf('controlProgress'), runId: isCount, step: isControlStep }),
+  controlResult: shape({ type: oneOf('controlResult'), runId: isCount, summary: isControlSummary }),
+  controlInvalid: shape({ type: oneOf('controlInvalid'), runId: isCount, kind: isUserErrorKind, issues: arrayOf(isSourceIssue) }),
+  controlFailed: shape({ type: oneOf('controlFailed'), runId: isCount, message: isString, stack: optional(isString) }),
+  controlExported: shape({
+    type: oneOf('controlExported'), requestId: isCount, runId: isCount,
+    outcome: either(shape<{ ok: true; files: ControlFiles }>({ ok: oneOf(true), files: isControlFiles }), isFailure),
+  }),
+  controlCompared: shape({ type: oneOf('controlCompared'), requestId: isCount, runId: isCount, outcome: isControlComparison }),
 });
 
 const isExportKind = oneOf('png', 'csv', 'json', 'npy') satisfies Guard<ExportKind>;
@@ -231,6 +328,7 @@ export const isHostToWebview: Guard<HostToWebview> = taggedUnion<HostToWebview>(
   cancelled: shape({ type: oneOf('cancelled'), file: isString }),
   exported: shape({ type: oneOf('exported'), what: isExportKind, path: isString }),
   spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, outcome: isSpectrumOutcome, ...spectrumSelectionFields }),
+  control: shape({ type: oneOf('control'), state: isControlPanelState }),
 });
 
 export const isWebviewToHost: Guard<WebviewToHost> = taggedUnion<WebviewToHost>({
@@ -242,5 +340,6 @@ export const isWebviewToHost: Guard<WebviewToHost> = taggedUnion<WebviewToHost>(
     shape({ type: oneOf('export'), what: oneOf('json', 'npy') }),
   ),
   spectrum: shape({ type: oneOf('spectrum'), requestId: isCount, runId: isCount, ...spectrumSelectionFields }),
+  openControlFile: shape({ type: oneOf('openControlFile'), path: isString }),
 });
 

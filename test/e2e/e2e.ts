@@ -37,6 +37,7 @@ import { deepNetworkViews } from './deepNetwork';
 import { loadTests } from './load';
 import { onboardingSession } from './onboarding';
 import { spectrumOnDemand } from './spectrumOnDemand';
+import { stabilizeFromPalette } from './control';
 
 /** dist/test/e2e/e2e.js → the repository root. */
 const REPO_ROOT = repoRoot();
@@ -354,6 +355,7 @@ async function userPath(): Promise<void> {
 
     // After the tests that save the seed config and read its panel: this one points the panel at another config.
     await deepNetworkViews({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll });
+    await stabilizeFromPalette({ page, resultsDir: RESULTS_DIR, runTimeoutMs: RUN_TIMEOUT_MS, test, expect, poll, workspace });
 
     await test('start a long run and cancel it from the progress notification: its engine process gone after 1 s, one fresh one at most', async () => {
       // 2000 steps of 1024×1024 Jacobians and their spectra: minutes of work, within the memory limit

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import {
   isEngineToHost, isHostToEngine, isHostToWebview, isWebviewToHost,
-  type EngineToHost, type HostToEngine, type HostToWebview, type WebviewToHost,
+  type ControlSummary, type EngineToHost, type HostToEngine, type HostToWebview, type WebviewToHost,
 } from '../../src/protocol/messages';
 import type { Report } from '../../src/engine/run/report';
 
@@ -25,12 +25,24 @@ const report: Report = {
 };
 const pairs = [{ jacobians: new Float32Array(4), singularValues: new Float32Array(2) }];
 
+const controlQuantity = { label: '∂(h,c)@t/∂(h,c)@t-1', target: 0.5, before: 0.88 };
+const controlStep = { step: 3, loss: 0.01, medians: [0.61], seconds: 0.2 };
+const controlSummary: ControlSummary = {
+  kind: 'stabilize', backend: 'cpu', stop: 'converged', steps: 80, bestStep: 80, msPerStep: 20.5, quantities: [{ ...controlQuantity, after: 0.51 }],
+};
+const controlFiles = { dir: '/w/a.stabilized', files: ['weights.npz', 'manifest.json'], config: '/w/a.stabilized/a.stabilized.jacobian.json' };
+
 const hostToEngine: HostToEngine[] = [
   { type: 'run', runId: 1, file: '/w/a.jacobian.json', text: '{}', options: { backend: 'auto', keepJacobiansMB: 256 } },
   { type: 'run', runId: 2, file: '/w/a.jacobian.json', text: '{}', options: { backend: 'wasm', maxMemoryMB: 10, keepJacobiansMB: 0 } },
   { type: 'save', requestId: 3, runId: 1, dir: '/w/out' },
   { type: 'warm', requestId: 4, backend: 'tensorflow' },
   { type: 'spectrum', requestId: 5, runId: 1, pair: 0, step: 3, b: 1 },
+  { type: 'control', runId: 6, kind: 'stabilize', file: '/w/a.jacobian.json', text: '{}', options: { backend: 'auto' } },
+  { type: 'control', runId: 6, kind: 'floss', file: '/w/a.jacobian.json', text: '{}', options: { backend: 'cpu' } },
+  { type: 'controlCancel', runId: 6 },
+  { type: 'controlExport', requestId: 7, runId: 6, dir: '/w/a.stabilized', force: false },
+  { type: 'controlCompare', requestId: 8, runId: 6 },
 ];
 const spectrum = { singularValues: new Float64Array([2, 1]), eigenRe: new Float64Array([1.5, -1]), eigenIm: new Float64Array([0, 0]) };
 const engineToHost: EngineToHost[] = [
@@ -47,6 +59,15 @@ const engineToHost: EngineToHost[] = [
   { type: 'spectrum', requestId: 5, runId: 1, outcome: { ok: true, spectrum } },
   { type: 'spectrum', requestId: 5, runId: 1, outcome: { ok: true, spectrum: { singularValues: new Float64Array(3) } } },
   { type: 'spectrum', requestId: 5, runId: 1, outcome: { ok: false, message: 'not kept' } },
+  { type: 'controlStarted', runId: 6, quantities: [controlQuantity] },
+  { type: 'controlProgress', runId: 6, step: controlStep },
+  { type: 'controlResult', runId: 6, summary: controlSummary },
+  { type: 'controlInvalid', runId: 6, kind: 'config', issues: [issue] },
+  { type: 'controlFailed', runId: 6, message: 'boom' },
+  { type: 'controlExported', requestId: 7, runId: 6, outcome: { ok: true, files: controlFiles } },
+  { type: 'controlExported', requestId: 7, runId: 6, outcome: { ok: false, message: 'exists' } },
+  { type: 'controlCompared', requestId: 8, runId: 6, outcome: { ok: true, before: { report, pairs }, after: { report, pairs } } },
+  { type: 'controlCompared', requestId: 8, runId: 6, outcome: { ok: false, message: 'no weights' } },
 ];
 const hostToWebview: HostToWebview[] = [
   { type: 'running', file: '/w/a' },
@@ -59,6 +80,14 @@ const hostToWebview: HostToWebview[] = [
   { type: 'failed', file: '/w/a', message: 'x' },
   { type: 'cancelled', file: '/w/a' },
   { type: 'exported', what: 'npy', path: '/w/out' },
+  { type: 'control', state: { id: 1, kind: 'stabilize', file: '/w/a', phase: 'running', quantities: [controlQuantity], history: [controlStep] } },
+  {
+    type: 'control',
+    state: {
+      id: 1, kind: 'floss', file: '/w/a', phase: 'done', message: 'ok', quantities: [controlQuantity], history: [], summary: controlSummary,
+      files: controlFiles, comparison: { ok: true, before: { report, pairs }, after: { report, pairs } },
+    },
+  },
 ];
 const webviewToHost: WebviewToHost[] = [
   { type: 'ready' }, { type: 'rerun' },
@@ -66,12 +95,13 @@ const webviewToHost: WebviewToHost[] = [
   { type: 'export', what: 'csv', csv: 'a,b\n' },
   { type: 'export', what: 'json' }, { type: 'export', what: 'npy' },
   { type: 'spectrum', requestId: 1, runId: 7, pair: 0, step: 2, b: 0 },
+  { type: 'openControlFile', path: '/w/a.stabilized/a.stabilized.jacobian.json' },
 ];
 
 /** Fields a message may leave out, per channel, as `type.field`. */
 const OPTIONAL: Record<string, string[]> = {
   'host → engine': ['run.maxMemoryMB'],
-  'engine → host': ['failed.stack'],
+  'engine → host': ['failed.stack', 'controlFailed.stack'],
   'host → webview': ['running.progress', 'invalid.kind', 'result.runId'],
   'webview → host': [],
 };

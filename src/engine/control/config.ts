@@ -33,7 +33,7 @@ export interface StabilizeSpec extends CommonControl {
   target: TargetSpec;
   measure: ControlMeasure;
   input: boolean;
-  /** Where the dominant eigenvectors come from: dense (exact, O(n³) per matrix) or batched Arnoldi. */
+  /** Where the dominant eigenvectors come from: batched Arnoldi, dense (exact, O(n³) per matrix), or auto by backend (docs/control.md). */
   eigenvectors: EigenvectorMethod;
 }
 
@@ -171,8 +171,8 @@ export function parseStabilize(spec: RunSpec, text: string): StabilizeSpec {
   const measure = r.value('measure') ?? 'radius';
   if (measure !== 'radius' && measure !== 'norm') r.issue('measure', `must be "radius" (spectral radius) or "norm" (σ_max), got ${JSON.stringify(measure)}`);
   const input = r.boolean('input', false);
-  const eigenvectors = r.value('eigenvectors') ?? 'dense';
-  if (eigenvectors !== 'dense' && eigenvectors !== 'krylov') r.issue('eigenvectors', `must be "dense" or "krylov", got ${JSON.stringify(eigenvectors)}`);
+  const eigenvectors = r.value('eigenvectors') ?? 'auto';
+  if (!['auto', 'dense', 'krylov'].includes(eigenvectors as string)) r.issue('eigenvectors', `must be "auto", "dense" or "krylov", got ${JSON.stringify(eigenvectors)}`);
   const common = readCommon(r, spec, { tolerance: 0.02, maxSteps: 1000, throughStates: true });
   r.unknownKeys();
   if (r.issues.length) throw new UserError('config', r.issues);

@@ -16,6 +16,7 @@ import { encodeNpy } from '../params/npy';
 import { writeFolderAtomic } from '../run/save';
 import { layerCell, layersOf, weightNameOf } from '../params/weights';
 import type { ControlResult } from './lsc';
+import { defaultOutDir } from './outDir';
 
 export interface ExportOptions {
   out?: string;
@@ -30,11 +31,7 @@ export interface ExportResult {
 
 const KERAS_LAYER: Record<string, string> = { simple_rnn: 'simple_rnn/simple_rnn_cell', lstm: 'lstm/lstm_cell', gru: 'gru/gru_cell' };
 
-/** The folder a result goes to by default: beside the config, `NAME.stabilized` or `NAME.flossed`. */
-export function defaultOutDir(configFile: string, kind: ControlResult['kind']): string {
-  const base = path.basename(configFile).replace(/\.jacobian\.json$|\.json$/, '');
-  return path.join(path.dirname(configFile), `${base}.${kind === 'stabilize' ? 'stabilized' : 'flossed'}`);
-}
+export { defaultOutDir };
 
 /** The output folder may be written: it does not exist, or the caller forces its replacement. */
 export function assertWritable(dir: string, force: boolean): void {

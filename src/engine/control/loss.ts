@@ -7,7 +7,7 @@ import { evaluateStep } from '../graph/evaluate';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { Trajectory, type RolloutInputs } from '../run/rollout';
 import { kindJacobians, type ControlKind } from './kinds';
-import { EIGENVECTOR_SOURCES, spectralMeasure, type EigenvectorMethod } from './measureOp';
+import { eigenvectorSource, spectralMeasure, type EigenvectorMethod } from './measureOp';
 
 /** The rollout of `rollout.ts`, differentiable: every stored tensor stacked per step. */
 export function differentiableTrajectory(graph: CellGraph, data: RolloutInputs, T: number, B: number): Trajectory {
@@ -84,14 +84,27 @@ export function controlLoss(
   B: number,
   parts: LossParts,
   throughStates = true,
-  eigenvectors: EigenvectorMethod = 'dense',
+  eigenvectors: EigenvectorMethod = 'auto',
 ): Scalar {
   const t = tf();
   const traj = controlTrajectory(graph, data, T, B, throughStates);
-  const perKind = kinds.map((kind, k) => {
-    const j = kindJacobians(graph, kind, traj, data.params);
-    const rho = spectralMeasure(j, kind.measure, (v) => (parts.values[k] = v), EIGENVECTOR_SOURCES[eigenvectors]);
-    return t.mean(t.square(t.sub(rho, kind.target)));
+  const js = kinds.map((kind) => kindJacobians(graph, kind, traj, data.params));
+  const rhos = new Array<Tensor>(kinds.length);
+  // Kinds of the same shape and measure (the time kinds of stacked layers) share one measurement: one Arnoldi run
+  // over all their matrices instead of one per kind.
+  const groups = new Map<string, number[]>();
+  kinds.forEach((kind, k) => {
+    const key = `${kind.measure} ${js[k].shape.join('×')}`;
+    groups.set(key, [...(groups.get(key) ?? []), k]);
   });
+  for (const members of groups.values()) {
+    const j = members.length === 1 ? js[members[0]] : (t.concat(members.map((k) => js[k])) as Tensor3D);
+    const rows = js[members[0]].shape[0];
+    const seen = (v: Float32Array) => members.forEach((k, i) => (parts.values[k] = v.slice(i * rows, (i + 1) * rows)));
+    const rho = spectralMeasure(j, kinds[members[0]].measure, seen, eigenvectorSource(eigenvectors));
+    const split = members.length === 1 ? [rho] : t.split(rho, members.length);
+    members.forEach((k, i) => (rhos[k] = split[i]));
+  }
+  const perKind = kinds.map((kind, k) => t.mean(t.square(t.sub(rhos[k], kind.target))));
   return t.div(t.addN(perKind), kinds.length) as Scalar;
 }

@@ -14,6 +14,8 @@ export interface ControlRunOptions {
   backend?: BackendPreference;
   signal?: AbortSignal;
   onStep?: (s: StepRecord) => void;
+  /** Called once the quantities are known and measured on the config's own data, before the first step. */
+  onStart?: (quantities: { label: string; target: number; before: number }[]) => void;
   /** Overrides of the block's budget (tests, benchmarks). */
   maxSteps?: number;
 }
@@ -54,6 +56,7 @@ export async function runControl(
 ): Promise<ControlResult> {
   const evalData = stepData(problem, problem.spec.seed, block.batchSize, block.timeSteps);
   const before = measureAt(problem, objective, problem.initial, evalData);
+  options.onStart?.(objective.quantities.map((q, k) => ({ ...q, before: before.medians[k] })));
   const loop = await optimize(problem, objective, { ...block, maxSteps: options.maxSteps ?? block.maxSteps, signal: options.signal, onStep: options.onStep });
   const after = measureAt(problem, objective, loop.best, evalData);
   const quantities = objective.quantities.map((q, k) => ({ ...q, before: before.medians[k], after: after.medians[k] }));

@@ -15,7 +15,7 @@ import {
   type KrylovOptions, type KrylovResult,
 } from './krylov';
 import type { BatchedOperator } from './operator';
-import { topRitz } from './small';
+import { topRitz, type TopRitz } from './small';
 
 /** A norm below this fraction of the largest Hessenberg entry seen counts as zero (an invariant subspace). */
 const NEGLIGIBLE = 1e-6;
@@ -39,6 +39,29 @@ export const RADIUS_TOL = 1e-5;
 const FLOAT32_BACKWARD = 10 * 2 ** -24;
 
 export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFAULT_KRYLOV): KrylovResult {
+  return restartedArnoldi(op, options);
+}
+
+/** A converged dominant Ritz pair: θ and its unit Ritz vector V_m·y, interleaved complex (re, im), length 2n. */
+export interface RitzPair {
+  re: number;
+  im: number;
+  vector: Float64Array;
+}
+
+/**
+ * spectralRadii with, for every converged row, the Ritz value θ of largest modulus and its Ritz vector (which
+ * of a conjugate pair comes back is not specified: for a real operator the other is the complex conjugate).
+ * Same acceptance test, so each pair's eigenvalue error is within tol·|θ| to first order and its residual
+ * ‖A·x − θx‖ ≤ tol·|θ|. Rows that did not converge have no pair (`undefined`).
+ */
+export function dominantRitzPairs(op: BatchedOperator, options: KrylovOptions = DEFAULT_KRYLOV): KrylovResult & { pairs: (RitzPair | undefined)[] } {
+  const pairs: (RitzPair | undefined)[] = Array.from({ length: op.rows }, () => undefined);
+  const result = restartedArnoldi(op, options, pairs);
+  return { ...result, pairs };
+}
+
+function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (RitzPair | undefined)[]): KrylovResult {
   if (op.in !== op.out) throw new Error(`internal: spectral radius of a ${op.out}×${op.in} operator`);
   const tol = options.tol ?? RADIUS_TOL;
   const exact = diagonalResult(op, tol);
@@ -46,7 +69,7 @@ export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFA
   const t = tf();
   const [N, n] = [op.rows, op.in];
   const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
-  const m = krylovDimension(n);
+  const m = options.dimension ? Math.min(n, options.dimension) : krylovDimension(n);
   // At least four cycles' worth of products before the dense method takes over.
   const budget = Math.max(options.maxProducts, 4 * m);
   // A thick restart keeps P vectors (RESTART_KEEP Ritz values; a conjugate pair at the edge adds one), zero-padded
@@ -84,6 +107,7 @@ export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFA
     }
     const stay: number[] = [];
     const kept: Float64Array[][] = [];
+    const done: { row: number; ritz: TopRitz }[] = [];
     for (let r = 0; r < R; r++) {
       result.products[active[r]] += m - start;
       const ritz = topRitz(h[r].subarray(0, m * m), m);
@@ -92,12 +116,14 @@ export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFA
       const floor = FLOAT32_BACKWARD * columnNormMax(h[r], m);
       if (ritz && (modulus === 0 && residual === 0 ? true : ritz.kappa * (residual + floor) <= tol * modulus)) {
         [result.values[active[r]], result.converged[active[r]]] = [modulus, 1];
+        if (pairs) done.push({ row: r, ritz: ritz! });
       } else if (ritz && P > 0) {
         stay.push(r);
         kept.push(ritz.keepBasis(RESTART_KEEP).slice(0, P));
       }
       // (A row whose small eigenproblem failed stops here, unconverged: the dense method takes it.)
     }
+    if (pairs && done.length) ritzVectors(V, done, m, (r, pair) => (pairs[active[r]] = pair));
     const more = stay.length > 0 && P > 0 && result.products[active[stay[0]]] + (m - P) <= budget;
     const old = V;
     if (more) {
@@ -110,6 +136,31 @@ export function spectralRadii(op: BatchedOperator, options: KrylovOptions = DEFA
   }
   if (!V.isDisposed) V.dispose();
   return result;
+}
+
+/** x = V_m·y for the listed rows of the basis V [R, m+1, n]: one batched matmul for all of them. */
+function ritzVectors(V: Tensor3D, done: { row: number; ritz: TopRitz }[], m: number, set: (row: number, pair: RitzPair) => void): void {
+  const t = tf();
+  const n = V.shape[2];
+  const y = new Float32Array(done.length * 2 * m);
+  done.forEach(({ ritz }, k) => {
+    y.set(Float32Array.from(ritz.vector.re), 2 * k * m);
+    y.set(Float32Array.from(ritz.vector.im), (2 * k + 1) * m);
+  });
+  const x = t.tidy(() => {
+    const rows = t.gather(V, t.tensor1d(done.map((d) => d.row), 'int32'));
+    return t.matMul(t.tensor3d(y, [done.length, 2, m]), t.slice(rows, [0, 0, 0], [done.length, m, n])).dataSync();
+  });
+  done.forEach(({ row, ritz }, k) => {
+    const vector = new Float64Array(2 * n);
+    let norm = 0;
+    for (let i = 0; i < n; i++) {
+      [vector[2 * i], vector[2 * i + 1]] = [x[2 * k * n + i], x[(2 * k + 1) * n + i]];
+      norm += vector[2 * i] ** 2 + vector[2 * i + 1] ** 2;
+    }
+    norm = Math.sqrt(norm);
+    set(row, { re: ritz.re, im: ritz.im, vector: vector.map((v) => v / norm) });
+  });
 }
 
 /**

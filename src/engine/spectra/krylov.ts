@@ -10,6 +10,8 @@ export interface KrylovOptions {
   maxProducts: number;
   /** Seed of the start vectors (deterministic runs). */
   seed: number;
+  /** Krylov dimension of the restarted Arnoldi (default: its own choice by n); capped at n. */
+  dimension?: number;
 }
 
 export interface KrylovResult {

@@ -79,6 +79,8 @@ export interface TopRitz {
   lastComponent: number;
   /** Eigenvalue condition number within the Krylov space, ‖w‖‖y‖/|wᵀy| (w: Gᵀ·w = λ·w). */
   kappa: number;
+  /** The unit right eigenvector y of G (G·y = θy), from which the Ritz vector V_m·y is formed. */
+  vector: { re: Float64Array; im: Float64Array };
   /**
    * An orthonormal real basis (m-vectors, float64) of the invariant subspace of the `keep` dominant Ritz values
    * (a conjugate pair contributes its real and imaginary parts), for a thick restart.
@@ -279,6 +281,7 @@ export function topRitz(g: Float64Array, m: number): TopRitz | undefined {
     im: im[0],
     lastComponent: Math.hypot(y.re[m - 1], y.im[m - 1]),
     kappa: Number.isFinite(kappa) ? kappa : Infinity,
+    vector: y,
     keepBasis: (keep) => {
       const kept: Float64Array[] = [y.re, ...(im[0] !== 0 ? [y.im] : [])];
       for (let j = 1; j < Math.min(keep, m); j++) {
