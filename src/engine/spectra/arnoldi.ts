@@ -147,10 +147,13 @@ function ritzVectors(V: Tensor3D, done: { row: number; ritz: TopRitz }[], m: num
     y.set(Float32Array.from(ritz.vector.re), 2 * k * m);
     y.set(Float32Array.from(ritz.vector.im), (2 * k + 1) * m);
   });
-  const x = t.tidy(() => {
+  // Read back after the scope: tf.tidy walks a typed array it returns element by element.
+  const xt = t.tidy(() => {
     const rows = t.gather(V, t.tensor1d(done.map((d) => d.row), 'int32'));
-    return t.matMul(t.tensor3d(y, [done.length, 2, m]), t.slice(rows, [0, 0, 0], [done.length, m, n])).dataSync();
+    return t.matMul(t.tensor3d(y, [done.length, 2, m]), t.slice(rows, [0, 0, 0], [done.length, m, n]));
   });
+  const x = xt.dataSync();
+  xt.dispose();
   done.forEach(({ row, ritz }, k) => {
     const vector = new Float64Array(2 * n);
     let norm = 0;
