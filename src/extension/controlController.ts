@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { basename, join, normalize } from 'node:path';
-import { applyEdits, modify, parse } from 'jsonc-parser/lib/esm/main';
+import { modify, parse } from 'jsonc-parser/lib/esm/main';
 import { defaultOutDir } from '../engine/control/outDir';
 import type { BackendPreference, ControlKind, ControlPanelState, ControlStep, ControlSummary, HostToWebview } from '../protocol/messages';
 import { EngineClient, type ControlOutcome } from './engineClient';
@@ -36,10 +36,10 @@ const DEFAULT_BLOCKS: Record<ControlKind, Record<string, unknown>> = {
 export const windowPrompts: ControlPrompts = {
   async missingBlock(kind, file) {
     const choice = await vscode.window.showInformationMessage(
-      `${basename(file)} has no "${kind}" block. Run with the defaults (docs/control.md), or insert a block to edit first?`,
-      'Run with Defaults', 'Insert Block',
+      `${basename(file)} has no "${kind}" block. Run with the defaults (docs/control.md), or write them into the config as a block you can edit later, and run?`,
+      'Run with Defaults', 'Insert Block and Run',
     );
-    return choice === 'Run with Defaults' ? 'defaults' : choice === 'Insert Block' ? 'insert' : undefined;
+    return choice === 'Run with Defaults' ? 'defaults' : choice === 'Insert Block and Run' ? 'insert' : undefined;
   },
   async keepBest(summary) {
     const choice = await vscode.window.showInformationMessage(
@@ -116,28 +116,39 @@ export class ControlController implements vscode.Disposable {
 
   async run(uri: vscode.Uri, kind: ControlKind, prompts: ControlPrompts = windowPrompts): Promise<ControlPanelState | undefined> {
     if (this.busy) {
-      void vscode.window.showInformationMessage('RNN Jacobian Lab: a control run is going; cancel it first.');
+      void vscode.window.showInformationMessage(
+        this.running
+          ? 'RNN Jacobian Lab: a control run is going; cancel it first.'
+          : 'RNN Jacobian Lab: the last control run is still finishing (a question about its weights, the export or the before/after analyses).',
+      );
       return undefined;
     }
-    const file = uri.fsPath;
-    const text = await readConfigText(uri);
-    if (!hasBlock(text, kind)) {
-      const choice = await prompts.missingBlock(kind, file);
-      if (!choice) return undefined;
-      if (choice === 'insert') {
-        await insertBlock(uri, text, kind);
-        return this.run(uri, kind, prompts);
-      }
-    }
-    const engine = this.makeEngine();
+    // Taken before the first await, so that a second command while this one asks its questions is refused.
     this.busy = true;
     try {
-      return await this.runIn(engine, uri, text, kind, prompts);
+      const text = await this.textWithBlock(uri, kind, prompts);
+      if (text === undefined) return undefined;
+      const engine = this.makeEngine();
+      try {
+        return await this.runIn(engine, uri, text, kind, prompts);
+      } finally {
+        await engine.dispose();
+      }
     } finally {
       this.busy = false;
       this.stopCurrent = undefined;
-      await engine.dispose();
     }
+  }
+
+  /** The config's text, once it has a block for `kind` (or the user chose the defaults); undefined if declined. */
+  private async textWithBlock(uri: vscode.Uri, kind: ControlKind, prompts: ControlPrompts): Promise<string | undefined> {
+    const text = await readConfigText(uri);
+    if (hasBlock(text, kind)) return text;
+    const choice = await prompts.missingBlock(kind, uri.fsPath);
+    if (!choice) return undefined;
+    if (choice === 'defaults') return text;
+    await insertBlock(uri, kind);
+    return readConfigText(uri);
   }
 
   dispose(): void {
@@ -171,21 +182,27 @@ export class ControlController implements vscode.Disposable {
           },
         });
         runId = run.runId;
-        this.stopCurrent = () => {
+        // This run's own stop: the notification's Cancel can only ever stop the run it belongs to.
+        const stop = () => {
           if (state.phase !== 'running') return;
           state.phase = 'cancelling';
           this.publish(state);
           run.stop();
         };
-        token.onCancellationRequested(() => this.stopCurrent?.());
+        this.stopCurrent = stop;
+        this.publish(state); // running: the Cancel lens and the controlRunning context follow now
+        token.onCancellationRequested(stop);
         return run.outcome;
       },
     );
     this.stopCurrent = undefined;
+    this.publish(state);
     if (outcome.kind !== 'result') return this.unfinished(state, uri, text, outcome);
     state.summary = outcome.summary;
     this.log.info(`control ${state.id} ${name}: ${outcome.summary.stop} after ${outcome.summary.steps} steps on ${outcome.summary.backend}; ${quantityLine(outcome.summary)}`);
-    if (outcome.summary.stop === 'cancelled' && !(await prompts.keepBest(outcome.summary))) {
+    const cancelled = outcome.summary.stop === 'cancelled';
+    if (cancelled && outcome.summary.steps === 0) return this.finish(state, 'cancelled', 'Cancelled before the first step; nothing was written.');
+    if (cancelled && !(await prompts.keepBest(outcome.summary))) {
       return this.finish(state, 'cancelled', 'Cancelled; the best weights were not kept.');
     }
     let dir = defaultOutDir(file, kind);
@@ -206,8 +223,10 @@ export class ControlController implements vscode.Disposable {
     this.publish(state);
     state.comparison = await engine.compareControl(runId);
     if (!state.comparison.ok) this.log.warn(`control ${state.id}: the before/after analyses failed: ${state.comparison.message}`);
-    const result = this.finish(state, outcome.summary.stop === 'cancelled' ? 'cancelled' : 'done', `${title.done}: ${quantityLine(outcome.summary)}. Wrote ${exported.files.dir}.`);
-    void vscode.window.showInformationMessage(`RNN Jacobian Lab: ${title.done.toLowerCase()} ${name}: ${quantityLine(outcome.summary)}`, 'Open New Config').then(
+    // A cancelled run's weights are the best so far, not necessarily at the target: say which.
+    const done = cancelled ? `Cancelled after ${outcome.summary.steps} steps; kept the best weights (step ${outcome.summary.bestStep})` : title.done;
+    const result = this.finish(state, cancelled ? 'cancelled' : 'done', `${done}: ${quantityLine(outcome.summary)}. Wrote ${exported.files.dir}.`);
+    void vscode.window.showInformationMessage(`RNN Jacobian Lab: ${cancelled ? `${name}: kept the best weights so far` : `${title.done.toLowerCase()} ${name}`}: ${quantityLine(outcome.summary)}`, 'Open New Config').then(
       (choice) => choice && this.open(exported.files.config),
     );
     return result;
@@ -222,7 +241,7 @@ export class ControlController implements vscode.Disposable {
       void vscode.window
         .showWarningMessage(`RNN Jacobian Lab: ${name} has ${count} problem${count === 1 ? '' : 's'}.`, 'Show Problems')
         .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
-      return this.finish(state, 'invalid', outcome.issues.map((i) => `${i.line}:${i.column} ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'));
+      return this.finish(state, 'invalid', outcome.issues.map((i) => `${basename(i.file)}:${i.line}:${i.column} ${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n'));
     }
     if (outcome.stack) this.log.error(outcome.stack);
     return this.finish(state, 'failed', outcome.message, true);
@@ -254,13 +273,15 @@ export function hasBlock(text: string, kind: ControlKind): boolean {
   return data !== undefined && typeof data === 'object' && data !== null && data[kind] !== undefined;
 }
 
-/** Inserts the default block into the config (in its editor when open, else on disk) and saves it. */
-async function insertBlock(uri: vscode.Uri, text: string, kind: ControlKind): Promise<void> {
-  const edits = modify(text, [kind], DEFAULT_BLOCKS[kind], { formattingOptions: { insertSpaces: true, tabSize: 2 } });
-  const next = applyEdits(text, edits);
+/**
+ * Inserts the default block into the config as it is now (its editor's text, with whatever was typed while the
+ * question was up), as small edits rather than a whole-text replace, and saves it.
+ */
+async function insertBlock(uri: vscode.Uri, kind: ControlKind): Promise<void> {
   const document = await vscode.workspace.openTextDocument(uri);
+  const edits = modify(document.getText(), [kind], DEFAULT_BLOCKS[kind], { formattingOptions: { insertSpaces: true, tabSize: 2 } });
   const edit = new vscode.WorkspaceEdit();
-  edit.replace(uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), next);
+  for (const e of edits) edit.replace(uri, new vscode.Range(document.positionAt(e.offset), document.positionAt(e.offset + e.length)), e.content);
   await vscode.workspace.applyEdit(edit);
   await document.save();
 }

@@ -3,6 +3,7 @@
 // analysis, which is killed), holds the last result so that the host can export it once the user has decided,
 // and analyzes the original and the exported config for the before/after view.
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { analyzeText, UserError } from '../engine';
 import { comparisonConfigText } from '../engine/control/compare';
 import { exportControl, type ExportResult } from '../engine/control/export';
@@ -108,7 +109,11 @@ export class ControlWorker {
       const after = await analyze(readFileSync(stabilized, 'utf8'), stabilized);
       this.send({ type: 'controlCompared', requestId, runId, outcome: { ok: true, before, after } });
     } catch (error) {
-      const text = error instanceof UserError ? error.issues.map((i) => `${i.line}:${i.column} ${i.message}`).join('; ') : error instanceof Error ? error.message : String(error);
+      // The comparison configs are generated from the user's (its line:column would point into text nobody sees):
+      // the file, the key and the message say what failed.
+      const text = error instanceof UserError
+        ? error.issues.map((i) => `${basename(i.file)}${i.path ? ` ${i.path}` : ''}: ${i.message}`).join('; ')
+        : error instanceof Error ? error.message : String(error);
       this.send({ type: 'controlCompared', requestId, runId, outcome: { ok: false, message: text } });
     }
   }

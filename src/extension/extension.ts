@@ -102,6 +102,9 @@ export function activate(context: vscode.ExtensionContext): RnnJacobianApi {
     // killed and this one starts). The did-save reruns only if a save participant changed the text.
     vscode.workspace.onWillSaveTextDocument((event) => runsOnSave(event.document) && controller.saveStarting(event.document)),
     vscode.workspace.onDidSaveTextDocument((document) => runsOnSave(document) && controller.saved(document)),
+    // A control block's problems were found in the text of the last control run; once the config is saved again they
+    // may be fixed, and the next Stabilize / Floss finds them again if not.
+    vscode.workspace.onDidSaveTextDocument((document) => controlDiagnostics.delete(document.uri)),
     vscode.workspace.onDidDeleteFiles((event) => event.files.forEach((uri) => diagnostics.delete(uri))),
     controller.onDidFinishRun((finished) => {
       if (finished.text) dataWatcher.update(finished.file, finished.text);

@@ -162,6 +162,29 @@ suite('RNN Jacobian Lab: Stabilize RNN (LSC)… and Floss RNN…', function () {
     assert.equal(state.quantities[0]?.target, 1);
   });
 
+  test('while a run asks its first question, a second run is refused; "Insert Block" keeps what was typed meanwhile', async () => {
+    const uri = config('meanwhile', (d) => delete d.stabilize);
+    let second: ControlPanelState | undefined | 'not asked' = 'not asked';
+    const prompts: ControlPrompts = {
+      ...answers({ keepBest: false }),
+      missingBlock: async () => {
+        second = await api.control(config('other', () => {}), 'stabilize', answers({}));
+        // The user edits the config while the question is up.
+        const document = await vscode.workspace.openTextDocument(uri);
+        const edit = new vscode.WorkspaceEdit();
+        edit.insert(uri, document.positionAt(document.getText().indexOf('{') + 1), '\n  "$schema": "typed meanwhile",');
+        await vscode.workspace.applyEdit(edit);
+        return 'insert';
+      },
+    };
+    const state = await run(uri, 'stabilize', prompts, 1);
+    assert.equal(second, undefined, 'a second control run started while the first asked its question');
+    const written = JSON.parse(readFileSync(uri.fsPath, 'utf8')) as { $schema?: string; stabilize?: unknown };
+    assert.equal(written.$schema, 'typed meanwhile');
+    assert.ok(written.stabilize, 'the block was not inserted');
+    assert.equal(state.phase, 'cancelled');
+  });
+
   test('a bad block: located errors in the Problems panel, nothing written', async () => {
     const uri = config('bad', (d) => (d.stabilize = { target: 'high', learningRate: -1 }));
     const state = await run(uri, 'stabilize', answers({}));

@@ -132,7 +132,8 @@ export class ControlView {
     this.root.hidden = !state;
     if (!state) return;
     // A new run: the view (below the analysis) is brought into sight once, not at every step.
-    if (state.id !== this.last?.id) this.root.scrollIntoView({ block: 'start' });
+    // (A panel reloaded after being hidden replays a finished run: that does not move the user's scroll position.)
+    if (state.id !== this.last?.id && (state.phase === 'running' || state.phase === 'cancelling')) this.root.scrollIntoView({ block: 'start' });
     this.last = state;
     this.root.dataset.phase = state.phase;
     this.root.dataset.points = String(state.history.length);
@@ -205,7 +206,9 @@ export class ControlView {
         return li;
       };
       files.append(link(`Open ${baseName(written.config)}`, written.config, 'control-open-config'));
-      for (const f of written.files.filter((f) => `${written.dir}/${f}` !== written.config)) files.append(link(f, `${written.dir}/${f}`));
+      // The host's paths use its own separator (\\ on Windows).
+      const sep = written.dir.includes('\\') && !written.dir.includes('/') ? '\\' : '/';
+      for (const f of written.files.filter((f) => `${written.dir}${sep}${f}` !== written.config)) files.append(link(f, `${written.dir}${sep}${f}`));
       files.dataset.dir = written.dir;
     }
     this.numbers.title.textContent = written ? `Before → after · written to ${baseName(written.dir)}` : 'Before → after';
