@@ -4,7 +4,8 @@
 //
 // It stays outside the bundles (4 MB, and ESM with top-level await): the VSIX carries a copy in dist/h5wasm/
 // (scripts/build.mjs), found beside the bundle; in the repository it is node_modules/h5wasm.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WeightsFileError } from './binary';
@@ -12,7 +13,6 @@ import { WeightsFileError } from './binary';
 /** The part of h5wasm's API the readers use. */
 export interface H5Module {
   ready: Promise<{ activate_throwing_error_handler(): number }>;
-  FS: { writeFile(path: string, data: Uint8Array): void; unlink(path: string): void };
   File: new (path: string, mode: 'r') => H5Group & { close(): unknown };
 }
 
@@ -75,16 +75,16 @@ export function hdf5Module(): H5Module | undefined {
   return loaded;
 }
 
-let counter = 0;
-
 /**
- * Opens HDF5 bytes (already read from the user's file, so bounded by its real size) in h5wasm's in-memory file
- * system, runs `body` on the root group, and removes the copy whatever happens.
+ * Opens HDF5 bytes (already read from the user's file, so bounded by its real size) from a private temporary
+ * folder, runs `body` on the root group, and removes the copy whatever happens. h5wasm's node build (NODERAWFS)
+ * opens real paths: its file system is the disk's, so the copy must go where this user may write (not "/").
  */
 export function withHdf5<T>(h5: H5Module, bytes: Uint8Array, body: (root: H5Group) => T): T {
-  const path = `/weights-${process.pid}-${counter++}.h5`;
-  h5.FS.writeFile(path, bytes);
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-jacobian-h5-'));
   try {
+    const path = join(dir, 'weights.h5');
+    writeFileSync(path, bytes);
     const file = new h5.File(path, 'r');
     try {
       return body(file);
@@ -95,7 +95,7 @@ export function withHdf5<T>(h5: H5Module, bytes: Uint8Array, body: (root: H5Grou
     const cause = e instanceof Error && !(e instanceof WeightsFileError) ? hdf5Cause(e.message) : undefined;
     throw cause ? new Error(cause) : e;
   } finally {
-    h5.FS.unlink(path);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
