@@ -33,6 +33,23 @@ export function viewCard(title: string, testid: string, onExport: () => void): V
   return { card, title: h, body, message };
 }
 
+/** A card with a title (and a control beside it) and a body: the frame of the heatmap, the charts and the table. */
+export function card(title: string, extra?: HTMLElement): { card: HTMLElement; title: HTMLElement; body: HTMLElement } {
+  const c = document.createElement('article');
+  c.className = 'card';
+  const head = document.createElement('header');
+  head.className = 'card-head';
+  const h = document.createElement('h2');
+  h.className = 'card-title';
+  h.textContent = title;
+  head.append(h);
+  if (extra) head.append(extra);
+  const body = document.createElement('div');
+  body.className = 'card-body';
+  c.append(head, body);
+  return { card: c, title: h, body };
+}
+
 /** A canvas filling a view's body (Chart.js sizes itself to the wrapper). */
 export function canvasFor(body: HTMLElement): HTMLCanvasElement {
   const wrap = document.createElement('div');
