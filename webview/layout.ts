@@ -1,6 +1,7 @@
 // The panel's DOM skeleton, built once. Returns the elements the wiring in main.ts updates.
 // No inline style attributes anywhere: the CSP has no 'unsafe-inline' for styles.
 import { makeButton, makeCheckbox, makeDropdown, makeProgressRing } from './toolkit';
+import type { Slot } from './views/panelView';
 
 export interface Elements {
   root: HTMLElement;
@@ -28,20 +29,8 @@ export interface Elements {
   nextStep: HTMLElement;
   shared: HTMLElement;
   expected: HTMLElement;
-  heatTitle: HTMLElement;
-  heatHost: HTMLElement;
-  readout: HTMLElement;
-  varianceHost: HTMLElement;
-  spectralHost: HTMLElement;
-  singularHost: HTMLElement;
-  singularTitle: HTMLElement;
-  singularScale: HTMLElement;
-  eigenHost: HTMLElement;
-  eigenTitle: HTMLElement;
-  tableHost: HTMLElement;
-  /** Where the store-driven views (webview/views) mount their cards. */
-  deepHost: HTMLElement;
-  tableTitle: HTMLElement;
+  /** Puts a panel view's card (webview/views) into its slot, after the cards already there. */
+  mount: Record<Slot, (card: HTMLElement) => void>;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -49,17 +38,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-function card(title: string, extra?: HTMLElement): { card: HTMLElement; title: HTMLElement; body: HTMLElement } {
-  const c = el('article', 'card');
-  const head = el('header', 'card-head');
-  const h = el('h2', 'card-title', title);
-  head.append(h);
-  if (extra) head.append(extra);
-  const body = el('div', 'card-body');
-  c.append(head, body);
-  return { card: c, title: h, body };
 }
 
 function field(label: string, control: HTMLElement, id: string, labelFor = id): HTMLElement {
@@ -129,7 +107,7 @@ export function buildLayout(
 
   const empty = el('div', 'empty', 'No result yet. Save a *.jacobian.json file or run “Analyze RNN Jacobian” on it.');
 
-  // ── content: controls, heatmap, charts, table ──
+  // ── content: the controls, then the views' slots ──
   const content = el('section', 'content');
   content.hidden = true;
   const controls = el('div', 'controls');
@@ -154,43 +132,25 @@ export function buildLayout(
 
   const expected = el('div', 'expected');
 
+  // The panel views (webview/views) mount their cards in these slots: the heatmap beside the four charts, the
+  // deep-network views (depth × time grid, gradient propagation, Lyapunov) below, then the per-step table (last in
+  // the content).
   const grid = el('div', 'grid');
-  const heat = card('Jacobian');
-  heat.card.classList.add('heatmap-card');
-  const heatHost = el('div', 'heatmap-host');
-  const readout = el('div', 'readout');
-  heat.body.append(heatHost, readout);
-
   const charts = el('div', 'charts');
-  const variance = card('Variance · var(J)·fan_in per step');
-  const spectral = card('Spectrum · ρ(J) and ‖J‖₂ per step');
-  const singularScale = makeButton('log y', { appearance: 'secondary', title: 'Switch the y axis between log and linear' });
-  singularScale.classList.add('small');
-  const singular = card('Singular values', singularScale);
-  const eigen = card('Eigenvalues');
-  for (const c of [variance, spectral, singular, eigen]) {
-    c.card.classList.add('chart-card');
-    c.body.classList.add('chart-host');
-  }
-  eigen.body.classList.add('square');
-  charts.append(variance.card, spectral.card, singular.card, eigen.card);
-  grid.append(heat.card, charts);
-
-  const table = card('Per-step statistics');
-  table.card.classList.add('table-card');
-  table.body.classList.add('table-host');
-  // The deep-network views (depth × time grid, gradient propagation, Lyapunov): components mount themselves here.
+  grid.append(charts);
   const deep = el('div', 'charts deep-views');
   deep.dataset.testid = 'deep-views';
-  content.append(controls, expected, grid, deep, table.card);
+  content.append(controls, expected, grid, deep);
+  const mount: Elements['mount'] = {
+    matrix: (c) => grid.insertBefore(c, charts),
+    charts: (c) => charts.append(c),
+    deep: (c) => deep.append(c),
+    table: (c) => content.append(c),
+  };
 
   root.replaceChildren(progressBar, top, statusLine, issues, empty, content);
   return {
     root, progressBar, fileName, meta, backend, rerun, exportPng, exportCsv, exportJson, exportNpy,
-    ring, status, stale, issues, note, empty, content, pair, batch, step, stepLabel, prevStep, nextStep, shared, expected,
-    heatTitle: heat.title, heatHost, readout,
-    varianceHost: variance.body, spectralHost: spectral.body, singularHost: singular.body, singularTitle: singular.title, singularScale,
-    eigenHost: eigen.body, eigenTitle: eigen.title,
-    tableHost: table.body, tableTitle: table.title, deepHost: deep,
+    ring, status, stale, issues, note, empty, content, pair, batch, step, stepLabel, prevStep, nextStep, shared, expected, mount,
   };
 }

@@ -3,24 +3,16 @@
 import type { Report, PairArrays } from '../src/engine/run/report';
 import { isHostToWebview, type HostToWebview, type PanelState, type Progress } from '../src/protocol/messages';
 import { describeRejected } from '../src/protocol/guards';
-import { DiagnosticsCharts } from './charts';
-import {
-  baseName, formatMs, formatNumber, jacDims, matrixAt, normalizePairArrays, numericalRank, pairLabel, sharedLimit,
-  symmetricLimit, vectorAt,
-} from './data';
-import { Heatmap } from './heatmap';
+import { baseName, formatMs, formatNumber, normalizePairArrays, pairLabel } from './data';
 import { buildLayout } from './layout';
 import { clampState, restoreState, vscodeApi } from './state';
-import { buildCsv, StepTable } from './table';
+import { buildCsv } from './table';
 import { readTheme, watchTheme } from './theme';
 import { registerToolkit, setChecked, setDisabled, setDropdownChoices, setDropdownValue } from './toolkit';
 import { Store } from './store';
-import { circularLawRadius } from './seriesData';
-import { DepthTimeView } from './views/depthTimeView';
-import { GradientView } from './views/gradientView';
-import { LyapunovView } from './views/lyapunovView';
-import { SpectrumRequests, type OnDemandSpectrum } from './spectrumRequests';
+import { SpectrumRequests } from './spectrumRequests';
 import { ControlView } from './views/controlView';
+import { PANEL_VIEWS } from './views/index';
 
 /** The result on show, as the store holds it. */
 interface Current {
@@ -40,7 +32,6 @@ function currentResult(): Current | undefined {
   return s.report && s.file !== undefined ? { file: s.file, report: s.report, pairs: s.pairs } : undefined;
 }
 let stale = false;
-const sharedLimits = new Map<string, number>();
 
 const root = document.getElementById('app') ?? document.body.appendChild(document.createElement('main'));
 const E = buildLayout(root, {
@@ -50,62 +41,43 @@ const E = buildLayout(root, {
 });
 
 let theme = readTheme();
-const heatmap = new Heatmap(E.heatHost, E.readout);
-heatmap.setTheme(theme);
-const charts = new DiagnosticsCharts(
-  { variance: E.varianceHost, spectral: E.spectralHost, singular: E.singularHost, eigen: E.eigenHost },
-  theme,
-  (k) => select({ stepIndex: k }),
-);
 // Whole spectra the run's arrays lack are asked for the matrix on screen only, and cached per (run, pair, step, b).
 const spectra = new SpectrumRequests((m) => api.postMessage(m));
-E.singularHost.dataset.testid = 'singular-chart';
-E.eigenHost.dataset.testid = 'eigen-chart';
-const table = new StepTable(E.tableHost, (k) => select({ stepIndex: k }));
-// The deep-network views are components over one store: each owns its card and redraws from a snapshot.
 const exportView = (view: string) => (dataUrl: string) => api.postMessage({ type: 'export', what: 'png', dataUrl, view });
-const depthTime = new DepthTimeView(theme, exportView('depth-time'));
-const gradient = new GradientView(theme, exportView('gradient'));
-const lyapunov = new LyapunovView(theme, (dataUrl, name) => exportView(name)(dataUrl));
-const storeViews = [depthTime, gradient, lyapunov];
-E.deepHost.append(depthTime.view.card, gradient.view.card, lyapunov.spectrumView.card, lyapunov.convergenceView.card);
+// The panel views (webview/views/index.ts) are components over the one store: each owns its cards, mounted in the
+// layout's slot for it, and redraws from the snapshot what a change touches.
+const views = PANEL_VIEWS.map((declaration) => {
+  const view = declaration.create({ theme, get: () => store.get(), select, setSelection, exportPng: exportView, spectra });
+  view.cards.forEach(E.mount[declaration.slot]);
+  return view;
+});
 // The control runs' view, below the analysis (whatever config that shows); it scrolls into sight when a run starts.
 const control = new ControlView(theme, (m) => api.postMessage(m), (dataUrl, view) => exportView(view)(dataUrl));
 E.root.append(control.root);
 store.subscribe((s, before) => s.control !== before.control && control.update(s));
-// Every view redraws from the store: what changed decides how much.
+// Every view redraws from the store (what changed decides how much); the controls above them follow it here.
 store.subscribe((s, before) => {
-  const resultChanged = s.report !== before.report;
-  const pairChanged = s.selection.pairIndex !== before.selection.pairIndex;
-  if (resultChanged || pairChanged) storeViews.forEach((v) => v.update(s));
+  views.forEach((v) => v.update(s, before));
   if (!s.report) return;
+  const resultChanged = s.report !== before.report;
   if (resultChanged) renderResult(s.file ?? '', s.report, s.selection);
-  if (resultChanged || pairChanged) {
+  if (resultChanged || s.selection.pairIndex !== before.selection.pairIndex) {
     renderPair();
     return;
   }
   const { stepIndex, batchIndex } = s.selection;
   if (stepIndex !== before.selection.stepIndex || batchIndex !== before.selection.batchIndex) {
     if (batchIndex !== before.selection.batchIndex) setDropdownValue(E.batch, String(batchIndex));
-    timed('charts', () => charts.setSelection(stepIndex, batchIndex));
     renderSelection();
-  }
-  if (s.selection.sharedLimits !== before.selection.sharedLimits) drawMatrix();
-  if (s.selection.logSingular !== before.selection.logSingular) {
-    setSingularScaleLabel();
-    charts.setLogSingular(Boolean(s.selection.logSingular));
   }
 });
 watchTheme(() => {
   theme = readTheme();
-  heatmap.setTheme(theme);
-  charts.setTheme(theme);
-  storeViews.forEach((v) => v.setTheme(theme));
+  views.forEach((v) => v.setTheme(theme));
   control.setTheme(theme);
 });
 
 setChecked(E.shared, Boolean(sel().sharedLimits));
-setSingularScaleLabel();
 for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 
 // ── user actions ──
@@ -124,9 +96,8 @@ E.step.addEventListener('input', () => {
 E.prevStep.addEventListener('click', () => select({ stepIndex: Math.max(0, sel().stepIndex - 1) }));
 E.nextStep.addEventListener('click', () => select({ stepIndex: sel().stepIndex + 1 }));
 E.rerun.addEventListener('click', () => api.postMessage({ type: 'rerun' }));
-E.singularScale.addEventListener('click', () => setSelection({ ...sel(), logSingular: !sel().logSingular }));
 E.exportPng.addEventListener('click', () => {
-  const dataUrl = heatmap.toPngDataUrl();
+  const dataUrl = views.find((v) => v.png)?.png?.();
   if (dataUrl) api.postMessage({ type: 'export', what: 'png', dataUrl });
   else note('Nothing to export: this result has no whole Jacobians');
 });
@@ -159,7 +130,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   if (msg.type === 'spectrum') {
     // Cached when it answers this run; drawn only when it is for the matrix on screen, else the matrix now on
     // screen is asked for (one request in flight at a time).
-    if (spectra.receive(msg)) showSpectra();
+    if (spectra.receive(msg)) views.forEach((v) => v.spectrumArrived?.());
     return;
   }
   if (msg.type !== 'result' && msg.type !== 'exported' && shown && msg.file !== shown.file) clearResult(msg.file);
@@ -202,14 +173,12 @@ function showFileName(file: string): void {
 }
 
 function clearResult(file: string): void {
-  sharedLimits.clear();
   setStale(false);
   E.content.hidden = true;
   E.empty.hidden = false;
   E.meta.replaceChildren();
   store.set({ file, report: undefined, pairs: [] });
   showFileName(file);
-  heatmap.setMatrix(undefined);
   spectra.setRun(undefined);
   for (const b of [E.exportPng, E.exportCsv, E.exportJson, E.exportNpy]) setDisabled(b, true);
 }
@@ -217,7 +186,6 @@ function clearResult(file: string): void {
 function showResult(file: string, report: Report, pairs: PairArrays[]): void {
   // When the result arrived (epoch ms): the e2e measures save → panel with it.
   document.body.dataset.resultAt = String(Date.now());
-  sharedLimits.clear();
   const selection = clampState(sel(), report, file);
   api.setState(selection);
   setStale(false);
@@ -273,7 +241,6 @@ function renderPair(): void {
   if (!current) return;
   const pair = current.report.jacobians[state.pairIndex];
   if (!pair) return;
-  const arrays = current.pairs[state.pairIndex] ?? {};
   const steps = pair.steps.length;
   E.step.max = String(Math.max(0, steps - 1));
   E.step.disabled = steps <= 1;
@@ -296,9 +263,6 @@ function renderPair(): void {
     m.textContent = `method: ${pair.method}${pair.fallbackReason ? ` (${pair.fallbackReason})` : ''}`;
     E.expected.append(m);
   }
-  E.tableTitle.textContent = `Per-step statistics · ∂${pair.of}/∂${pair.wrt} · mean over the batch`;
-  table.render(pair);
-  charts.setData(pair, arrays, current.report.batchSize, state.stepIndex, state.batchIndex);
   renderSelection();
 }
 
@@ -314,65 +278,6 @@ function renderSelection(): void {
   E.stepLabel.textContent = `t = ${t}  (${k + 1} / ${pair.steps.length})`;
   setDisabled(E.prevStep, k <= 0);
   setDisabled(E.nextStep, k >= pair.steps.length - 1);
-  const where = `t = ${t} · b = ${state.batchIndex}`;
-  E.heatTitle.textContent = `Jacobian ∂${pair.of} / ∂${pair.wrt} · ${where}`;
-  showSpectra();
-  const rho = pair.steps[k]?.spectralRadius?.[state.batchIndex];
-  const disk = circularLawRadius(pair, k, state.batchIndex);
-  E.eigenTitle.textContent = `Eigenvalues in ℂ · ${where}${rho !== undefined ? ` · ρ = ${formatNumber(rho, 4)}` : ''}${disk !== undefined ? ` · circular law √(n·Var J) = ${formatNumber(disk, 3)}` : ''}`;
-  table.select(k);
-  timed('heatmap', drawMatrix);
-}
-
-/** The singular-value and eigenvalue charts' titles and on-demand spectrum (asked for here when the arrays lack it). */
-function showSpectra(): void {
-  const s = store.get();
-  const current = currentResult();
-  const pair = current?.report.jacobians[s.selection.pairIndex];
-  if (!current || !pair || !pair.steps.length) return;
-  const onDemand = spectra.need(s);
-  charts.setOnDemand(onDemand);
-  const { stepIndex: k, batchIndex: b } = s.selection;
-  const arrays = current.pairs[s.selection.pairIndex] ?? {};
-  const singular = arrays.singularValues
-    ? vectorAt(arrays.singularValues, pair.steps.length, current.report.batchSize, k, b)
-    : onDemand?.state === 'ready' ? onDemand.spectrum.singularValues : undefined;
-  let title = `Singular values · t = ${pair.steps[k]?.t ?? k} · b = ${b}`;
-  if (singular) title += ` · rank ${numericalRank(singular, Math.max(pair.outDim, pair.inDim)).rank}`;
-  if (onDemand?.state === 'ready') title += ' · computed on demand';
-  E.singularTitle.textContent = title;
-  E.singularTitle.title = 'Numerical rank: singular values above σ_max·max(m,n)·ε(float32)';
-  // What the e2e reads: which matrix the σ chart shows and in what state.
-  E.singularHost.dataset.spectrum = spectrumLabel(s.selection.pairIndex, k, b, onDemand, singular);
-  E.eigenHost.dataset.spectrum = E.singularHost.dataset.spectrum;
-}
-
-function spectrumLabel(pair: number, step: number, b: number, onDemand: OnDemandSpectrum | undefined, singular: ArrayLike<number> | undefined): string {
-  const state = onDemand ? onDemand.state : 'arrays';
-  return `${pair}/${step}/${b} ${state}${singular?.length ? ` σ1=${singular[0]}` : ''}`;
-}
-
-function drawMatrix(): void {
-  const state = sel();
-  const current = currentResult();
-  if (!current) return;
-  const pair = current.report.jacobians[state.pairIndex];
-  const data = current.pairs[state.pairIndex]?.jacobians;
-  if (!pair || !data || pair.steps.length === 0) {
-    heatmap.setMatrix(undefined, 'Whole Jacobians were not kept for this run (over keepJacobiansMB); the statistics are complete.');
-    return;
-  }
-  const dims = jacDims(pair, current.report.batchSize);
-  const matrix = matrixAt(data, dims, state.stepIndex, state.batchIndex);
-  let limit: number;
-  if (state.sharedLimits) {
-    const key = `${state.pairIndex}/${state.batchIndex}`;
-    limit = sharedLimits.get(key) ?? sharedLimit(data, dims, state.batchIndex);
-    sharedLimits.set(key, limit);
-  } else {
-    limit = symmetricLimit(matrix);
-  }
-  heatmap.setMatrix({ matrix, rows: pair.outDim, cols: pair.inDim, limit, of: pair.of, wrt: pair.wrt, shared: Boolean(state.sharedLimits) });
 }
 
 function selectPair(k: number): void {
@@ -390,21 +295,10 @@ function select(change: Partial<Pick<PanelState, 'stepIndex' | 'batchIndex'>>): 
   setSelection(state);
 }
 
-/** Runs `fn` between performance marks (`jl:NAME` measures, read by perf checks in dev tools). */
-function timed(name: string, fn: () => void): void {
-  const start = performance.now();
-  fn();
-  performance.measure(`jl:${name}`, { start, end: performance.now() });
-}
-
 /** The one way the selection changes: into the store (its views redraw) and into VS Code's saved state. */
 function setSelection(next: PanelState): void {
   api.setState(next);
   store.set({ selection: next });
-}
-
-function setSingularScaleLabel(): void {
-  E.singularScale.textContent = sel().logSingular ? 'log y' : 'linear y';
 }
 
 // ── status ──

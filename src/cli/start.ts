@@ -24,6 +24,10 @@ try {
 } catch {
   // no cache yet
 }
+// import() inside a vm.Script needs a loader, and on Node 20 a script compiled from cachedData loses the one given
+// (importModuleDynamically), so the bundle's import() would throw "A dynamic import callback was not specified".
+// This module is an ordinary one, whose import() works: the bundle imports through it (src/engine/params/formats/hdf5.ts).
+(globalThis as Record<symbol, unknown>)[Symbol.for('rnnJacobian.import')] = (specifier: string) => import(specifier);
 const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData: cached });
 if (!cached || script.cachedDataRejected) {
   // At exit, so that the functions this run compiled lazily are in the cache too.

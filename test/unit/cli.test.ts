@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { unzipSync, zipSync } from 'fflate';
 import { encodeNpy } from '../../src/engine/params/npy';
 import { repoRoot } from './helpers/repo';
 
@@ -107,6 +108,29 @@ describe('CLI: bad input gives one located message, exit 2, no stack, no files',
       },
       expect: /:\d+:\d+: inputs\.file: .*x\.npy: entry \[1, 1, 1\] is NaN/,
     },
+    {
+      // HDF5 prints its error stack (HDF5-DIAG…) to stderr unless told otherwise; its innermost line is the cause.
+      name: 'a truncated Keras .h5',
+      setup: (dir) => {
+        const h5 = fs.readFileSync(path.join(root, 'test/fixtures/models/hostile/not_keras.h5'));
+        fs.writeFileSync(path.join(dir, 'cut.h5'), h5.subarray(0, 300));
+        fs.writeFileSync(path.join(dir, 'bad.jacobian.json'), seedConfig({ cell: 'gru', weights: { keras: 'cut.h5' } }));
+        return path.join(dir, 'bad.jacobian.json');
+      },
+      expect: /:\d+:\d+: weights\.keras: .*cut\.h5: cannot be read as HDF5 \(truncated file: eof = 300, .*from HDF5's H5F__super_read\)/,
+    },
+    {
+      name: 'a .keras whose HDF5 weights are corrupt',
+      setup: (dir) => {
+        const members = unzipSync(fs.readFileSync(path.join(root, 'test/fixtures/models/keras3/gru/model.keras')));
+        const h5 = members['model.weights.h5'];
+        for (let i = 96; i < h5.length; i += 3) h5[i] ^= 0x5a;
+        fs.writeFileSync(path.join(dir, 'bad.keras'), zipSync(members));
+        fs.writeFileSync(path.join(dir, 'bad.jacobian.json'), seedConfig({ cell: 'gru', weights: { keras: 'bad.keras' } }));
+        return path.join(dir, 'bad.jacobian.json');
+      },
+      expect: /:\d+:\d+: weights\.keras: .*bad\.keras: cannot be read as HDF5 \([^()]+, from HDF5's \w+\); is it a Keras file\?$/,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -123,6 +147,7 @@ describe('CLI: bad input gives one located message, exit 2, no stack, no files',
       assert.ok(lines[0].includes(path.basename(config)), `the message names the config file: ${lines[0]}`);
       assert.match(lines[0], c.expect);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.doesNotMatch(r.stderr, /HDF5-DIAG/, 'no HDF5 error stack');
       assert.equal(r.stdout, '');
       assert.deepEqual(fs.readdirSync(dir).sort(), before, 'no files left behind');
     });

@@ -2,12 +2,13 @@
 // from the file executed, nothing allocated from a size the file does not back. Then the binary readers fuzzed
 // with mutated bytes of real fixtures (fast-check, seeded): every outcome is a result or a WeightsFileError.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { zipSync } from 'fflate';
 import { WeightsFileError } from '../../src/engine/params/formats/binary';
+import { loadHdf5, withHdf5 } from '../../src/engine/params/formats/hdf5';
 import { readStateDict } from '../../src/engine/params/formats/torch';
 import { ZipArchive } from '../../src/engine/params/formats/zip';
 import { runOnlyIssue } from './helpers/issues';
@@ -103,6 +104,18 @@ describe('trained weights: broken and hostile files are clear errors at the weig
 
   it('an HDF5 file that is not a Keras one', async () => {
     await refused({ keras: join(MODELS, 'hostile', 'not_keras.h5') }, 'weights.keras', /is an HDF5 file but not a Keras one.*measurements/);
+  });
+
+  it('the HDF5 copy h5wasm opens lies in a private temporary folder, removed afterwards (its node build opens real paths)', async () => {
+    const h5 = await loadHdf5();
+    const ours = () => readdirSync(tmpdir()).filter((n) => n.startsWith('rnn-jacobian-h5-'));
+    const before = ours();
+    const seen = withHdf5(h5, readFileSync(join(MODELS, 'hostile', 'not_keras.h5')), (root) => {
+      const copies = ours().filter((n) => !before.includes(n)).flatMap((d) => readdirSync(join(tmpdir(), d)));
+      return { keys: root.keys(), copies, inRoot: readdirSync('/').filter((n) => n.startsWith('weights-')) };
+    });
+    assert.deepEqual(seen, { keys: ['measurements'], copies: ['weights.h5'], inRoot: [] });
+    assert.deepEqual(ours(), before, 'the folder is removed');
   });
 
   it('a Keras 3 layer with hard_sigmoid (relu6(x + 3)/6 there, Keras 2\'s 0.2·x + 0.5 here) is refused, not silently changed', async () => {

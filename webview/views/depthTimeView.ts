@@ -6,6 +6,7 @@ import { cssRgb, divergingColor } from '../colormap';
 import { depthTimeGrid, type DepthTimeGrid } from '../seriesData';
 import type { Snapshot } from '../store';
 import type { ThemeColors } from '../theme';
+import { perPairView, type ViewDeclaration } from './panelView';
 import { viewCard, type ViewCard } from './viewCard';
 
 /** ρ → [−1, 1] for the colour map: log₂ρ clamped to ±1, so ρ = ½ and ρ = 2 are the two ends. */
@@ -93,3 +94,12 @@ export class DepthTimeView {
     ctx.fill();
   }
 }
+
+export const depthTimeView: ViewDeclaration = {
+  name: 'depth-time',
+  slot: 'deep',
+  create: (ctx) => {
+    const view = new DepthTimeView(ctx.theme, ctx.exportPng('depth-time'));
+    return perPairView(view, [view.view.card]);
+  },
+};

@@ -5,6 +5,7 @@ import { formatNumber } from '../data';
 import { gradientSeries } from '../seriesData';
 import type { Snapshot } from '../store';
 import type { ThemeColors } from '../theme';
+import { perPairView, type ViewDeclaration } from './panelView';
 import { canvasFor, ThemedView, viewCard, type ViewCard } from './viewCard';
 
 type XY = { x: number; y: number };
@@ -55,3 +56,12 @@ export class GradientView extends ThemedView {
     this.chart.update();
   }
 }
+
+export const gradientView: ViewDeclaration = {
+  name: 'gradient',
+  slot: 'deep',
+  create: (ctx) => {
+    const view = new GradientView(ctx.theme, ctx.exportPng('gradient'));
+    return perPairView(view, [view.view.card]);
+  },
+};

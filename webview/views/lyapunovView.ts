@@ -6,6 +6,7 @@ import { formatNumber } from '../data';
 import { lyapunovSeries } from '../seriesData';
 import type { Snapshot } from '../store';
 import type { ThemeColors } from '../theme';
+import { perPairView, type ViewDeclaration } from './panelView';
 import { canvasFor, ThemedView, viewCard, type ViewCard } from './viewCard';
 
 type XY = { x: number; y: number };
@@ -76,3 +77,12 @@ export class LyapunovView extends ThemedView {
     this.convergence.update();
   }
 }
+
+export const lyapunovView: ViewDeclaration = {
+  name: 'lyapunov',
+  slot: 'deep',
+  create: (ctx) => {
+    const view = new LyapunovView(ctx.theme, (dataUrl, name) => ctx.exportPng(name)(dataUrl));
+    return perPairView(view, [view.spectrumView.card, view.convergenceView.card]);
+  },
+};

@@ -1,5 +1,6 @@
-// The frame every panel view draws in: a card with its own title, an export button and a message line,
-// so that a view owns its DOM and says itself when it has nothing to show.
+// The frames panel views draw in: `card` (a title, a control beside it, a body) for the heatmap, the charts and
+// the table; `viewCard` adds an export button and a message line, so that a view says itself when it has nothing
+// to show.
 import type { Snapshot } from '../store';
 import type { ThemeColors } from '../theme';
 import { makeButton } from '../toolkit';
@@ -12,25 +13,35 @@ export interface ViewCard {
 }
 
 export function viewCard(title: string, testid: string, onExport: () => void): ViewCard {
-  const card = document.createElement('article');
-  card.className = 'card chart-card view-card';
-  card.dataset.testid = testid;
+  const exportButton = makeButton('PNG', { appearance: 'secondary', title: `Export "${title}" as PNG`, testid: `${testid}-export` });
+  exportButton.classList.add('small');
+  exportButton.addEventListener('click', onExport);
+  const framed = card(title, exportButton);
+  framed.card.classList.add('chart-card', 'view-card');
+  framed.card.dataset.testid = testid;
+  framed.body.classList.add('chart-host');
+  const message = document.createElement('p');
+  message.className = 'view-message';
+  message.dataset.testid = `${testid}-message`;
+  framed.card.append(message);
+  return { ...framed, message };
+}
+
+/** A card with a title (and a control beside it) and a body: the frame of the heatmap, the charts and the table. */
+export function card(title: string, extra?: HTMLElement): { card: HTMLElement; title: HTMLElement; body: HTMLElement } {
+  const c = document.createElement('article');
+  c.className = 'card';
   const head = document.createElement('header');
   head.className = 'card-head';
   const h = document.createElement('h2');
   h.className = 'card-title';
   h.textContent = title;
-  const exportButton = makeButton('PNG', { appearance: 'secondary', title: `Export "${title}" as PNG`, testid: `${testid}-export` });
-  exportButton.classList.add('small');
-  exportButton.addEventListener('click', onExport);
-  head.append(h, exportButton);
+  head.append(h);
+  if (extra) head.append(extra);
   const body = document.createElement('div');
-  body.className = 'card-body chart-host';
-  const message = document.createElement('p');
-  message.className = 'view-message';
-  message.dataset.testid = `${testid}-message`;
-  card.append(head, body, message);
-  return { card, title: h, body, message };
+  body.className = 'card-body';
+  c.append(head, body);
+  return { card: c, title: h, body };
 }
 
 /** A canvas filling a view's body (Chart.js sizes itself to the wrapper). */
