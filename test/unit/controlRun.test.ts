@@ -14,7 +14,7 @@ import { flossText } from '../../src/engine/control/floss';
 import { lscObjective, stabilizeText, type ControlResult } from '../../src/engine/control/lsc';
 import { measureAt, median } from '../../src/engine/control/optimize';
 import { controlProblem, stabilizeKinds, stepData } from '../../src/engine/control/problem';
-import { parseStabilize } from '../../src/engine/control/config';
+import { parseFloss, parseStabilize } from '../../src/engine/control/config';
 import { repoRoot } from './helpers/repo';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-jacobian-control-'));
@@ -170,6 +170,22 @@ describe('control: config blocks', () => {
       assert.ok(e instanceof UserError);
       assert.match(e.message, /no parameter "kernal"; its parameters are kernel, recurrent_kernel, bias/);
       assert.match(e.message, /no state "q"; its states are h, c/);
+      return true;
+    });
+  });
+  it('a floss block asking for more exponents than the state has, or a warm-up that leaves no step, is refused at its key', async () => {
+    const text = '{\n  "cell": "lstm", "units": 4, "inputDim": 2, "timeSteps": 5,\n  "floss": {\n    "exponents": 9\n  }\n}\n';
+    await assert.rejects(flossText(text, '/tmp/many.jacobian.json'), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.deepEqual(e.issues.map((i) => `${i.path}@${i.line}`), ['floss.exponents@4']);
+      assert.match(e.message, /asks for 9 Lyapunov exponents; the state \(h, c\) has 8 dimensions, so at most 8/);
+      return true;
+    });
+    const warm = text.replace('"exponents": 9', '"warmup": 5');
+    assert.throws(() => parseFloss(parseConfig(warm, '/tmp/warm.jacobian.json'), warm), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.deepEqual(e.issues.map((i) => `${i.path}@${i.line}`), ['floss.warmup@4']);
+      assert.match(e.message, /must be less than the steps of each batch \(timeSteps 5\), got 5/);
       return true;
     });
   });

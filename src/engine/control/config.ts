@@ -187,6 +187,8 @@ export function parseFloss(spec: RunSpec, text: string): FlossSpec {
   const exponents = r.number('exponents', 1, { min: 1, integer: true });
   const qrEvery = r.number('qrEvery', 1, { min: 1, max: 100, integer: true });
   const common = readCommon(r, spec, { tolerance: 0.01, maxSteps: 1000, throughStates: false });
+  // The exponents are averaged over the steps after the warm-up: none left would make them 0/0.
+  if (warmup >= common.timeSteps) r.issue('warmup', `must be less than the steps of each batch (timeSteps ${common.timeSteps}), got ${warmup}`);
   r.unknownKeys();
   if (r.issues.length) throw new UserError('config', r.issues);
   return { ...common, target, warmup, exponents, qrEvery };

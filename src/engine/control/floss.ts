@@ -7,6 +7,7 @@ import type { Scalar } from '@tensorflow/tfjs-core';
 import { tf, type Tensor, type Tensor3D } from '../backend/tf';
 import { initBackend } from '../backend/backend';
 import { parseRunConfig } from '../runConfig';
+import { UserError } from '../errors';
 import { parseFloss, type FlossSpec } from './config';
 import { kindJacobians, type ControlKind } from './kinds';
 import { controlTrajectory } from './loss';
@@ -66,10 +67,14 @@ export function lyapunovExponents(j: Tensor3D, T: number, B: number, k: number, 
   return t.div(t.addN(logs), counted);
 }
 
+/** The dimension of the joint state whose exponents are flossed (h and c of an LSTM together). */
+function jointStateSize(problem: ControlProblem): number {
+  return problem.states.reduce((s, name) => s + problem.graph.states.find((x) => x.name === name)!.dim, 0);
+}
+
 export function flossObjective(problem: ControlProblem, block: FlossSpec): Objective {
   const t = tf();
-  const n = problem.states.reduce((s, name) => s + problem.graph.states.find((x) => x.name === name)!.dim, 0);
-  const k = Math.min(block.exponents, n);
+  const k = block.exponents;
   const kind: ControlKind = { name: 'time', label: '', rows: problem.states, cols: problem.states, measure: 'radius', target: block.target };
   return {
     quantities: Array.from({ length: k }, (_, i) => ({ label: `λ${i + 1}`, target: block.target })),
@@ -89,5 +94,9 @@ export async function flossText(text: string, file: string, options: ControlRunO
   const block = parseFloss(spec, text);
   const backend = await initBackend(options.backend ?? 'auto');
   const problem = controlProblem(spec, block);
+  const n = jointStateSize(problem);
+  if (block.exponents > n) {
+    throw new UserError('config', [spec.locator.issueAt('floss.exponents', `asks for ${block.exponents} Lyapunov exponents; the state (${problem.states.join(', ')}) has ${n} dimensions, so at most ${n}`)]);
+  }
   return runControl('floss', problem, flossObjective(problem, block), block, options, backend);
 }
