@@ -173,6 +173,21 @@ describe('control: config blocks', () => {
       return true;
     });
   });
+  it('a control run too large for maxMemoryMB is refused at its key before any parameter is drawn', async () => {
+    const big = JSON.stringify({ cell: 'lstm', units: 20000, inputDim: 2, stabilize: { target: 1 } });
+    await assert.rejects(stabilizeText(big, '/tmp/big.jacobian.json'), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.deepEqual(e.issues.map((i) => i.path), ['units']);
+      assert.match(e.message, /would need about [\d.]+ GB .*more than maxMemoryMB = 4096 MB/);
+      return true;
+    });
+    const long = '{\n  "cell": "lstm", "units": 512, "inputDim": 2,\n  "floss": {\n    "batchSize": 64, "timeSteps": 100\n  }\n}\n';
+    await assert.rejects(flossText(long, '/tmp/long.jacobian.json'), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.deepEqual(e.issues.map((i) => `${i.path}@${i.line}`), ['floss.batchSize@4']);
+      return true;
+    });
+  });
   it('a floss block asking for more exponents than the state has, or a warm-up that leaves no step, is refused at its key', async () => {
     const text = '{\n  "cell": "lstm", "units": 4, "inputDim": 2, "timeSteps": 5,\n  "floss": {\n    "exponents": 9\n  }\n}\n';
     await assert.rejects(flossText(text, '/tmp/many.jacobian.json'), (e: unknown) => {

@@ -6,6 +6,7 @@ import type { CellGraph } from '../graph/graph';
 import { buildNetwork, initNetworkParams, type BuiltNetwork } from '../network/network';
 import { initialStates, inputSeries } from '../run/data';
 import type { RolloutInputs } from '../run/rollout';
+import { checkMemory } from '../run/memory';
 import type { ControlMeasure } from './dominant';
 import type { ControlKind } from './kinds';
 import type { StabilizeSpec, TargetSpec } from './config';
@@ -34,9 +35,29 @@ function defaultStates(layer: CellGraph): string[] {
   return layer.states.map((s) => s.name);
 }
 
+/**
+ * Refuses, at its key, a control run that cannot fit in maxMemoryMB, before its parameters are drawn: the
+ * parameters with Adam's two moments and their gradient, and per optimisation step every layer's joint Jacobian
+ * at every step and batch element with its cotangent and the tape's copy (about three of each).
+ */
+function checkControlMemory(spec: RunSpec, network: BuiltNetwork, jointDims: number[], size: { batchSize?: number; timeSteps?: number; statesPath: string }): void {
+  const block = size.statesPath.split('.')[0];
+  const paramFloats = network.graph.params.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  const matrices = (size.batchSize ?? spec.batchSize) * (size.timeSteps ?? spec.timeSteps);
+  const jacobianFloats = jointDims.reduce((sum, d) => sum + 2 * d * d, 0); // time and depth kinds
+  checkMemory(
+    [
+      { what: 'parameters, Adam moments and gradient', bytes: paramFloats * 4 * 5, path: 'units' },
+      { what: `Jacobians of one optimisation step (${matrices} per kind)`, bytes: matrices * jacobianFloats * 4 * 3, path: `${block}.batchSize` },
+    ],
+    spec.maxMemoryMB,
+    spec,
+  );
+}
+
 export function controlProblem(
   spec: RunSpec,
-  options: Pick<StabilizeSpec, 'params' | 'paramPaths' | 'states' | 'statesPath'>,
+  options: Pick<StabilizeSpec, 'params' | 'paramPaths' | 'states' | 'statesPath'> & Partial<Pick<StabilizeSpec, 'batchSize' | 'timeSteps'>>,
 ): ControlProblem {
   const network = buildNetwork(spec);
   const graph = network.graph;
@@ -59,6 +80,8 @@ export function controlProblem(
     return { name: placement.name, states: (options.states ?? defaultStates(local)).filter((s) => names.includes(s)).map(rename), output: rename(local.outputs[0]) };
   });
   if (issues.length) throw new UserError('config', issues);
+  const stateDim = (name: string) => graph.states.find((x) => x.name === name)?.dim ?? 0;
+  checkControlMemory(spec, network, layers.map((l) => l.states.reduce((sum, name) => sum + stateDim(name), 0)), options);
   const { params } = initNetworkParams(network, spec);
   return { spec, network, graph, initial: params, trainable, layers, states: layers.flatMap((l) => l.states) };
 }
