@@ -146,6 +146,8 @@ export function buildLayout(
     charts: (c) => charts.append(c),
     deep: (c) => deep.append(c),
     table: (c) => content.append(c),
+    // Below the analysis, whatever config that shows (a control run's view stands on its own).
+    control: (c) => root.append(c),
   };
 
   root.replaceChildren(progressBar, top, statusLine, issues, empty, content);

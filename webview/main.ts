@@ -11,7 +11,6 @@ import { readTheme, watchTheme } from './theme';
 import { registerToolkit, setChecked, setDisabled, setDropdownChoices, setDropdownValue } from './toolkit';
 import { Store } from './store';
 import { SpectrumRequests } from './spectrumRequests';
-import { ControlView } from './views/controlView';
 import { PANEL_VIEWS } from './views/index';
 
 /** The result on show, as the store holds it. */
@@ -47,14 +46,10 @@ const exportView = (view: string) => (dataUrl: string) => api.postMessage({ type
 // The panel views (webview/views/index.ts) are components over the one store: each owns its cards, mounted in the
 // layout's slot for it, and redraws from the snapshot what a change touches.
 const views = PANEL_VIEWS.map((declaration) => {
-  const view = declaration.create({ theme, get: () => store.get(), select, setSelection, exportPng: exportView, spectra });
+  const view = declaration.create({ theme, get: () => store.get(), select, setSelection, post: (m) => api.postMessage(m), exportPng: exportView, spectra });
   view.cards.forEach(E.mount[declaration.slot]);
   return view;
 });
-// The control runs' view, below the analysis (whatever config that shows); it scrolls into sight when a run starts.
-const control = new ControlView(theme, (m) => api.postMessage(m), (dataUrl, view) => exportView(view)(dataUrl));
-E.root.append(control.root);
-store.subscribe((s, before) => s.control !== before.control && control.update(s));
 // Every view redraws from the store (what changed decides how much); the controls above them follow it here.
 store.subscribe((s, before) => {
   views.forEach((v) => v.update(s, before));
@@ -74,7 +69,6 @@ store.subscribe((s, before) => {
 watchTheme(() => {
   theme = readTheme();
   views.forEach((v) => v.setTheme(theme));
-  control.setTheme(theme);
 });
 
 setChecked(E.shared, Boolean(sel().sharedLimits));

@@ -13,6 +13,7 @@ import type { ThemeColors } from '../theme';
 import { DepthTimeView } from './depthTimeView';
 import { GradientView } from './gradientView';
 import { canvasFor, viewCard, type ViewCard } from './viewCard';
+import type { ViewDeclaration } from './panelView';
 
 type XY = { x: number; y: number };
 type Post = (message: WebviewToHost) => void;
@@ -229,3 +230,17 @@ export class ControlView {
     this.sides[1].show(c.after, state.files?.config ?? state.file);
   }
 }
+
+/** The control runs' view: below the analysis; it redraws when the store's control state changes. */
+export const controlView: ViewDeclaration = {
+  name: 'control',
+  slot: 'control',
+  create: (ctx) => {
+    const view = new ControlView(ctx.theme, (m) => ctx.post(m), (dataUrl, name) => ctx.exportPng(name)(dataUrl));
+    return {
+      cards: [view.root],
+      update: (s, before) => s.control !== before.control && view.update(s),
+      setTheme: (theme) => view.setTheme(theme),
+    };
+  },
+};

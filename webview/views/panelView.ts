@@ -1,14 +1,14 @@
 // What a panel view is, and what the panel gives it. Every view (heatmap, diagnostic charts, per-step table,
-// depth × time, gradient, Lyapunov) is a component over the one store: one file declares it (a ViewDeclaration),
+// depth × time, gradient, Lyapunov, control) is a component over the one store: one file declares it (a ViewDeclaration),
 // webview/views/index.ts lists them, and main.ts creates each, mounts its cards in the slot the layout offers for
 // it, and hands it every store change. A view redraws only what the change touches.
-import type { PanelState } from '../../src/protocol/messages';
+import type { PanelState, WebviewToHost } from '../../src/protocol/messages';
 import type { SpectrumRequests } from '../spectrumRequests';
 import type { Snapshot } from '../store';
 import type { ThemeColors } from '../theme';
 
 /** Where in the panel a view's cards go (webview/layout.ts builds the slots). */
-export type Slot = 'matrix' | 'charts' | 'deep' | 'table';
+export type Slot = 'matrix' | 'charts' | 'deep' | 'table' | 'control';
 
 export interface ViewContext {
   theme: ThemeColors;
@@ -18,6 +18,8 @@ export interface ViewContext {
   select(change: Partial<Pick<PanelState, 'stepIndex' | 'batchIndex'>>): void;
   /** Replaces the selection (persisted with VS Code's state). */
   setSelection(next: PanelState): void;
+  /** Posts a message to the extension host (the control view's file links). */
+  post(message: WebviewToHost): void;
   /** Posts a PNG of the view named `view` to the host, which writes it. */
   exportPng(view: string): (dataUrl: string) => void;
   /** Whole spectra asked of the host for the matrix on screen (webview/spectrumRequests.ts). */
