@@ -13,7 +13,7 @@ import { kindJacobians, type ControlKind } from './kinds';
 import { controlTrajectory } from './loss';
 import { runControl, type ControlResult, type ControlRunOptions } from './lsc';
 import type { Objective } from './optimize';
-import { controlProblem, type ControlProblem } from './problem';
+import { controlProblem, jointDim, type ControlProblem } from './problem';
 
 /**
  * Q [B, n, k] with orthonormal columns and the diagonal of R [B, k] (positive): Gram–Schmidt column by column,
@@ -67,11 +67,6 @@ export function lyapunovExponents(j: Tensor3D, T: number, B: number, k: number, 
   return t.div(t.addN(logs), counted);
 }
 
-/** The dimension of the joint state whose exponents are flossed (h and c of an LSTM together). */
-function jointStateSize(problem: ControlProblem): number {
-  return problem.states.reduce((s, name) => s + problem.graph.states.find((x) => x.name === name)!.dim, 0);
-}
-
 export function flossObjective(problem: ControlProblem, block: FlossSpec): Objective {
   const t = tf();
   const k = block.exponents;
@@ -94,7 +89,7 @@ export async function flossText(text: string, file: string, options: ControlRunO
   const block = parseFloss(spec, text);
   const backend = await initBackend(options.backend ?? 'auto');
   const problem = controlProblem(spec, block);
-  const n = jointStateSize(problem);
+  const n = jointDim(problem.graph, problem.states);
   if (block.exponents > n) {
     throw new UserError('config', [spec.locator.issueAt('floss.exponents', `asks for ${block.exponents} Lyapunov exponents; the state (${problem.states.join(', ')}) has ${n} dimensions, so at most ${n}`)]);
   }

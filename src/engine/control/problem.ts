@@ -35,6 +35,11 @@ function defaultStates(layer: CellGraph): string[] {
   return layer.states.map((s) => s.name);
 }
 
+/** The dimension of the joint state made of `states` (h and c of an LSTM together). */
+export function jointDim(graph: CellGraph, states: string[]): number {
+  return states.reduce((sum, name) => sum + graph.states.find((x) => x.name === name)!.dim, 0);
+}
+
 /**
  * Refuses, at its key, a control run that cannot fit in maxMemoryMB, before its parameters are drawn: the
  * parameters with Adam's two moments and their gradient, and per optimisation step every layer's joint Jacobian
@@ -80,8 +85,7 @@ export function controlProblem(
     return { name: placement.name, states: (options.states ?? defaultStates(local)).filter((s) => names.includes(s)).map(rename), output: rename(local.outputs[0]) };
   });
   if (issues.length) throw new UserError('config', issues);
-  const stateDim = (name: string) => graph.states.find((x) => x.name === name)?.dim ?? 0;
-  checkControlMemory(spec, network, layers.map((l) => l.states.reduce((sum, name) => sum + stateDim(name), 0)), options);
+  checkControlMemory(spec, network, layers.map((l) => jointDim(graph, l.states)), options);
   const { params } = initNetworkParams(network, spec);
   return { spec, network, graph, initial: params, trainable, layers, states: layers.flatMap((l) => l.states) };
 }
