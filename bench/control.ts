@@ -12,16 +12,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Variable } from '@tensorflow/tfjs-core';
+import { childEnvironment } from '../src/engine/backend/backend';
 import { tf, type Tensor3D } from '../src/engine/backend/tf';
 import { parseStabilize } from '../src/engine/control/config';
 import { flossText } from '../src/engine/control/floss';
 import { kindJacobians } from '../src/engine/control/kinds';
 import { controlLoss, controlTrajectory } from '../src/engine/control/loss';
 import { stabilizeText, type ControlResult } from '../src/engine/control/lsc';
-import { eigenvectorSource, krylovAll, type EigenvectorMethod } from '../src/engine/control/measureOp';
+import { eigenvectorSource, krylovSteps, type EigenvectorMethod } from '../src/engine/control/measureOp';
 import { parameterTensors } from '../src/engine/control/optimize';
 import { controlProblem, stabilizeKinds, stepData } from '../src/engine/control/problem';
 import { parseRunConfig } from '../src/engine/runConfig';
+import { ritzThreadStatus } from '../src/engine/spectra/ritzThread';
 
 const root = path.resolve(__dirname, '../..');
 const CONFIG = '/tmp/rnn-jacobian-bench-control.jacobian.json';
@@ -105,7 +107,11 @@ function reference(cell: string, layers: number): PerStep | { error: string } {
   const cache = process.env.RNN_JACOBIAN_CACHE ?? path.join(process.env.HOME ?? '', '.cache/rnn-jacobian-lab');
   const python = path.join(cache, 'venv/bin/python');
   if (!fs.existsSync(python)) return { error: `no Python venv at ${python} (bash scripts/setup-python.sh)` };
-  const out = spawnSync(python, [path.join(root, 'bench/lsc_reference.py'), '--cell', cell, '--layers', String(layers), '--units', '128', '--input-dim', '16', '--batch', '4', '--steps', '8', '--iters', '3'], { encoding: 'utf8' });
+  const out = spawnSync(python, [path.join(root, 'bench/lsc_reference.py'), '--cell', cell, '--layers', String(layers), '--units', '128', '--input-dim', '16', '--batch', '4', '--steps', '8', '--iters', '3'], {
+    encoding: 'utf8',
+    // Without the one-intra-op-thread default this process set for its own TensorFlow: the reference gets every core.
+    env: childEnvironment(),
+  });
   const line = out.stdout.trim().split('\n').pop() ?? '';
   try {
     const r = JSON.parse(line) as { ms_per_step: number; cpu_ms_per_step: number };
@@ -123,10 +129,13 @@ export async function controlBench(wants: (id: string) => boolean, log: (line: s
       const ours = new Map<string, PerStep>();
       for (const eigenvectors of ['krylov', 'dense'] as const) {
         log(`C1: ${what}, 6 LSC steps, ${eigenvectors} eigenvectors (load ${load()})`);
-        const [calls, fallbacks] = [krylovAll.calls, krylovAll.fallbacks];
+        const [calls, fallbacks, ties] = [krylovSteps.calls, krylovSteps.fallbacks, krylovSteps.ties];
         const r = await oursPerStep(lscConfig('lstm', 0.5, { eigenvectors }, layers), 6);
         ours.set(eigenvectors, r);
-        const note = eigenvectors === 'krylov' ? `, dense fallbacks ${krylovAll.fallbacks - fallbacks} of ${krylovAll.calls - calls} matrices` : '';
+        const note =
+          eigenvectors === 'krylov'
+            ? `, dense fallbacks ${krylovSteps.fallbacks - fallbacks} and ties ${krylovSteps.ties - ties} of ${krylovSteps.calls - calls} matrices; ${ritzThreadStatus()}`
+            : '';
         rows.push({ id: 'C1', what: `${what}, B 4, T 8: ours, ${eigenvectors}${eigenvectors === 'krylov' ? ' (auto on tensorflow)' : ''}`, result: `${r.ms.toFixed(0)} ms/step (CPU ${r.cpuMs.toFixed(0)} ms/step${note})`, verdict: '' });
         log(`C1: profile of a step, ${eigenvectors} eigenvectors`);
         rows.push({ id: 'C1', what: `${what}: where a step goes, ${eigenvectors}`, result: stepProfile(lscConfig('lstm', 0.5, { eigenvectors }, layers), eigenvectors), verdict: '' });

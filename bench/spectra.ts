@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { childEnvironment } from '../src/engine/backend/backend';
 import { analyzeText } from '../src/engine';
 import type { Report } from '../src/engine/run/report';
 import { DENSE_MAX_N } from '../src/engine/spectra/extremes';
@@ -77,7 +78,7 @@ interface ProcessRun {
 /** A whole process, timed by /usr/bin/time (wall, user + system of the process and its threads). */
 function timed(argv: string[], env: NodeJS.ProcessEnv = {}): ProcessRun {
   const timeFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-bench-')), 'time');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', timeFile, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 2 ** 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', timeFile, ...argv], { encoding: 'utf8', env: { ...childEnvironment(), ...env }, maxBuffer: 2 ** 26 });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const [wall, user, sys] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { wallS: wall, cpuS: user + sys, stdout: r.stdout };

@@ -43,6 +43,8 @@ const nodeEntries = {
   'cli-main': 'src/cli/main.ts',
   extension: 'src/extension/extension.ts',
   engineWorker: 'src/extension/engineWorker.ts',
+  // The second thread of LSC's eigenpairs (src/engine/spectra/ritzThread.ts), found beside the bundle that starts it.
+  ritzWorker: 'src/engine/spectra/ritzWorker.ts',
 };
 // The config schema's validators are generated code, compiled here rather than when a process starts.
 compileSchema();

@@ -43,29 +43,55 @@ export const denseEigenvectors: EigenvectorSource = {
       // Of a conjugate pair take the one with Im ≥ 0 (ρ and its gradient are the same for both).
       if (d > 1e-12 * Math.hypot(re[k], im[k]) || (Math.abs(d) <= 1e-12 * Math.hypot(re[k], im[k]) && im[i] > im[k])) k = i;
     }
-    const scale = Math.max(Math.hypot(re[k], im[k]), 1e-30);
-    // A shift a hair off λ keeps the factorisation regular; the iteration still converges in a step or two.
-    const lu = factorShifted(a, offset, n, re[k] + 1e-11 * scale, im[k]);
-    let right = startVector(n);
-    let left = startVector(n);
-    for (let it = 0; it < 3; it++) {
-      right = normalize(solve(lu, right));
-      left = normalize(solveAdjoint(lu, left));
-    }
-    return { re: re[k], im: im[k], right, left };
+    return eigenvectorsAt(a, offset, n, re[k], im[k]);
   },
 };
 
-export interface MeasureWithCotangent {
-  value: number;
-  /** n×n row-major: dvalue = Σ_ij G_ij dJ_ij. */
-  cotangent: Float64Array;
+/**
+ * The left and right eigenvectors of the n×n matrix at `offset` for an eigenvalue known to working accuracy, by
+ * inverse iteration: one complex LU of J − λI, a few solves with it and with its adjoint. O(n³).
+ */
+export function eigenvectorsAt(a: ArrayLike<number>, offset: number, n: number, re: number, im: number): DominantEigenpair {
+  const scale = Math.max(Math.hypot(re, im), 1e-30);
+  // A shift a hair off λ keeps the factorisation regular; the iteration still converges in a step or two.
+  const lu = factorShifted(a, offset, n, re + 1e-11 * scale, im);
+  let right = startVector(n);
+  let left = startVector(n);
+  for (let it = 0; it < 3; it++) {
+    right = normalize(solve(lu, right));
+    left = normalize(solveAdjoint(lu, left));
+  }
+  return { re, im, right, left };
 }
 
-/** ρ(J) and its cotangent from a dominant eigenpair. */
+/**
+ * A measured value and its cotangent G (dvalue = Σ_ij G_ij dJ_ij), kept as the factors of G = Σ_r rows[r]·cols[r]ᵀ:
+ * it has rank ≤ 2 (Re of a complex outer product, or a·bᵀ), so the gradient is formed on the backend by one small
+ * batched product instead of n² numbers per matrix built in JS (at 32 matrices of 256×256, 16 MB of garbage per
+ * LSC step).
+ */
+export interface MeasureWithCotangent {
+  value: number;
+  /** Column vectors (length out). */
+  rows: Float64Array[];
+  /** Row vectors (length in), one per entry of `rows`. */
+  cols: Float64Array[];
+}
+
+/** G itself, out×in row-major (for tests and checks). */
+export function denseCotangent(m: MeasureWithCotangent): Float64Array {
+  const [out, inn] = [m.rows[0]?.length ?? 0, m.cols[0]?.length ?? 0];
+  const G = new Float64Array(out * inn);
+  m.rows.forEach((p, r) => {
+    const q = m.cols[r];
+    for (let i = 0; i < out; i++) for (let j = 0; j < inn; j++) G[i * inn + j] += p[i] * q[j];
+  });
+  return G;
+}
+
+/** ρ(J) and its cotangent from a dominant eigenpair: G_ij = Re(a_i·v_j), a = c·ū, so G = Re(a)·Re(v)ᵀ − Im(a)·Im(v)ᵀ. */
 export function radiusCotangent(pair: DominantEigenpair, n: number): MeasureWithCotangent {
   const rho = Math.hypot(pair.re, pair.im);
-  const G = new Float64Array(n * n);
   const { left: u, right: v } = pair;
   // uᴴv
   let sr = 0;
@@ -75,23 +101,25 @@ export function radiusCotangent(pair: DominantEigenpair, n: number): MeasureWith
     si += u[2 * i] * v[2 * i + 1] - u[2 * i + 1] * v[2 * i];
   }
   const s2 = sr * sr + si * si;
-  if (rho === 0 || s2 === 0) return { value: rho, cotangent: G };
+  const [aRe, minusAIm, vRe, vIm] = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  const factors = { value: rho, rows: [aRe, minusAIm], cols: [vRe, vIm] };
+  if (rho === 0 || s2 === 0) return factors;
   // c = conj(λ) / (|λ| · uᴴv)
   const lr = pair.re / rho;
   const li = -pair.im / rho;
   const cr = (lr * sr + li * si) / s2;
   const ci = (li * sr - lr * si) / s2;
   for (let i = 0; i < n; i++) {
-    // c · conj(u_i)
-    const ar = cr * u[2 * i] + ci * u[2 * i + 1];
-    const ai = ci * u[2 * i] - cr * u[2 * i + 1];
-    for (let j = 0; j < n; j++) G[i * n + j] = ar * v[2 * j] - ai * v[2 * j + 1];
+    // a_i = c · conj(u_i)
+    aRe[i] = cr * u[2 * i] + ci * u[2 * i + 1];
+    minusAIm[i] = -(ci * u[2 * i] - cr * u[2 * i + 1]);
+    [vRe[i], vIm[i]] = [v[2 * i], v[2 * i + 1]];
   }
-  return { value: rho, cotangent: G };
+  return factors;
 }
 
 /**
- * σ_max of an out×in matrix and its cotangent a·bᵀ, by power iteration on JᵀJ (symmetric, so it converges to
+ * σ_max of an out×in matrix and its cotangent a·bᵀ (factors a, b), by power iteration on JᵀJ (symmetric, so it converges to
  * the top singular pair; stops when σ changes by less than 1e-12 relative).
  */
 export function normCotangent(a: ArrayLike<number>, offset: number, out: number, inn: number): MeasureWithCotangent {
@@ -117,13 +145,12 @@ export function normCotangent(a: ArrayLike<number>, offset: number, out: number,
     if (done || norm === 0) break;
   }
   // Final left vector from the converged right one: a = J b / σ.
-  const G = new Float64Array(out * inn);
-  if (sigma === 0) return { value: 0, cotangent: G };
+  const leftVector = new Float64Array(out);
+  if (sigma === 0) return { value: 0, rows: [leftVector], cols: [new Float64Array(inn)] };
   for (let i = 0; i < out; i++) {
     let s = 0;
     for (let j = 0; j < inn; j++) s += a[offset + i * inn + j] * b[j];
-    const ai = s / sigma;
-    for (let j = 0; j < inn; j++) G[i * inn + j] = ai * b[j];
+    leftVector[i] = s / sigma;
   }
-  return { value: sigma, cotangent: G };
+  return { value: sigma, rows: [leftVector], cols: [Float64Array.from(b)] };
 }

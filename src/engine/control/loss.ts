@@ -7,7 +7,7 @@ import { evaluateStep } from '../graph/evaluate';
 import { referableTensors, type CellGraph } from '../graph/graph';
 import { Trajectory, type RolloutInputs } from '../run/rollout';
 import { kindJacobians, type ControlKind } from './kinds';
-import { eigenvectorSource, spectralMeasure, type EigenvectorMethod } from './measureOp';
+import { eigenvectorSource, spectralMeasure, type EigenvectorMethod, type MeasurePurpose } from './measureOp';
 
 /** The rollout of `rollout.ts`, differentiable: every stored tensor stacked per step. */
 export function differentiableTrajectory(graph: CellGraph, data: RolloutInputs, T: number, B: number): Trajectory {
@@ -85,6 +85,7 @@ export function controlLoss(
   parts: LossParts,
   throughStates = true,
   eigenvectors: EigenvectorMethod = 'auto',
+  purpose: MeasurePurpose = 'step',
 ): Scalar {
   const t = tf();
   const traj = controlTrajectory(graph, data, T, B, throughStates);
@@ -101,7 +102,7 @@ export function controlLoss(
     const j = members.length === 1 ? js[members[0]] : (t.concat(members.map((k) => js[k])) as Tensor3D);
     const rows = js[members[0]].shape[0];
     const seen = (v: Float32Array) => members.forEach((k, i) => (parts.values[k] = v.slice(i * rows, (i + 1) * rows)));
-    const rho = spectralMeasure(j, kinds[members[0]].measure, seen, eigenvectorSource(eigenvectors));
+    const rho = spectralMeasure(j, kinds[members[0]].measure, seen, eigenvectorSource(eigenvectors, purpose));
     const split = members.length === 1 ? [rho] : t.split(rho, members.length);
     members.forEach((k, i) => (rhos[k] = split[i]));
   }

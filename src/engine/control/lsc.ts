@@ -41,7 +41,8 @@ export interface ControlResult {
 export function lscObjective(problem: ControlProblem, kinds: ControlKind[], options: Pick<StabilizeSpec, 'batchSize' | 'timeSteps' | 'throughStates' | 'eigenvectors'>): Objective {
   return {
     quantities: kinds.map((k) => ({ label: k.label, target: k.target })),
-    loss: (data, values) => controlLoss(problem.graph, kinds, data, options.timeSteps, options.batchSize, { values }, options.throughStates, options.eigenvectors),
+    loss: (data, values, purpose) =>
+      controlLoss(problem.graph, kinds, data, options.timeSteps, options.batchSize, { values }, options.throughStates, options.eigenvectors, purpose),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Scalar, Variable } from '@tensorflow/tfjs-core';
 import { tf, type Tensor } from '../backend/tf';
 import type { RolloutInputs } from '../run/rollout';
 import type { CommonControl } from './config';
+import type { MeasurePurpose } from './measureOp';
 import type { ControlProblem } from './problem';
 import { stepData } from './problem';
 
@@ -12,8 +13,11 @@ import { stepData } from './problem';
 export interface Objective {
   /** One per controlled quantity (a Jacobian kind, a Lyapunov exponent). */
   quantities: { label: string; target: number }[];
-  /** The loss; `values[k]` receives quantity k's measured values (over steps and batch). */
-  loss(data: RolloutInputs, values: Float32Array[]): Scalar;
+  /**
+   * The loss; `values[k]` receives quantity k's measured values (over steps and batch). `purpose` 'report': the values
+   * are shown (before/after), so measured more tightly than an optimisation step needs.
+   */
+  loss(data: RolloutInputs, values: Float32Array[], purpose?: MeasurePurpose): Scalar;
 }
 
 export type LoopOptions = Pick<CommonControl, 'learningRate' | 'tolerance' | 'patience' | 'maxSteps' | 'maxSeconds' | 'batchSize' | 'timeSteps'> & {
@@ -135,7 +139,7 @@ export function measureAt(
   const out: Float32Array[] = [];
   const loss = t.tidy(() => {
     const params = new Map(problem.graph.params.map((p) => [p.name, t.tensor(values.get(p.name)!, p.shape)]));
-    return objective.loss({ ...data, params }, out).dataSync()[0];
+    return objective.loss({ ...data, params }, out, 'report').dataSync()[0];
   });
   return { medians: out.map(median), values: out, loss };
 }

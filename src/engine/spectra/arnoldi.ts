@@ -11,7 +11,7 @@
 // after the budget the dense method takes over.
 import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
 import {
-  append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, readRows, startVectors,
+  append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, startVectors,
   type KrylovOptions, type KrylovResult,
 } from './krylov';
 import type { BatchedOperator } from './operator';
@@ -80,16 +80,20 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
   let V: Tensor3D = t.tidy(() => t.expandDims(startVectors(N, n, options.seed, 'arnoldi'), 1) as Tensor3D);
   let start = 0;
   let prefilled: Float64Array[] | undefined;
+  let expectReorthogonalization = false;
   for (let cycle = 0; active.length > 0; cycle++) {
     const R = active.length;
     const h = prefilled ?? Array.from({ length: R }, () => new Float64Array((m + 1) * m));
     const scale = Float64Array.from(h, (x) => x.reduce((a, b) => Math.max(a, Math.abs(b)), 0));
+    // The newest basis vector, kept apart so that each step does not slice it out of V again.
+    let newest = t.tidy(() => t.squeeze(t.slice(V, [0, start, 0], [R, 1, n]), [1]) as Tensor2D);
     for (let k = start; k < m; k++) {
-      const jv = t.tidy(() => cur.apply(t.squeeze(t.slice(V, [0, k, 0], [R, 1, n]), [1]) as Tensor2D));
-      const { w, coeffs, norms: norm } = orthogonalize(V, jv);
+      const jv = t.tidy(() => cur.apply(newest));
+      const { w, coeffs: c, norms: norm, reorthogonalized } = orthogonalize(V, jv, expectReorthogonalization);
+      // Where a step needed a second pass, the next one usually does too (a converging row's J·v lies mostly in the
+      // basis): it then does both passes at once, without reading back in between.
+      expectReorthogonalization = reorthogonalized;
       jv.dispose();
-      const c = readRows(coeffs);
-      coeffs.dispose();
       const replace: boolean[] = [];
       for (let r = 0; r < R; r++) {
         for (let i = 0; i <= k; i++) {
@@ -103,8 +107,10 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
       const next = normalizeOrReplace(w, norm, replace, V, { seed: options.seed, stream: `arnoldi-${cycle}-${k}` });
       w.dispose();
       V = append(V, next);
-      next.dispose();
+      newest.dispose();
+      newest = next;
     }
+    newest.dispose();
     const stay: number[] = [];
     const kept: Float64Array[][] = [];
     const done: { row: number; ritz: TopRitz }[] = [];

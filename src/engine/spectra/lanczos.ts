@@ -102,7 +102,6 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
       return uPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev!, [R, 1]), uPrev)) as Tensor2D) : jv;
     });
     const orthU = U ? orthogonalize(U, raw) : undefined;
-    orthU?.coeffs.dispose();
     const uOrth = orthU ? orthU.w : raw;
     const alpha = orthU ? orthU.norms : rowNorms(raw);
     const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(rows.scale[r], a));
@@ -112,8 +111,7 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
     U = append(U, u);
     // w = Jᵀ·u − α·v, orthogonal to every earlier v.
     const wRaw = t.tidy(() => t.sub(cur.applyT(u), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), v)) as Tensor2D);
-    const { w: wOrth, coeffs: coeffsV, norms: beta } = orthogonalize(V, wRaw);
-    coeffsV.dispose();
+    const { w: wOrth, norms: beta } = orthogonalize(V, wRaw);
     wRaw.dispose();
     const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], alpha[r], b));
     const vNext = normalizeOrReplace(wOrth, beta, replaceV, V, { seed: options.seed, stream: `lanczos-v${step}` });
@@ -159,10 +157,8 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
     const R = rows.active.length;
     const gv = t.tidy(() => cur.apply(v));
     // Against the whole basis: the coefficient on v_k is α_k; those on earlier vectors are β_{k−1} and roundoff.
-    const { w, coeffs, norms: beta } = orthogonalize(V, gv);
+    const { w, coeffs: c, norms: beta } = orthogonalize(V, gv);
     gv.dispose();
-    const c = coeffs.dataSync();
-    coeffs.dispose();
     const k = step + 1;
     const alpha = Float64Array.from({ length: R }, (_, r) => c[r * k + step]);
     const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], Math.abs(alpha[r]), b));
