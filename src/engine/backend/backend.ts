@@ -48,13 +48,14 @@ function tfjsNodeCandidates(): string[] {
 const userIntraOpThreads = process.env.TF_NUM_INTRAOP_THREADS;
 
 /**
- * TensorFlow's intra-op threads, unless the user set TF_NUM_INTRAOP_THREADS: half the cores. TensorFlow's default
- * (one per core) splits every op over all cores, and the engine's ops are many and small (Krylov steps over
- * [rows, n] blocks), where the splitting costs more than it saves; and control runs a second thread of ops of its
- * own (spectra/ritzThread.ts), which takes the other half. Measured on 2 cores (one thread against two): an LSC
- * step of the LSTM n 128 525 → 400 ms, W6 with spectra 3.50 → 2.95 s, N2048 unchanged. Read by TensorFlow when its
- * context is created, from the process environment, which is why it is set there (and so inherited by the worker
- * thread; `childEnvironment` leaves it out for other programs).
+ * TensorFlow's intra-op thread pool (one per process), unless the user set TF_NUM_INTRAOP_THREADS: half the cores.
+ * TensorFlow's default (one per core) splits every op over all cores, and the engine's ops are many and small
+ * (Krylov steps over [rows, n] blocks), where the splitting costs more than it saves; and LSC issues ops from a
+ * second thread of its own (spectra/ritzThread.ts), which uses the other half. Measured on this 2-core machine only
+ * (a pool of one thread against two): an LSC step of the LSTM n 128 525 → 400 ms, W6 with spectra 3.50 → 2.95 s,
+ * N2048 unchanged; with a pool of one, each op runs on the thread that issued it. Read by TensorFlow when its
+ * context is created, from the process environment, which is why it is set there (and so seen by the worker thread;
+ * `childEnvironment` leaves it out for other programs).
  */
 function defaultIntraOpThreads(): void {
   if (userIntraOpThreads === undefined) process.env.TF_NUM_INTRAOP_THREADS = String(Math.max(1, Math.floor(os.availableParallelism() / 2)));

@@ -48,20 +48,47 @@ export const denseEigenvectors: EigenvectorSource = {
 };
 
 /**
- * The left and right eigenvectors of the n×n matrix at `offset` for an eigenvalue known to working accuracy, by
- * inverse iteration: one complex LU of J − λI, a few solves with it and with its adjoint. O(n³).
+ * The left and right eigenvectors of the n×n matrix at `offset` for the eigenvalue nearest (re, im), by inverse
+ * iteration: one complex LU of J − λI, then solves with it and with its adjoint. O(n³). An eigenvalue known to
+ * working accuracy (the dense route's) needs three; `approximate`: one known to a relative tol only (a Ritz value,
+ * ρ within tol·ρ, the other dominant eigenvalue at least 3·tol·ρ away), so each solve gains a factor ≥ 3 on the
+ * other eigenvector: twelve solves (3⁻¹² ≈ 2·10⁻⁶), then λ from the two-sided Rayleigh quotient uᴴJv / uᴴv
+ * (error of second order in the vectors').
  */
-export function eigenvectorsAt(a: ArrayLike<number>, offset: number, n: number, re: number, im: number): DominantEigenpair {
+export function eigenvectorsAt(a: ArrayLike<number>, offset: number, n: number, re: number, im: number, approximate = false): DominantEigenpair {
   const scale = Math.max(Math.hypot(re, im), 1e-30);
   // A shift a hair off λ keeps the factorisation regular; the iteration still converges in a step or two.
   const lu = factorShifted(a, offset, n, re + 1e-11 * scale, im);
   let right = startVector(n);
   let left = startVector(n);
-  for (let it = 0; it < 3; it++) {
+  for (let it = 0; it < (approximate ? 12 : 3); it++) {
     right = normalize(solve(lu, right));
     left = normalize(solveAdjoint(lu, left));
   }
-  return { re, im, right, left };
+  return { ...(approximate ? rayleighQuotient(a, offset, n, right, left) : { re, im }), right, left };
+}
+
+/** uᴴJv / uᴴv for a real J and interleaved complex u, v. */
+function rayleighQuotient(a: ArrayLike<number>, offset: number, n: number, v: Float64Array, u: Float64Array): { re: number; im: number } {
+  let [numRe, numIm, denRe, denIm] = [0, 0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    // (Jv)_i
+    let jr = 0;
+    let ji = 0;
+    for (let k = 0; k < n; k++) {
+      const x = a[offset + i * n + k];
+      jr += x * v[2 * k];
+      ji += x * v[2 * k + 1];
+    }
+    // conj(u_i)·(Jv)_i and conj(u_i)·v_i
+    const [ur, ui] = [u[2 * i], u[2 * i + 1]];
+    numRe += ur * jr + ui * ji;
+    numIm += ur * ji - ui * jr;
+    denRe += ur * v[2 * i] + ui * v[2 * i + 1];
+    denIm += ur * v[2 * i + 1] - ui * v[2 * i];
+  }
+  const d = denRe * denRe + denIm * denIm;
+  return { re: (numRe * denRe + numIm * denIm) / d, im: (numIm * denRe - numRe * denIm) / d };
 }
 
 /**

@@ -81,7 +81,7 @@ export function combineSides(
   if (Math.hypot(left.re - right.re, left.im - right.im) > 4 * tol * Math.hypot(right.re, right.im)) {
     counts.ties++;
     const top = Math.hypot(left.re, left.im) > Math.hypot(right.re, right.im) ? left : right;
-    return eigenvectorsAt(data, b * n * n, n, top.re, top.im);
+    return eigenvectorsAt(data, b * n * n, n, top.re, top.im, true);
   }
   return { re: right.re, im: right.im, right: right.vector, left: left.vector.map((x, i) => (i % 2 ? -x : x)) };
 }

@@ -4,6 +4,7 @@
 import type { RunSpec } from '../config/spec';
 import { initBackend, type BackendName, type BackendPreference } from '../backend/backend';
 import { parseRunConfig } from '../runConfig';
+import { startRitzThread } from '../spectra/ritzThread';
 import { type CommonControl, type StabilizeSpec, parseStabilize } from './config';
 import type { ControlKind } from './kinds';
 import { controlLoss } from './loss';
@@ -70,5 +71,7 @@ export async function stabilizeText(text: string, file: string, options: Control
   const backend = await initBackend(options.backend ?? 'auto');
   const problem = controlProblem(spec, block);
   const kinds = stabilizeKinds(problem, block);
+  // The second thread of the eigenproblems loads TensorFlow while the first measurement runs here.
+  startRitzThread();
   return runControl('stabilize', problem, lscObjective(problem, kinds, block), block, options, backend);
 }

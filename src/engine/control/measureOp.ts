@@ -23,7 +23,7 @@ export type MeasurePurpose = 'step' | 'report';
 
 /**
  * `auto`: Arnoldi where its batched backend ops beat the dense route in JS — tensorflow and wasm (LSTM n 128, 32
- * joint 256×256 per kind: tensorflow ~0.5 s against 1.5 s, wasm ~1.2 s) — and dense on the cpu backend, whose
+ * joint 256×256 per kind: tensorflow ~0.2–0.3 s on two threads against 1.5 s, wasm ~1.2 s) — and dense on the cpu backend, whose
  * plain-JS kernels make Arnoldi slower than the dense route (~2.5 s).
  */
 export function eigenvectorSource(method: EigenvectorMethod, purpose: MeasurePurpose = 'step'): BatchEigenvectorSource {

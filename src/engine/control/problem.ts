@@ -43,7 +43,9 @@ export function jointDim(graph: CellGraph, states: string[]): number {
 /**
  * Refuses, at its key, a control run that cannot fit in maxMemoryMB, before its parameters are drawn: the
  * parameters with Adam's two moments and their gradient, and per optimisation step every layer's joint Jacobian
- * at every step and batch element with its cotangent and the tape's copy (about three of each).
+ * at every step and batch element, about six times: the tensor and its values in JS, the tape's copy, the transpose
+ * the right eigenvectors are found on, the second thread's copy and tensor for the left ones (the cotangent is
+ * formed in the backward pass, after the eigenproblem's copies are gone).
  */
 function checkControlMemory(spec: RunSpec, network: BuiltNetwork, jointDims: number[], size: { batchSize?: number; timeSteps?: number; statesPath: string }): void {
   const block = size.statesPath.split('.')[0];
@@ -53,7 +55,7 @@ function checkControlMemory(spec: RunSpec, network: BuiltNetwork, jointDims: num
   checkMemory(
     [
       { what: 'parameters, Adam moments and gradient', bytes: paramFloats * 4 * 5, path: 'units' },
-      { what: `Jacobians of one optimisation step (${matrices} per kind)`, bytes: matrices * jacobianFloats * 4 * 3, path: `${block}.batchSize` },
+      { what: `Jacobians of one optimisation step (${matrices} per kind)`, bytes: matrices * jacobianFloats * 4 * 6, path: `${block}.batchSize` },
     ],
     spec.maxMemoryMB,
     spec,

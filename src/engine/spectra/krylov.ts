@@ -46,9 +46,10 @@ const REORTHOGONALIZE_BELOW = Math.SQRT1_2;
 /**
  * w minus its projection on the basis (classical Gram–Schmidt, a second pass where the DGKS test asks for it), the
  * coefficients and the row norms of the result, both read back (every caller needs them next).
- * `expectSecond`: the caller expects the second pass (its last step needed one), so both run at once with one read
- * back. Arnoldi on a crowded spectrum needs it on nearly every step for some row (LSC's LSTM Jacobians: ~90 % of
- * rows, every step); W6's ρ never did.
+ * `expectSecond`: the caller expects the second pass (the DGKS test asked for it at its last step), so both run at
+ * once with one read back; `reorthogonalized` still says whether this step's first pass needed it. Arnoldi on a
+ * crowded spectrum needs it on nearly every step for some row (LSC's LSTM Jacobians: ~90 % of rows, every step);
+ * W6's ρ never did.
  * Each pass is two batched products, c = V·w and w − cᵀ·V, both with the basis as the right-hand operand as it is
  * stored: TensorFlow's BatchMatMul with an adjoint flag walks [R, k, n] far slower (0.2 against 0.14 ms at R 64,
  * k 60, n 256). The norm before a pass is not computed: ‖w‖² = ‖x‖² + ‖c‖² for an orthonormal basis.
@@ -58,47 +59,67 @@ export function orthogonalize(
   w: Tensor2D,
   expectSecond = false,
 ): { w: Tensor2D; coeffs: Float64Array; norms: Float64Array; reorthogonalized: boolean } {
+  const k = basis.shape[1];
   if (expectSecond) {
     const both = projectOut(basis, w, 2);
-    return { w: both.x, coeffs: both.coeffs, norms: both.squares.map(Math.sqrt), reorthogonalized: true };
+    const neededIt = needsSecondPass(both.firstCoeffs, both.firstSquares, k);
+    return { w: both.x, coeffs: both.coeffs, norms: both.squares.map(Math.sqrt), reorthogonalized: neededIt };
   }
   const first = projectOut(basis, w, 1);
-  const k = basis.shape[1];
-  const needsSecond = first.squares.some((after, r) => after < REORTHOGONALIZE_BELOW ** 2 * (after + sumSquares(first.coeffs, r * k, k)));
-  if (!needsSecond) return { w: first.x, coeffs: first.coeffs, norms: first.squares.map(Math.sqrt), reorthogonalized: false };
+  if (!needsSecondPass(first.coeffs, first.squares, k)) {
+    return { w: first.x, coeffs: first.coeffs, norms: first.squares.map(Math.sqrt), reorthogonalized: false };
+  }
   const second = projectOut(basis, first.x, 1);
   first.x.dispose();
   const coeffs = first.coeffs.map((c, i) => c + second.coeffs[i]);
   return { w: second.x, coeffs, norms: second.squares.map(Math.sqrt), reorthogonalized: true };
 }
 
+/** DGKS: some row kept less than 1/√2 of its norm through the pass (‖w‖² = ‖x‖² + ‖c‖²). */
+function needsSecondPass(coeffs: Float64Array, squares: Float64Array, k: number): boolean {
+  return squares.some((after, r) => after < REORTHOGONALIZE_BELOW ** 2 * (after + sumSquares(coeffs, r * k, k)));
+}
+
 /**
  * `passes` classical Gram–Schmidt passes over all rows, x = w − Vᵀ·(V·w) each, with the summed coefficients and
- * ‖x‖² per row read back at once.
+ * ‖x‖² per row read back at once (and the first pass's own, for its DGKS test).
  */
-function projectOut(basis: Tensor3D, w: Tensor2D, passes: 1 | 2): { x: Tensor2D; coeffs: Float64Array; squares: Float64Array } {
+function projectOut(
+  basis: Tensor3D,
+  w: Tensor2D,
+  passes: 1 | 2,
+): { x: Tensor2D; coeffs: Float64Array; squares: Float64Array; firstCoeffs: Float64Array; firstSquares: Float64Array } {
   const t = tf();
   const [R, k] = [basis.shape[0], basis.shape[1]];
   const { x, read } = t.tidy(() => {
     let x = w;
+    const columns: Tensor2D[] = [];
     let total: Tensor2D | undefined;
     for (let pass = 0; pass < passes; pass++) {
       const c = t.matMul(basis, t.expandDims(x, 2)); // [R, k, 1]
       x = t.sub(x, t.squeeze(t.matMul(t.reshape(c, [R, 1, k]), basis), [1])) as Tensor2D;
       const flat = t.reshape(c, [R, k]) as Tensor2D;
+      if (pass === 0 && passes > 1) columns.push(flat, t.sum(t.square(x), 1, true) as Tensor2D);
       total = total ? (t.add(total, flat) as Tensor2D) : flat;
     }
-    return { x, read: t.concat([total!, t.sum(t.square(x), 1, true)], 1) };
+    return { x, read: t.concat([...columns, total!, t.sum(t.square(x), 1, true)], 1) };
   });
-  const both = read.dataSync();
+  const values = read.dataSync();
   read.dispose();
-  const coeffs = new Float64Array(R * k);
-  const squares = new Float64Array(R);
-  for (let r = 0; r < R; r++) {
-    for (let i = 0; i < k; i++) coeffs[r * k + i] = both[r * (k + 1) + i];
-    squares[r] = both[r * (k + 1) + k];
-  }
-  return { x, coeffs, squares };
+  // Per row: [first-pass c (k), first-pass ‖x‖²] when two passes, then [c (k), ‖x‖²].
+  const width = (passes > 1 ? 2 : 1) * (k + 1);
+  const block = (at: number) => {
+    const coeffs = new Float64Array(R * k);
+    const squares = new Float64Array(R);
+    for (let r = 0; r < R; r++) {
+      for (let i = 0; i < k; i++) coeffs[r * k + i] = values[r * width + at + i];
+      squares[r] = values[r * width + at + k];
+    }
+    return { coeffs, squares };
+  };
+  const last = block(width - (k + 1));
+  const first = passes > 1 ? block(0) : last;
+  return { x, ...last, firstCoeffs: first.coeffs, firstSquares: first.squares };
 }
 
 function sumSquares(a: Float64Array, offset: number, length: number): number {

@@ -140,18 +140,28 @@ function gramOperator(a: Tensor2D, d: Tensor2D | undefined, rows: number): Batch
 }
 
 /**
- * The operator of a stack of matrices [N, out, in] (autodiff's output, or a Jacobian an op made dense), kept as its
- * transpose (see denseOperatorOfTranspose).
+ * The operator of a stack of matrices [N, out, in] (autodiff's output, or a Jacobian an op made dense), held as it
+ * is: Jᵀ·u is a row vector times the stored matrix (uᵀ·J), J·v the slower column form (see below). Lanczos uses both;
+ * the analysis does not double a chunk's memory for a transposed copy.
  */
 export function denseOperator(m: Tensor3D): BatchedOperator {
-  return denseOperatorOfTranspose(tf().transpose(m, [0, 2, 1]) as Tensor3D);
+  const t = tf();
+  const [rows, out, inn] = m.shape;
+  return {
+    rows,
+    out,
+    in: inn,
+    apply: (v) => t.squeeze(t.matMul(m, t.expandDims(v, 2)), [2]) as Tensor2D,
+    applyT: (u) => t.squeeze(t.matMul(t.expandDims(u, 1), m), [1]) as Tensor2D,
+    select: (sel) => denseOperator(gatherRows(m, sel)),
+    denseRows: (sel) => readBack(() => gatherRows(m, sel)),
+  };
 }
 
 /**
- * The operator of the stack whose transpose is mT [N, in, out]. J·v is a row vector times the stored matrix,
- * (vᵀ·Jᵀ)ᵀ: TensorFlow's BatchMatMul runs that ~3× faster than J·v with J stored (0.32 against 1.03 ms at
- * [64, 256, 256], by how it walks memory). Only the transpose is held — Arnoldi uses J·v alone, and two threads each
- * holding both copies no longer fit the shared cache (spectra/ritzThread.ts) — so Jᵀ·u takes the slower form.
+ * The operator of the stack whose transpose is mT [N, in, out], for Arnoldi, which uses J·v alone: a row vector times
+ * the stored matrix, (vᵀ·Jᵀ)ᵀ, which TensorFlow's BatchMatMul runs ~3× faster than J·v with J stored (0.32 against
+ * 1.03 ms at [64, 256, 256], by how it walks memory). Jᵀ·u takes the slower column form.
  */
 export function denseOperatorOfTranspose(mT: Tensor3D): BatchedOperator {
   const t = tf();

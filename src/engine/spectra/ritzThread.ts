@@ -3,11 +3,12 @@
 // Arnoldi on Jᵀ, two independent runs of the same size. Run one after the other they leave a core idle: each
 // Arnoldi step is a few small TensorFlow ops, a read-back and a small float64 problem in JS, which one thread
 // cannot spread over two cores. So the left side runs in a worker thread with a TensorFlow context of its own
-// while this thread runs the right side (LSTM n 128, 32 joint 256×256 Jacobians: ~1.5× on the 2-core machine).
+// while this thread runs the right side (LSTM n 128, 32 joint 256×256 Jacobians: 260 → 165 ms on the 2-core machine).
 // The caller's thread waits for the worker synchronously (Atomics.wait, then receiveMessageOnPort): the eigenpairs
-// are computed inside a tfjs op's forward pass, which cannot await. Both paths run the same code with the same
-// seeds, so a run without the worker (not on tensorflow, no worker bundle, a worker that failed) gives the same
-// numbers, one side after the other.
+// are computed inside a tfjs op's forward pass, which cannot await. Jobs go to the worker only once it has said it
+// loaded TensorFlow (a message seen between optimisation steps), so a worker that cannot start never makes anyone
+// wait; until then, and without the worker (not on tensorflow, no worker bundle, a worker that failed), the same
+// code runs both sides here, one after the other, with the same seeds and so the same numbers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -15,7 +16,7 @@ import { activeBackend } from '../backend/backend';
 import { tf, type Tensor3D } from '../backend/tf';
 import { dominantRitzPairs, type RitzPair } from './arnoldi';
 import type { KrylovOptions } from './krylov';
-import { denseOperator, denseOperatorOfTranspose } from './operator';
+import { denseOperatorOfTranspose } from './operator';
 
 export type Side = 'right' | 'left';
 
@@ -30,7 +31,7 @@ export interface RitzJob {
   data: Float32Array;
 }
 
-/** Worker → thread: one entry per matrix (null: not converged), or why it failed. */
+/** Worker → thread, on the job port: one entry per matrix (null: not converged), or why it failed. */
 export interface RitzReply {
   type: 'ritzReply';
   id: number;
@@ -38,12 +39,18 @@ export interface RitzReply {
   error?: string;
 }
 
-/** Thread → worker at start: where to reply, and the word that says a reply is there. */
+/**
+ * Thread → worker at start: the port jobs come on, and the word the worker stamps with the id of each job it has
+ * answered (after the reply is on the port), which the waiting thread sleeps on.
+ */
 export interface RitzConnect {
   type: 'ritzConnect';
   port: MessagePort;
-  flag: Int32Array;
+  answered: Int32Array;
 }
+
+/** Worker → thread, on the worker's own channel: TensorFlow loaded (jobs may come), or it did not. */
+export type RitzStatus = { type: 'ritzReady' } | { type: 'ritzFailed'; error: string };
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 
@@ -60,7 +67,11 @@ export function isRitzReply(x: unknown): x is RitzReply {
 }
 
 export function isRitzConnect(x: unknown): x is RitzConnect {
-  return isObject(x) && x.type === 'ritzConnect' && x.flag instanceof Int32Array && isObject(x.port);
+  return isObject(x) && x.type === 'ritzConnect' && x.answered instanceof Int32Array && isObject(x.port);
+}
+
+export function isRitzStatus(x: unknown): x is RitzStatus {
+  return isObject(x) && (x.type === 'ritzReady' || (x.type === 'ritzFailed' && typeof x.error === 'string'));
 }
 
 /**
@@ -72,8 +83,9 @@ export function sidePairs(j: Tensor3D, side: Side, options: KrylovOptions): (Rit
   // A scope: the operators Arnoldi narrows to its unconverged rows hold tensors of their own.
   t.engine().startScope();
   try {
-    // The left side is Arnoldi on Jᵀ, whose transpose is J itself: no copy.
-    const op = side === 'right' ? denseOperator(j) : denseOperatorOfTranspose(j);
+    // J·v is fastest as a row vector times the stored transpose (operator.ts): the right side transposes J once; the
+    // left side is Arnoldi on Jᵀ, whose transpose is J itself.
+    const op = side === 'right' ? denseOperatorOfTranspose(t.transpose(j, [0, 2, 1]) as Tensor3D) : denseOperatorOfTranspose(j);
     return dominantRitzPairs(op, options).pairs;
   } finally {
     t.engine().endScope();
@@ -85,25 +97,33 @@ export interface PendingSide {
   wait(): (RitzPair | undefined)[] | undefined;
 }
 
-/** Longest wait for the worker: it loads TensorFlow on its first job (~0.6 s); a job itself takes well under 1 s. */
+/** Longest wait for one job (LSC's LSTM n 128: ~0.2 s; a job never waits for the worker's start, see above). */
 const WAIT_MS = 120_000;
 
 /** The worker bundle beside this bundle (dist/), or above it (dist/test/unit, dist/bench). */
-function workerScript(): string | undefined {
+function defaultWorkerScript(): string | undefined {
   const candidates = [__dirname, path.join(__dirname, '..'), path.join(__dirname, '../..')].map((d) => path.join(d, 'ritzWorker.js'));
   return candidates.find((f) => fs.existsSync(f));
 }
 
 class RitzThread {
   private readonly port: MessagePort;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly answered = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 1;
+  private ready = false;
   private broken: string | undefined;
 
   constructor(private readonly worker: Worker) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    worker.postMessage({ type: 'ritzConnect', port: port2, flag: this.flag } satisfies RitzConnect, [port2]);
+    worker.on('message', (m: unknown) => {
+      if (!isRitzStatus(m)) return;
+      if (m.type === 'ritzReady') this.ready = true;
+      else this.fail(`it could not load TensorFlow: ${m.error}`);
+    });
+    worker.on('error', (e: Error) => this.fail(e.message));
+    worker.on('exit', (code) => this.fail(`it exited (code ${code})`));
+    worker.postMessage({ type: 'ritzConnect', port: port2, answered: this.answered } satisfies RitzConnect, [port2]);
     // The worker must not keep a finished CLI or test process alive.
     worker.unref();
     port1.unref();
@@ -113,9 +133,12 @@ class RitzThread {
     return this.broken;
   }
 
+  get usable(): boolean {
+    return this.ready && !this.broken;
+  }
+
   start(j: ArrayLike<number>, rows: number, n: number, side: Side, options: KrylovOptions): PendingSide {
     const id = this.nextId++;
-    Atomics.store(this.flag, 0, 0);
     // A copy, moved rather than cloned: the caller keeps its values (the dense fallback reads them).
     const data = Float32Array.from(j);
     this.port.postMessage({ type: 'ritzJob', id, rows, n, side, options, data } satisfies RitzJob, [data.buffer]);
@@ -123,45 +146,76 @@ class RitzThread {
   }
 
   private wait(id: number): (RitzPair | undefined)[] | undefined {
-    if (Atomics.wait(this.flag, 0, 0, WAIT_MS) === 'timed-out') return this.fail(`no answer within ${WAIT_MS / 1000} s`);
-    const received = receiveMessageOnPort(this.port)?.message;
-    if (!isRitzReply(received) || received.id !== id) return this.fail('an unexpected reply');
-    if (received.error !== undefined || !received.pairs) return this.fail(received.error ?? 'no pairs');
-    return received.pairs.map((p) => p ?? undefined);
+    const deadline = performance.now() + WAIT_MS;
+    for (let seen = Atomics.load(this.answered, 0); seen < id; seen = Atomics.load(this.answered, 0)) {
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(this.answered, 0, seen, left) === 'timed-out') return this.fail(`no answer within ${WAIT_MS / 1000} s`);
+    }
+    // Replies to earlier jobs whose caller gave up waiting (it threw meanwhile) come first: dropped.
+    for (let received = receiveMessageOnPort(this.port)?.message; received !== undefined; received = receiveMessageOnPort(this.port)?.message) {
+      if (!isRitzReply(received)) return this.fail('a message that is not a reply');
+      if (received.id !== id) continue;
+      if (received.error !== undefined || !received.pairs) return this.fail(received.error ?? 'no pairs');
+      return received.pairs.map((p) => p ?? undefined);
+    }
+    return this.fail('the reply was not on the port');
   }
 
-  private fail(why: string): undefined {
-    this.broken = why;
-    void this.worker.terminate();
+  fail(why: string): undefined {
+    if (!this.broken) {
+      this.broken = why;
+      void this.worker.terminate();
+    }
     return undefined;
   }
 }
 
 let thread: RitzThread | undefined;
-let unavailable: string | undefined;
+let lastFailure: string | undefined;
+let workerScript: () => string | undefined = defaultWorkerScript;
+let enabled = true;
 
 /**
- * The second thread, started on first use; undefined where it cannot help or cannot run: on a backend other than
- * tensorflow (the cpu backend's ops are plain JS on this thread; wasm runs its own threads), without the worker
- * bundle, or after a failure (the reason is in `ritzThreadStatus`).
+ * The second thread, started on first use where it can help: on the tensorflow backend (the cpu backend's ops are
+ * plain JS on this thread; wasm runs its own threads), with the worker bundle present. Undefined until the worker
+ * has loaded TensorFlow, and for good after it failed (`ritzThreadStatus` says why).
  */
 function ritzThread(): RitzThread | undefined {
-  if (thread?.failure) [unavailable, thread] = [`the second thread failed: ${thread.failure}`, undefined];
-  if (thread || unavailable) return thread;
-  if (activeBackend() !== 'tensorflow') return undefined;
-  const script = workerScript();
-  if (!script) {
-    unavailable = 'no ritzWorker.js beside the bundle';
-    return undefined;
+  if (thread?.failure) [lastFailure, thread] = [thread.failure, undefined];
+  if (lastFailure || !enabled || activeBackend() !== 'tensorflow') return undefined;
+  if (!thread) {
+    const script = workerScript();
+    if (!script) {
+      lastFailure = 'no ritzWorker.js beside the bundle';
+      return undefined;
+    }
+    thread = new RitzThread(new Worker(script));
   }
-  thread = new RitzThread(new Worker(script));
-  return thread;
+  return thread.usable ? thread : undefined;
+}
+
+/** Starts the second thread ahead of its first job (a control run calls this before measuring), so it is ready sooner. */
+export function startRitzThread(): void {
+  ritzThread();
 }
 
 /** How the two sides run, for reports and benchmarks. */
 export function ritzThreadStatus(): string {
-  if (unavailable) return `one thread (${unavailable})`;
-  return activeBackend() === 'tensorflow' ? 'two threads' : 'one thread';
+  if (thread?.failure) [lastFailure, thread] = [thread.failure, undefined];
+  if (lastFailure) return `one thread (the second failed: ${lastFailure})`;
+  if (!enabled || activeBackend() !== 'tensorflow') return 'one thread';
+  return thread?.usable ? 'two threads' : 'one thread (the second is starting)';
+}
+
+/**
+ * For tests: whether to use a second thread, and which worker script; ends the current worker. Defaults restored
+ * by calling it with no options.
+ */
+export function configureRitzThread(options: { enabled?: boolean; script?: string } = {}): void {
+  thread?.fail('replaced');
+  [thread, lastFailure] = [undefined, undefined];
+  enabled = options.enabled ?? true;
+  workerScript = options.script ? () => options.script : defaultWorkerScript;
 }
 
 /**
