@@ -33,14 +33,17 @@ export interface KrylovEigenOptions {
 }
 
 /**
- * For each optimisation step: ρ to 1e-3 relative. A step's loss is itself an estimate on fresh random inputs and
- * states, whose ρ varies from batch to batch by ~±0.05, 50× this error, and LSC stops at ±0.02 of the target.
- * Measured over 19 LSC steps of the LSTM n 128 towards 0.5 (quiet machine, two threads): 1e-4 ~360 ms per step,
- * 3e-4 ~330, 1e-3 ~305, with more ties (17 against 7 of 608 matrices). As LSC pulls ρ down, the top of the spectrum
- * crowds and Arnoldi needs more products; Krylov dimension 40 with a 200-product budget sent 88 of 640 matrices to
- * the dense route, 40/400 19, 60/400 7, 80/400 1, at the same CPU time per step.
+ * For each optimisation step: ρ to 3·10⁻³ relative. A step's loss is itself an estimate on fresh random inputs and
+ * states, whose ρ varies from batch to batch by ~±0.05, 15× this error, and LSC stops at ±0.02 of the target (7× it
+ * at ρ = 1); the unit tests hold the gradient through these eigenvectors to float64 central differences at 2·10⁻³.
+ * Measured over steps 3–10 of the LSTM n 128 towards 0.5 (2-core machine, two threads): tol 10⁻³ ~335 ms per step,
+ * 2·10⁻³ ~315, 3·10⁻³ ~293 (and over steps 2–20: 10⁻⁴ ~360, 3·10⁻⁴ ~330, 10⁻³ ~305); the two-layer LSTM reaches
+ * both targets at full size (bench C2D). As LSC pulls ρ down, the top of the spectrum crowds and Arnoldi needs more
+ * products; Krylov dimension 40 with a 200-product budget sent 88 of 640 matrices to the dense route, 40/400 19,
+ * 60/400 7, 80/400 1, at the same CPU time per step; dimensions 45, 75 and 90 and keeping 3 or 12 Ritz values at a
+ * restart instead of 6 changed nothing measurable.
  */
-export const LSC_STEP_KRYLOV: KrylovEigenOptions = { tol: 1e-3, maxProducts: 400, minSize: 96, dimension: 60 };
+export const LSC_STEP_KRYLOV: KrylovEigenOptions = { tol: 3e-3, maxProducts: 400, minSize: 96, dimension: 60 };
 
 /**
  * For the reported ρ (before and after, on the config's own data) and the tests: 1e-4 relative, 200× inside LSC's

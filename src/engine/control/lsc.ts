@@ -4,7 +4,7 @@
 import type { RunSpec } from '../config/spec';
 import { initBackend, type BackendName, type BackendPreference } from '../backend/backend';
 import { parseRunConfig } from '../runConfig';
-import { startRitzThread } from '../spectra/ritzThread';
+import { ritzThreadSettled, startRitzThread } from '../spectra/ritzThread';
 import { type CommonControl, type StabilizeSpec, parseStabilize } from './config';
 import type { ControlKind } from './kinds';
 import { controlLoss } from './loss';
@@ -59,6 +59,8 @@ export async function runControl(
   const evalData = stepData(problem, problem.spec.seed, block.batchSize, block.timeSteps);
   const before = measureAt(problem, objective, problem.initial, evalData);
   options.onStart?.(objective.quantities.map((q, k) => ({ ...q, before: before.medians[k] })));
+  // The eigenproblems' second thread (started by stabilize) loaded TensorFlow during the measurement above.
+  await ritzThreadSettled(10_000);
   const loop = await optimize(problem, objective, { ...block, maxSteps: options.maxSteps ?? block.maxSteps, signal: options.signal, onStep: options.onStep });
   const after = measureAt(problem, objective, loop.best, evalData);
   const quantities = objective.quantities.map((q, k) => ({ ...q, before: before.medians[k], after: after.medians[k] }));

@@ -199,6 +199,16 @@ export function startRitzThread(): void {
   ritzThread();
 }
 
+/**
+ * Resolves once a started second thread can take jobs, has failed, or `timeoutMs` has passed (at once when none was
+ * started): a control run awaits it between its first measurement and its loop, so that the loop's steps do not
+ * run on one thread while the worker is still loading TensorFlow.
+ */
+export async function ritzThreadSettled(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (thread && !thread.usable && !thread.failure && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
 /** How the two sides run, for reports and benchmarks. */
 export function ritzThreadStatus(): string {
   if (thread?.failure) [lastFailure, thread] = [thread.failure, undefined];
