@@ -4,7 +4,9 @@
 import type { RunSpec } from '../config/spec';
 import { initBackend, type BackendName, type BackendPreference } from '../backend/backend';
 import { parseRunConfig } from '../runConfig';
+import { nodeMap } from '../graph/graph';
 import { ritzThreadSettled, startRitzThread } from '../spectra/ritzThread';
+import { LSC_STEP_KRYLOV } from './krylov';
 import { type CommonControl, type StabilizeSpec, parseStabilize } from './config';
 import type { ControlKind } from './kinds';
 import { controlLoss } from './loss';
@@ -73,7 +75,10 @@ export async function stabilizeText(text: string, file: string, options: Control
   const backend = await initBackend(options.backend ?? 'auto');
   const problem = controlProblem(spec, block);
   const kinds = stabilizeKinds(problem, block);
-  // The second thread of the eigenproblems loads TensorFlow while the first measurement runs here.
-  startRitzThread();
+  // The second thread of the eigenproblems loads TensorFlow while the first measurement runs here: where Arnoldi
+  // will run (below its minimum size the dense route answers on this thread alone).
+  const byName = nodeMap(problem.graph);
+  const size = (names: string[]) => names.reduce((sum, name) => sum + byName.get(name)!.shape[0], 0);
+  if (block.eigenvectors !== 'dense' && kinds.some((k) => k.measure === 'radius' && size(k.rows) >= LSC_STEP_KRYLOV.minSize)) startRitzThread();
   return runControl('stabilize', problem, lscObjective(problem, kinds, block), block, options, backend);
 }
