@@ -309,6 +309,18 @@ describe('config: errors', () => {
     assert.deepEqual([missing.line, missing.column, missing.length], [1, 1, 1]);
   });
 
+  it('neither "cell" nor "layers": one located issue naming both (it was an internal error; found by the fuzz test)', () => {
+    for (const extra of [{}, { stabilize: { target: 0.5 } }, { 'cell//': 'lstm' }]) {
+      const text = pretty({ units: 8, inputDim: 2, ...extra });
+      const issues = issuesOf(text);
+      const missing = issues.find((i) => /"cell" or "layers"/.test(i.message));
+      assert.ok(missing, `an issue for the missing cell/layers among ${JSON.stringify(issues.map((i) => i.message))}`);
+      assert.equal(missing.message, 'missing key "cell" or "layers": one of them is required');
+      assert.deepEqual([missing.line, missing.column], [1, 1]);
+      assert.ok(!issues.some((i) => /missing required key "(cell|layers)"/.test(i.message)), 'not one issue per alternative');
+    }
+  });
+
   it('unknown nested key with a suggestion, and one without', () => {
     const text = pretty(withValid({ initializers: { kernal: 'zeros' }, inputs: { distribution: 'normal', frobnicate: 1 } }));
     const issues = issuesOf(text);

@@ -75,6 +75,15 @@ function resolveUnions(errors: SchemaError[]): SchemaError[] {
   for (const union of unions) {
     if (resolvedAt.some((p) => isWithin(union.pointer, p))) continue;
     resolvedAt.push(union.pointer);
+    const schemas = union.schema as { $ref?: string; required?: string[] }[];
+    if (schemas.some((b) => !b.$ref)) {
+      // Inline alternatives of required keys (the root's "cell" for one layer or "layers" for a stack): one issue
+      // naming every key that would do, instead of a missing-key issue per branch as if each were needed.
+      const keys = schemas.flatMap((b) => b.required ?? []);
+      result = result.filter((e) => e !== union && !(e.pointer === union.pointer && e.keyword === 'required' && keys.includes(String(e.params.missingProperty))));
+      result.push({ ...union, keyword: 'requiredAny', params: { keys } });
+      continue;
+    }
     const branches = (union.schema as { $ref: string }[]).map((branch) => validateBranch(branch.$ref, union.data, union.pointer));
     const produced = new Set([union, ...branches.flatMap((b) => b.raw)].map(errorKey));
     result = result.filter((e) => !(isWithin(e.pointer, union.pointer) && produced.has(errorKey(e))));

@@ -121,6 +121,10 @@ function describeError(error: SchemaError, data: unknown, locator: ConfigLocator
       const key = String(p.missingProperty);
       return [locator.issueAtAnchor(formatPath([...segments, key]), `missing required key "${key}"`)];
     }
+    case 'requiredAny': {
+      const keys = p.keys as string[];
+      return [locator.issueAtAnchor(formatPath([...segments, keys[0]]), `missing key ${listWords(keys.map((k) => `"${k}"`), 'or')}: one of them is required`)];
+    }
     case 'false schema':
       return [locator.issueAtKey(path, notAllowedMessage(segments, data))];
     case 'uniqueItems':
