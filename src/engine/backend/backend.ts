@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { bundleDirectories } from '../bundleDirectories';
 import { bundledInstance, type Tf, useTfInstance } from './tf';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -88,7 +89,7 @@ function loadTfjsNode(): Tf | undefined {
 
 /** Directory holding the tfjs-backend-wasm binaries: beside the bundle, or in node_modules during tests. */
 function wasmDirectory(): string | undefined {
-  const candidates = [__dirname, path.join(__dirname, '..'), path.join(__dirname, '../..'), path.join(__dirname, '../../..')];
+  const candidates = bundleDirectories(3);
   try {
     candidates.push(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')));
   } catch {

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { activeBackend } from '../backend/backend';
+import { bundleDirectories } from '../bundleDirectories';
 import { tf, type Tensor3D } from '../backend/tf';
 import { dominantRitzPairs, type RitzPair } from './arnoldi';
 import type { KrylovOptions } from './krylov';
@@ -102,8 +103,7 @@ const WAIT_MS = 120_000;
 
 /** The worker bundle beside this bundle (dist/), or above it (dist/test/unit, dist/bench). */
 function defaultWorkerScript(): string | undefined {
-  const candidates = [__dirname, path.join(__dirname, '..'), path.join(__dirname, '../..')].map((d) => path.join(d, 'ritzWorker.js'));
-  return candidates.find((f) => fs.existsSync(f));
+  return bundleDirectories(2).map((d) => path.join(d, 'ritzWorker.js')).find((f) => fs.existsSync(f));
 }
 
 class RitzThread {
@@ -175,13 +175,18 @@ let lastFailure: string | undefined;
 let workerScript: () => string | undefined = defaultWorkerScript;
 let enabled = true;
 
+/** A worker that failed is let go, and why is kept (a new one is not started: it would fail the same way). */
+function noteFailure(): void {
+  if (thread?.failure) [lastFailure, thread] = [thread.failure, undefined];
+}
+
 /**
  * The second thread, started on first use where it can help: on the tensorflow backend (the cpu backend's ops are
  * plain JS on this thread; wasm runs its own threads), with the worker bundle present. Undefined until the worker
  * has loaded TensorFlow, and for good after it failed (`ritzThreadStatus` says why).
  */
 function ritzThread(): RitzThread | undefined {
-  if (thread?.failure) [lastFailure, thread] = [thread.failure, undefined];
+  noteFailure();
   if (lastFailure || !enabled || activeBackend() !== 'tensorflow') return undefined;
   if (!thread) {
     const script = workerScript();
@@ -211,7 +216,7 @@ export async function ritzThreadSettled(timeoutMs: number): Promise<void> {
 
 /** How the two sides run, for reports and benchmarks. */
 export function ritzThreadStatus(): string {
-  if (thread?.failure) [lastFailure, thread] = [thread.failure, undefined];
+  noteFailure();
   if (lastFailure) return `one thread (the second failed: ${lastFailure})`;
   if (!enabled || activeBackend() !== 'tensorflow') return 'one thread';
   return thread?.usable ? 'two threads' : 'one thread (the second is starting)';

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WeightsFileError } from './binary';
+import { bundleDirectories } from '../../bundleDirectories';
 
 /** The part of h5wasm's API the readers use. */
 export interface H5Module {
@@ -44,7 +45,7 @@ let loaded: H5Module | undefined;
 let loading: Promise<H5Module> | undefined;
 
 function candidates(): string[] {
-  const beside = [join(__dirname, 'h5wasm', 'hdf5_hl.js'), join(__dirname, '..', 'h5wasm', 'hdf5_hl.js')].filter((f) => existsSync(f));
+  const beside = bundleDirectories(1).map((d) => join(d, 'h5wasm', 'hdf5_hl.js')).filter((f) => existsSync(f));
   return [...beside.map((f) => pathToFileURL(f).href), 'h5wasm/node'];
 }
 
