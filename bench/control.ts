@@ -23,7 +23,7 @@ import { eigenvectorSource, krylovSteps, type EigenvectorMethod } from '../src/e
 import { parameterTensors } from '../src/engine/control/optimize';
 import { controlProblem, stabilizeKinds, stepData } from '../src/engine/control/problem';
 import { parseRunConfig } from '../src/engine/runConfig';
-import { ritzThreadStatus } from '../src/engine/spectra/ritzThread';
+import { secondThreadStatus } from '../src/engine/thread/secondThread';
 
 const root = path.resolve(__dirname, '../..');
 const CONFIG = '/tmp/rnn-jacobian-bench-control.jacobian.json';
@@ -142,7 +142,7 @@ export async function controlBench(wants: (id: string) => boolean, log: (line: s
         ours.set(eigenvectors, r);
         const note =
           eigenvectors === 'krylov'
-            ? `, dense fallbacks ${krylovSteps.fallbacks - fallbacks} and ties ${krylovSteps.ties - ties} of ${krylovSteps.calls - calls} matrices; ${ritzThreadStatus()}`
+            ? `, dense fallbacks ${krylovSteps.fallbacks - fallbacks} and ties ${krylovSteps.ties - ties} of ${krylovSteps.calls - calls} matrices; ${secondThreadStatus()}`
             : '';
         rows.push({ id: 'C1', what: `${what}, B 4, T 8: ours, ${eigenvectors}${eigenvectors === 'krylov' ? ' (auto on tensorflow)' : ''}`, result: `${r.ms.toFixed(0)} ms/step (CPU ${r.cpuMs.toFixed(0)} ms/step${note})`, verdict: '' });
         log(`C1: profile of a step, ${eigenvectors} eigenvectors`);

@@ -4,6 +4,7 @@ import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { compileSchema } from './compile-schema.mjs';
+import { compileWasm } from './compile-wasm.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
@@ -35,6 +36,8 @@ const common = {
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  // The small float64 kernels (src/engine/wasm/linalg.ts) import their WebAssembly as bytes, inlined in the bundle.
+  loader: { '.wasm': 'binary' },
 };
 
 const nodeEntries = {
@@ -43,11 +46,14 @@ const nodeEntries = {
   'cli-main': 'src/cli/main.ts',
   extension: 'src/extension/extension.ts',
   engineWorker: 'src/extension/engineWorker.ts',
-  // The second thread of LSC's eigenpairs (src/engine/spectra/ritzThread.ts), found beside the bundle that starts it.
-  ritzWorker: 'src/engine/spectra/ritzWorker.ts',
+  // The engine's second thread (src/engine/thread/secondThread.ts): LSC's eigenpairs, half of a chunk's Krylov spectra;
+  // found beside the bundle that starts it.
+  threadWorker: 'src/engine/thread/worker.ts',
 };
 // The config schema's validators are generated code, compiled here rather than when a process starts.
 compileSchema();
+// The small float64 kernels, AssemblyScript → WebAssembly (scripts/compile-wasm.mjs), imported by the bundles below.
+await compileWasm();
 const builds = [];
 for (const [name, entry] of Object.entries(nodeEntries)) {
   if (!existsSync(join(root, entry))) continue;

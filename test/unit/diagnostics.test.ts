@@ -110,7 +110,7 @@ describe('values-only eigenvalues agree with ml-matrix EigenvalueDecomposition',
   const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   it('a product of ReLU transition Jacobians (h@T wrt h@0): large defective zero cluster', async () => {
     const { EigenvalueDecomposition, Matrix } = await import('ml-matrix');
-    const { eigenvalues } = await import('../../src/engine/run/eigenvalues');
+    const { eigenvalues } = await import('../../src/engine/wasm/linalg');
     const n = 60;
     let product = Matrix.eye(n);
     for (let step = 0; step < 4; step++) {
@@ -133,7 +133,7 @@ describe('values-only eigenvalues agree with ml-matrix EigenvalueDecomposition',
 
   it('the seed cell\'s h@T wrt h@0 that once stalled the QR iteration (49 zero columns): radius as numpy.linalg.eigvals', async () => {
     const { readNpyFile } = await import('../../src/engine/params/npy');
-    const { eigenvalues } = await import('../../src/engine/run/eigenvalues');
+    const { eigenvalues } = await import('../../src/engine/wasm/linalg');
     const { join } = await import('node:path');
     const m = readNpyFile(join(repoRoot(), 'test/fixtures/eig/relu-transition-product.npy'));
     const ours = eigenvalues(m.data, 0, 100);
@@ -146,7 +146,7 @@ describe('values-only eigenvalues agree with ml-matrix EigenvalueDecomposition',
       const { EigenvalueDecomposition, Matrix } = await import('ml-matrix');
       for (const deficient of [false, true]) {
         const data = new Float64Array(n * n).map((_, k) => (deficient && k % n < n / 3 ? 0 : rand()));
-        const ours = (await import('../../src/engine/run/eigenvalues')).eigenvalues(data, 0, n);
+        const ours = (await import('../../src/engine/wasm/linalg')).eigenvalues(data, 0, n);
         const ref = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * n, (i + 1) * n)))));
         const key = (re: number, im: number) => [Math.hypot(re, im), re, Math.abs(im)];
         const sortKeys = (re: ArrayLike<number>, im: ArrayLike<number>) =>

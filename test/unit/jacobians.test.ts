@@ -276,6 +276,34 @@ forEachBackend('statistics reduced from the structure equal those of the whole m
   }
 });
 
+forEachBackend('chunks of structured Jacobians that stay factored are sized by what one occurrence took', () => {
+  const chunksOf = async (text: string, keepJacobiansMB: number) => {
+    let chunks = 0;
+    const result = await analyzeText(text, '/tmp/rnn-jacobian-lab-test.jacobian.json', {
+      keepJacobiansMB,
+      chunkMB: 0.25,
+      onProgress: (p) => void (p.stage === 'jacobians' && chunks++),
+    });
+    return { chunks, result };
+  };
+  it('seed relu: factored, so fewer and larger chunks than whole matrices allow, with the same statistics', async () => {
+    const text = JSON.stringify({ cell: 'seed', units: 64, inputDim: 2, activation: 'relu', timeSteps: 20, batchSize: 2, seed: 3, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }], diagnostics: ['varTimesFanIn', 'frobenius'] });
+    const whole = await chunksOf(text, Infinity);
+    const factored = await chunksOf(text, 0);
+    // Whole matrices: 2 × 64² floats, six times over, per occurrence against a 256 KB budget: one per chunk.
+    assert.equal(whole.chunks, 20);
+    assert.ok(factored.chunks > 0 && factored.chunks <= 5, `factored: ${factored.chunks} chunks`);
+    whole.result.report.jacobians[0].steps.forEach((s, k) => {
+      const f = factored.result.report.jacobians[0].steps[k];
+      for (const key of ['varTimesFanIn', 'frobenius'] as const) s[key].forEach((v, b) => assert.ok(Math.abs(f[key][b] - v) <= 1e-4 * Math.abs(v), `t=${s.t} b=${b} ${key}`));
+    });
+  });
+  it('lstm: its ∂h/∂h_{t-1} is dense, so the chunks stay those of whole matrices', async () => {
+    const text = JSON.stringify({ cell: 'lstm', units: 64, inputDim: 2, timeSteps: 20, batchSize: 2, seed: 3, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }], diagnostics: ['varTimesFanIn'] });
+    assert.equal((await chunksOf(text, 0)).chunks, (await chunksOf(text, Infinity)).chunks);
+  });
+});
+
 forEachBackend('whole Jacobians densified on the host (cpu) are those of the tensor path', (backend) => {
   it('diag(r)·M·diag(c) with either, both or no factor, and a shared M: the same float32 bits as toDense', () => tf().tidy(() => {
     const t = tf();

@@ -11,12 +11,11 @@ import { DENSE_MAX_N, withDenseFallback, type PerMatrix } from '../../src/engine
 import { DEFAULT_KRYLOV } from '../../src/engine/spectra/krylov';
 import { spectralNorms } from '../../src/engine/spectra/lanczos';
 import { operatorOf } from '../../src/engine/spectra/operator';
-import { largestSingularValue } from '../../src/engine/spectra/largestSingular';
 import { parseRunConfig } from '../../src/engine/runConfig';
 import { buildNetwork } from '../../src/engine/network/network';
 import { resolvePairs } from '../../src/engine/run/pairs';
 import { estimateFlops } from '../../src/engine/run/work';
-import { topTridiagonal } from '../../src/engine/spectra/small';
+import { largestSingularValue, matrixMoments, topTridiagonal } from '../../src/engine/wasm/linalg';
 import { Rng } from '../../src/engine/params/rng';
 import { forEachBackend } from './helpers/backends';
 import { assertClose } from './helpers/close';
@@ -34,6 +33,30 @@ describe('topTridiagonal: largest eigenpair of a symmetric tridiagonal matrix', 
       // The top eigenvector is v_j ∝ (−1)^j·sin(jπ/(k+1)); |last component| follows from its norm √((k+1)/2).
       close(Math.abs(lastComponent), k === 1 ? 1 : Math.sin(Math.PI / (k + 1)) / Math.sqrt((k + 1) / 2), 1e-8, `|v_k|, k = ${k}`);
     }
+  });
+});
+
+describe('matrixMoments (WebAssembly): mean, variance and Frobenius norm per matrix, in float64', () => {
+  it('against sums taken here in float64, for matrices with a large mean (cancellation) and the float32 input as given', () => {
+    const rng = new Rng(9, 'moments');
+    const [count, size] = [3, 777];
+    const data = Float32Array.from({ length: count * size }, (_, k) => 1000 * Math.floor(k / size) + rng.normal());
+    const got = matrixMoments(data, count, size);
+    for (let k = 0; k < count; k++) {
+      const x = Array.from(data.subarray(k * size, (k + 1) * size));
+      const mean = x.reduce((a, b) => a + b, 0) / size;
+      const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / size;
+      close(got.mean[k], Math.fround(mean), 1e-7, `mean ${k}`);
+      close(got.variance[k], Math.fround(variance), 1e-6, `variance ${k}`);
+      close(got.frobenius[k], Math.fround(Math.hypot(...x)), 1e-6, `Frobenius ${k}`);
+    }
+  });
+  // A second, larger call after a small one grows the module's memory; a third, small one reuses it.
+  it('calls of growing and shrinking size give the same numbers', () => {
+    const small = Float32Array.from({ length: 8 }, (_, k) => k);
+    const first = matrixMoments(small, 2, 4);
+    matrixMoments(new Float32Array(3_000_000).fill(1), 1, 3_000_000);
+    assert.deepEqual(matrixMoments(small, 2, 4), first);
   });
 });
 

@@ -52,7 +52,7 @@ const userIntraOpThreads = process.env.TF_NUM_INTRAOP_THREADS;
  * TensorFlow's intra-op thread pool (one per process), unless the user set TF_NUM_INTRAOP_THREADS: half the cores.
  * TensorFlow's default (one per core) splits every op over all cores, and the engine's ops are many and small
  * (Krylov steps over [rows, n] blocks), where the splitting costs more than it saves; and LSC issues ops from a
- * second thread of its own (spectra/ritzThread.ts), which uses the other half. Measured on this 2-core machine only
+ * second thread of its own (thread/secondThread.ts), which uses the other half. Measured on this 2-core machine only
  * (a pool of one thread against two): an LSC step of the LSTM n 128 525 → 400 ms, W6 with spectra 3.50 → 2.95 s,
  * N2048 unchanged; with a pool of one, each op runs on the thread that issued it. Read by TensorFlow when its
  * context is created, from the process environment, which is why it is set there (and so seen by the worker thread;
@@ -184,6 +184,11 @@ export async function selectBackend(preference: BackendPreference, flops = Infin
     skipped.push(name);
   }
   throw new BackendUnavailableError('no backend loaded');
+}
+
+/** The backend `selectBackend` will try first, known before any loads (to start work that needs it meanwhile). */
+export function firstChoice(preference: BackendPreference, flops = Infinity): BackendName {
+  return preference === 'auto' ? rankBackends(flops)[0] : preference;
 }
 
 /** Activates a backend as `selectBackend` does, with the work unknown; returns its name. */

@@ -4,7 +4,7 @@
 //  - spectral norm σ_max with left/right singular vectors a, b: dσ = aᵀ·dJ·b ⇒ G = a·bᵀ.
 // Where the eigenvectors come from sits behind one small interface, so that a batched Krylov source (Ritz
 // vectors) can replace the dense one without touching the gradient.
-import { eigenvalues } from '../run/eigenvalues';
+import { eigenvalues } from '../wasm/linalg';
 import { factorShifted, normalize, solve, solveAdjoint } from './complexLu';
 
 export type ControlMeasure = 'radius' | 'norm';

@@ -1,7 +1,7 @@
 // Krylov source of the dominant eigenpairs of a batch of Jacobians: the spectra module's batched thick-restart
 // Arnoldi (spectra/arnoldi.ts, the project's one Arnoldi) on J for the right eigenvectors (Jv = λv) and on Jᵀ for
 // the left ones (Jᵀw = λw, u = w̄: uᴴJ = λuᴴ), each one run over all M matrices whose every step is a few batched
-// backend ops; the two runs go on two threads where there are (spectra/ritzThread.ts). O(products·n²) per matrix on
+// backend ops; the two runs go on two threads where there are (spectra/bothSides.ts). O(products·n²) per matrix on
 // the backend, against the dense route's O(n³) Hessenberg QR and complex LU in JS.
 // Acceptance is Arnoldi's own: κ·(residual + float32 backward error) ≤ tol·|θ| for each side, so every pair is a
 // residual-checked converged eigenpair with ρ within tol·ρ to first order. A matrix whose sides did not converge
@@ -13,7 +13,7 @@
 // optimisation steps had |⟨v, v'⟩| ≈ 0.2 (LSTM n 128) — no better than a random start.
 import type { Tensor3D } from '../backend/tf';
 import type { RitzPair } from '../spectra/arnoldi';
-import { bothSides } from '../spectra/ritzThread';
+import { bothSides } from '../spectra/bothSides';
 import { denseEigenvectors, eigenvectorsAt, type DominantEigenpair } from './dominant';
 
 export interface BatchEigenvectorSource {

@@ -5,7 +5,7 @@ import type { RunSpec } from '../config/spec';
 import { initBackend, type BackendName, type BackendPreference } from '../backend/backend';
 import { parseRunConfig } from '../runConfig';
 import { nodeMap } from '../graph/graph';
-import { ritzThreadSettled, startRitzThread } from '../spectra/ritzThread';
+import { secondThreadSettled, startSecondThread } from '../thread/secondThread';
 import { LSC_STEP_KRYLOV } from './krylov';
 import { type CommonControl, type StabilizeSpec, parseStabilize } from './config';
 import type { ControlKind } from './kinds';
@@ -62,7 +62,7 @@ export async function runControl(
   const before = measureAt(problem, objective, problem.initial, evalData);
   options.onStart?.(objective.quantities.map((q, k) => ({ ...q, before: before.medians[k] })));
   // The eigenproblems' second thread (started by stabilize) loaded TensorFlow during the measurement above.
-  await ritzThreadSettled(10_000);
+  await secondThreadSettled(10_000);
   const loop = await optimize(problem, objective, { ...block, maxSteps: options.maxSteps ?? block.maxSteps, signal: options.signal, onStep: options.onStep });
   const after = measureAt(problem, objective, loop.best, evalData);
   const quantities = objective.quantities.map((q, k) => ({ ...q, before: before.medians[k], after: after.medians[k] }));
@@ -79,6 +79,6 @@ export async function stabilizeText(text: string, file: string, options: Control
   // will run (below its minimum size the dense route answers on this thread alone).
   const byName = nodeMap(problem.graph);
   const size = (names: string[]) => names.reduce((sum, name) => sum + byName.get(name)!.shape[0], 0);
-  if (block.eigenvectors !== 'dense' && kinds.some((k) => k.measure === 'radius' && size(k.rows) >= LSC_STEP_KRYLOV.minSize)) startRitzThread();
+  if (block.eigenvectors !== 'dense' && kinds.some((k) => k.measure === 'radius' && size(k.rows) >= LSC_STEP_KRYLOV.minSize)) startSecondThread();
   return runControl('stabilize', problem, lscObjective(problem, kinds, block), block, options, backend);
 }

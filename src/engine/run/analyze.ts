@@ -1,5 +1,5 @@
 // One run, end to end: config → graph → data → rollout → Jacobians → diagnostics → report.
-import { selectBackend, type BackendPreference } from '../backend/backend';
+import { firstChoice, selectBackend, type BackendPreference } from '../backend/backend';
 import { tf, type Tensor } from '../backend/tf';
 import type { JacobianMethod, RunSpec } from '../config/spec';
 import { parseRunConfig, readConfigFile } from '../runConfig';
@@ -12,7 +12,8 @@ import { buildNetwork, initNetworkParams } from '../network/network';
 import { pairSeries, seriesSteps } from '../series/run';
 import { checkMemory, estimateMemory, formatBytes, plannedMemory } from './memory';
 import type { SpectraMethod } from '../spectra/extremes';
-import { pairDiagnostics } from './pairDiagnostics';
+import { pairDiagnostics, sharesMeasurements } from './pairDiagnostics';
+import { startSecondThread } from '../thread/secondThread';
 import { resolvePairs } from './pairs';
 import { REPORT_SCHEMA_VERSION, type NamedArray, type PairArrays, type PairReport, type RunResult } from './report';
 import { rollout, type Trajectory } from './rollout';
@@ -72,7 +73,11 @@ export async function analyze(spec: RunSpec, options: AnalyzeOptions = {}): Prom
   const keep = keptBytes <= (options.keepJacobiansMB ?? Infinity) * 2 ** 20;
   if (!keep) log(`whole Jacobians (${formatBytes(keptBytes)}) exceed the keep limit; only their statistics are kept`);
   checkMemory(estimateMemory(graph, spec, pairs, keep, chunkBytes, method), maxMemoryMB, spec);
-  const { name: backend, reason } = await selectBackend(options.backend ?? 'auto', estimateFlops(graph, spec, pairs, method, options.spectra));
+  const flops = estimateFlops(graph, spec, pairs, method, options.spectra);
+  // The second thread loads TensorFlow while this one does.
+  const first = firstChoice(options.backend ?? 'auto', flops);
+  if (pairs.some((p) => sharesMeasurements(spec, p, options.spectra ?? 'auto'))) startSecondThread(first);
+  const { name: backend, reason } = await selectBackend(options.backend ?? 'auto', flops);
   log(reason);
 
   const { params, trained } = initNetworkParams(network, spec);

@@ -1,10 +1,9 @@
 // Per-Jacobian diagnostics. Moments and norms are reduced on the backend over [N, out, in] chunks;
 // decompositions run in float64 on each matrix (tfjs has no general eigensolver): singular values with
-// ml-matrix's SVD, eigenvalues with the values-only routine in eigenvalues.ts (see there why).
+// ml-matrix's SVD, eigenvalues with the values-only routine of the WebAssembly kernels (wasm/linalg.ts; README, Libraries, says why).
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { tf, type Tensor3D } from '../backend/tf';
-import { eigenvalues } from './eigenvalues';
-import { largestSingularValue } from '../spectra/largestSingular';
+import { eigenvalues, largestSingularValue, matrixMoments } from '../wasm/linalg';
 
 // A type alias, not an interface, so that it can be returned from tf.tidy (a TensorContainer).
 export type ChunkMoments = {
@@ -37,23 +36,8 @@ export function chunkMoments(j: Tensor3D): ChunkMoments {
   return out;
 }
 
-/** chunkMoments of `count` row-major matrices of `size` entries each, in float64 (two passes). */
-export function hostMoments(data: Float32Array, count: number, size: number): ChunkMoments {
-  const out = { mean: new Float32Array(count), variance: new Float32Array(count), frobenius: new Float32Array(count) };
-  for (let k = 0; k < count; k++) {
-    const start = k * size;
-    let sum = 0;
-    for (let i = start; i < start + size; i++) sum += data[i];
-    const mean = sum / size;
-    let dev = 0;
-    for (let i = start; i < start + size; i++) dev += (data[i] - mean) ** 2;
-    const variance = dev / size;
-    out.mean[k] = mean;
-    out.variance[k] = variance;
-    out.frobenius[k] = Math.sqrt(size * (variance + mean * mean));
-  }
-  return out;
-}
+/** chunkMoments of `count` row-major matrices of `size` entries each, in float64 (two passes, in WebAssembly). */
+export const hostMoments = (data: Float32Array, count: number, size: number): ChunkMoments => matrixMoments(data, count, size);
 
 /**
  * Moments from per-matrix Σ J and Σ J² (the structured method's factored sums). Undefined when the variance
@@ -99,7 +83,7 @@ export function spectrumOf(
   want: { singular: boolean | 'largest'; eigen: boolean },
 ): MatrixSpectrum {
   const result: MatrixSpectrum = {};
-  // Only σ₁ (spectral norm without singularValues): no SVD, see spectra/largestSingular.ts.
+  // Only σ₁ (spectral norm without singularValues): no SVD, see wasm/linalg.ts.
   if (want.singular === 'largest') result.singularValues = Float64Array.of(largestSingularValue(data, offset, rows, cols));
   else if (want.singular) {
     const m = matrixAt(data, offset, rows, cols);

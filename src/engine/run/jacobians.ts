@@ -47,6 +47,8 @@ export interface JacobianRunOptions {
    * chunk's `measured`.
    */
   withJacobians?: (j: SJ, rows: number) => unknown;
+  /** Working memory `withJacobians` needs per row (Krylov bases), counted when chunks of factored Jacobians are sized. */
+  measureBytesPerRow?: number;
 }
 
 /** Nodes whose value at a window position depends on the perturbation, and that lead to the targets. */
@@ -225,6 +227,32 @@ export function bytesPerOccurrence(graph: CellGraph, pair: ResolvedPair, B: numb
   return B * pair.ofDim * width * 4 * 3 * length + matrix * 2;
 }
 
+/**
+ * Occurrences per chunk. bytesPerOccurrence assumes the Jacobians become dense [rows, out, in]; where they stay in
+ * structured form (nobody asked for them dense), one occurrence is formed first and the memory it actually took, with
+ * what the measurements need per row, sizes the chunks. A factored Jacobian takes O(n) per row where the dense one
+ * takes O(n²): W6 (seed relu, n 512, 64 steps × batch 4) is then one chunk instead of seven, and every Krylov step's
+ * fixed cost (a dozen backend ops and a read-back) is paid once instead of seven times.
+ */
+function occurrencesPerChunk(task: ChunkTask, options: JacobianRunOptions): number {
+  const group = task.occ;
+  const fit = (bytes: number) => Math.max(1, Math.min(group.length, Math.floor(options.chunkBytes / bytes)));
+  // Autodiff runs one occurrence per pass, as the baseline it stands for (one batch_jacobian per step).
+  if (options.method === 'autodiff') return 1;
+  const guess = fit(bytesPerOccurrence(task.graph, task.pair, task.traj.B, options.method, task.length));
+  if (options.dense || guess >= group.length) return guess;
+  const t = tf();
+  const before = t.memory().numBytes;
+  let formed = 0;
+  let kind: SJ['kind'] = 'dense';
+  t.tidy(() => {
+    // Everything the rules made is still alive inside the scope: the bytes now are the occurrence's peak.
+    kind = structuredChunk({ ...task, occ: group.slice(0, 1) }).kind;
+    formed = t.memory().numBytes - before;
+  });
+  return kind === 'dense' ? guess : fit(formed + task.traj.B * (options.measureBytesPerRow ?? 0));
+}
+
 export async function computeJacobians(
   graph: CellGraph,
   pair: ResolvedPair,
@@ -238,10 +266,7 @@ export async function computeJacobians(
   const total = pair.occurrences.length;
   let done = 0;
   for (const { length, sites, occurrences: group } of occurrenceGroups(pair)) {
-    const per = bytesPerOccurrence(graph, pair, traj.B, options.method, length);
-    // Autodiff runs one occurrence per pass, as the baseline it stands for (one batch_jacobian per step).
-    const chunkSize =
-      options.method === 'autodiff' ? 1 : Math.max(1, Math.min(group.length, Math.floor(options.chunkBytes / per)));
+    const chunkSize = occurrencesPerChunk({ graph, pair, traj, params, occ: group, sites, length }, options);
     for (let i = 0; i < group.length; i += chunkSize) {
       throwIfAborted(options.signal);
       const occ = group.slice(i, i + chunkSize);

@@ -8,11 +8,14 @@ import { DIAGNOSTIC_DEFS, type DiagnosticDef, type DiagnosticName } from '../dia
 import type { SpectrumNeed } from '../diagnostics/diagnostic';
 import { throwIfAborted } from '../errors';
 import type { CellGraph } from '../graph/graph';
+import { krylovBytesPerRow } from '../spectra/arnoldi';
 import { DEFAULT_KRYLOV } from '../spectra/krylov';
 import { operatorOf } from '../spectra/operator';
 import { spectraMethodFor, withDenseFallback, type PerMatrix, type SpectraMethod } from '../spectra/extremes';
 import { spectrumOf, type MatrixSpectrum } from './diagnostics';
 import { computeJacobians } from './jacobians';
+import { measureRows, MIN_SPLIT_ROWS } from './measureRows';
+import { secondThreadSettled } from '../thread/secondThread';
 import type { ResolvedPair } from './pairs';
 import type { KrylovSummary, PairArrays, PairReport, SpectraReport, StepStats } from './report';
 import type { Trajectory } from './rollout';
@@ -54,6 +57,14 @@ function plan(spec: RunSpec, out: number, inn: number, forced: 'auto' | SpectraM
   // Scalars alone need only σ₁ of the singular values (spectralNorm), which costs far less than an SVD.
   const spectrum = { eigen: need.eigen, singular: whole.singular || (need.singular && ('largest' as const)) };
   return { scalars, arrayDefs, viaOperator, viaSpectrum, spectrum, choice };
+}
+
+/**
+ * Whether a pair's spectra are measured matrix-free over enough rows to share them with the second thread: analyze
+ * then starts the thread before the rollout, so that it has loaded TensorFlow when the first chunk comes.
+ */
+export function sharesMeasurements(spec: RunSpec, pair: ResolvedPair, spectra: 'auto' | SpectraMethod): boolean {
+  return plan(spec, pair.ofDim, pair.wrtDim, spectra).viaOperator.length > 0 && pair.occurrences.length * spec.batchSize >= MIN_SPLIT_ROWS;
 }
 
 function summary(tol: number, perMatrix: PerMatrix[], at: (row: number, chunk: number) => { t: number; b: number }): KrylovSummary {
@@ -103,6 +114,8 @@ export async function pairDiagnostics(
     const how = p.viaOperator.length > 0 ? p.choice : { method: 'dense', reason: p.choice.reason };
     options.log?.(`${pair.request.of} wrt ${pair.request.wrt}: spectra ${how.method} (${how.reason})`);
   }
+  // Whether the measurements are shared must not depend on how soon the second thread loaded: the same run, the same numbers.
+  if (p.viaOperator.length > 0) await secondThreadSettled(60_000);
   await computeJacobians(
     graph,
     pair,
@@ -112,6 +125,7 @@ export async function pairDiagnostics(
       method: options.method,
       dense: options.keep || hasSpectrum,
       chunkBytes: options.chunkBytes,
+      measureBytesPerRow: p.viaOperator.length > 0 ? krylovBytesPerRow(Math.max(out, inn)) : 0,
       signal: options.signal,
       onChunk: options.onChunk,
       withJacobians:
@@ -121,12 +135,13 @@ export async function pairDiagnostics(
               const start = performance.now();
               const op = operatorOf(j, rows);
               const measured = new Map<string, PerMatrix>();
-              for (const d of p.viaOperator) {
+              const results = measureRows(j, rows, p.viaOperator, krylov, op);
+              p.viaOperator.forEach((d, k) => {
                 const s = d.scalar!;
                 const need = { singular: !!s.spectrum?.singular && ('largest' as const), eigen: !!s.spectrum?.eigen };
                 const dense = (data: Float32Array, offset: number, r: number, c: number) => s.fromSpectrum!(spectrumOf(data, offset, r, c, need));
-                measured.set(d.name, withDenseFallback(op, s.matrixFree!(op, krylov), dense));
-              }
+                measured.set(d.name, withDenseFallback(op, results[k], dense));
+              });
               spectralMs += performance.now() - start;
               return measured;
             },

@@ -28,6 +28,11 @@ const NEGLIGIBLE = 1e-6;
  */
 export const KRYLOV_DIMENSION = 40;
 const krylovDimension = (n: number) => Math.min(n, Math.max(KRYLOV_DIMENSION, Math.ceil(n / 10)));
+/**
+ * Backend memory Arnoldi holds per matrix of order n: the basis [m+1, n] in float32, and as much again twice while
+ * it grows (each step copies it) or restarts. Lanczos on JᵀJ stops well within this many steps. Sizes chunks.
+ */
+export const krylovBytesPerRow = (n: number): number => 3 * (krylovDimension(n) + 1) * n * 4;
 /** Dominant Ritz values whose invariant subspace a restart keeps. */
 const RESTART_KEEP = 6;
 /**
@@ -77,7 +82,7 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
   const P = m > RESTART_KEEP + 3 ? RESTART_KEEP + 1 : 0;
   let active = Array.from({ length: N }, (_, i) => i);
   let cur = op;
-  let V: Tensor3D = t.tidy(() => t.expandDims(startVectors(N, n, options.seed, 'arnoldi'), 1) as Tensor3D);
+  let V: Tensor3D = t.tidy(() => t.expandDims(startVectors(N, n, options.seed, 'arnoldi', options.firstRow), 1) as Tensor3D);
   let start = 0;
   let prefilled: Float64Array[] | undefined;
   let expectReorthogonalization = false;

@@ -17,7 +17,7 @@ export interface PerMatrix {
 /**
  * Largest n at which the dense decompositions beat the Krylov methods here: measured by
  * `npm run bench -- --only S1` (BENCHMARKS.md, S1). With σ₁ from the Gram matrix instead of a full SVD
- * (largestSingular.ts), tensorflow, 64 matrices: dense 4× faster at n 64, even at 96, 1.1× faster at 128,
+ * (wasm/linalg.ts), tensorflow, 64 matrices: dense 4× faster at n 64, even at 96, 1.1× faster at 128,
  * matrix-free 1.6× faster at 256. With fewer matrices (the seed example: 4) dense gains more, since each
  * Krylov step costs a fixed number of backend ops whatever the batch.
  */

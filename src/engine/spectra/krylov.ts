@@ -12,6 +12,11 @@ export interface KrylovOptions {
   seed: number;
   /** Krylov dimension of the restarted Arnoldi (default: its own choice by n); capped at n. */
   dimension?: number;
+  /**
+   * Where this block's first row lies among the rows of the whole run (default 0): start vectors are drawn per row of
+   * the whole run, so a block split off (run/measureRows.ts) starts each matrix where the unsplit run does.
+   */
+  firstRow?: number;
 }
 
 export interface KrylovResult {
@@ -26,11 +31,12 @@ export interface KrylovResult {
 
 export const DEFAULT_KRYLOV: KrylovOptions = { maxProducts: 600, seed: 0 };
 
-/** Unit random vectors, [rows, n], from a named seeded stream. */
-export function startVectors(rows: number, n: number, seed: number, stream: string): Tensor2D {
+/** Unit random vectors, [rows, n], from a named seeded stream: rows firstRow.. of the stream's sequence of vectors. */
+export function startVectors(rows: number, n: number, seed: number, stream: string, firstRow = 0): Tensor2D {
   const t = tf();
   return t.tidy(() => {
-    const v = t.tensor2d(new Rng(seed, `spectra:${stream}`).fillNormal(rows * n), [rows, n]);
+    const drawn = new Rng(seed, `spectra:${stream}`).fillNormal((firstRow + rows) * n);
+    const v = t.tensor2d(drawn.subarray(firstRow * n), [rows, n]);
     return t.div(v, t.norm(v, 'euclidean', 1, true)) as Tensor2D;
   });
 }

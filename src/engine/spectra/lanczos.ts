@@ -6,7 +6,7 @@
 // leave the block, so the rest iterate on a smaller one.
 import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
 import type { BatchedOperator } from './operator';
-import { topTridiagonal } from './small';
+import { topTridiagonal } from '../wasm/linalg';
 import {
   append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, rowNorms, startVectors,
   type KrylovOptions, type KrylovResult,
@@ -89,7 +89,7 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
   const maxSteps = Math.max(1, Math.min(op.in, op.out, Math.floor(options.maxProducts / 2)));
   const rows = new ActiveRows(N);
   let cur = op;
-  let v = startVectors(N, op.in, options.seed, 'lanczos');
+  let v = startVectors(N, op.in, options.seed, 'lanczos', options.firstRow);
   let V: Tensor3D = append(undefined, v);
   let U: Tensor3D | undefined;
   let uPrev: Tensor2D | undefined;
@@ -151,7 +151,7 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
   const maxSteps = Math.max(1, Math.min(op.in, options.maxProducts));
   const rows = new ActiveRows(N);
   let cur = op;
-  let v = startVectors(N, op.in, options.seed, 'lanczos');
+  let v = startVectors(N, op.in, options.seed, 'lanczos', options.firstRow);
   let V: Tensor3D = append(undefined, v);
   for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
     const R = rows.active.length;

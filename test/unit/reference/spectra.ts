@@ -1,5 +1,5 @@
 // Float64 spectra of dense matrices by ml-matrix (its own SVD and eigendecomposition, not the engine's
-// eigenvalues.ts): the reference that the matrix-free spectral norm and radius are held to.
+// WebAssembly kernels): the reference that the matrix-free spectral norm and radius are held to.
 import { EigenvalueDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 
 function matrixAt(data: ArrayLike<number>, offset: number, rows: number, cols: number): Matrix {
