@@ -11,11 +11,11 @@
 // after the budget the dense method takes over.
 import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
 import {
-  append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, startVectors,
+  DEFAULT_KRYLOV, diagonalResult, GrowingBasis, keepRows, normalizeOrReplace, orthogonalize, startVectors,
   type KrylovOptions, type KrylovResult,
 } from './krylov';
 import type { BatchedOperator } from './operator';
-import { topRitz, type TopRitz } from './small';
+import { dot, topRitz, type TopRitz } from './small';
 
 /** A norm below this fraction of the largest Hessenberg entry seen counts as zero (an invariant subspace). */
 const NEGLIGIBLE = 1e-6;
@@ -92,9 +92,10 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
     const scale = Float64Array.from(h, (x) => x.reduce((a, b) => Math.max(a, Math.abs(b)), 0));
     // The newest basis vector, kept apart so that each step does not slice it out of V again.
     let newest = t.tidy(() => t.squeeze(t.slice(V, [0, start, 0], [R, 1, n]), [1]) as Tensor2D);
+    const basis = new GrowingBasis(V);
     for (let k = start; k < m; k++) {
       const jv = t.tidy(() => cur.apply(newest));
-      const { w, coeffs: c, norms: norm, reorthogonalized } = orthogonalize(V, jv, expectReorthogonalization);
+      const { w, coeffs: c, norms: norm, reorthogonalized } = orthogonalize(basis.parts, jv, expectReorthogonalization);
       // Where a step needed a second pass, the next one usually does too (a converging row's J·v lies mostly in the
       // basis): it then does both passes at once, without reading back in between.
       expectReorthogonalization = reorthogonalized;
@@ -109,13 +110,14 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
         h[r][(k + 1) * m + k] = replace[r] ? 0 : norm[r];
         scale[r] = Math.max(scale[r], norm[r]);
       }
-      const next = normalizeOrReplace(w, norm, replace, V, { seed: options.seed, stream: `arnoldi-${cycle}-${k}` });
+      const next = normalizeOrReplace(w, norm, replace, basis.parts, { seed: options.seed, stream: `arnoldi-${cycle}-${k}` });
       w.dispose();
-      V = append(V, next);
+      basis.append(next);
       newest.dispose();
       newest = next;
     }
     newest.dispose();
+    V = basis.whole();
     const stay: number[] = [];
     const kept: Float64Array[][] = [];
     const done: { row: number; ritz: TopRitz }[] = [];
@@ -200,10 +202,10 @@ function thickRestart(
     const g = h[r];
     const next = new Float64Array((m + 1) * m);
     // S = Qᵀ·G·Q: (G·q_j) first, then its components on each q_i.
+    const gq = new Float64Array(m);
     q.forEach((qj, j) => {
-      const gq = new Float64Array(m);
-      for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) gq[a] += g[a * m + b] * qj[b];
-      q.forEach((qi, i) => (next[i * m + j] = qi.reduce((sum, x, a) => sum + x * gq[a], 0)));
+      for (let a = 0; a < m; a++) gq[a] = dot(g.subarray(a * m, (a + 1) * m), qj);
+      q.forEach((qi, i) => (next[i * m + j] = dot(qi, gq)));
       next[P * m + j] = g[m * m + m - 1] * qj[m - 1];
     });
     return next;

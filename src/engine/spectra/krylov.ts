@@ -61,11 +61,11 @@ const REORTHOGONALIZE_BELOW = Math.SQRT1_2;
  * slower (0.2 against 0.14 ms at R 64, k 60, n 256). The norm before a pass is not computed: ‖w‖² = ‖x‖² + ‖c‖² for an orthonormal basis.
  */
 export function orthogonalize(
-  basis: Tensor3D,
+  basis: Tensor3D | Tensor3D[],
   w: Tensor2D,
   expectSecond = false,
 ): { w: Tensor2D; coeffs: Float64Array; norms: Float64Array; reorthogonalized: boolean } {
-  const k = basis.shape[1];
+  const k = basisSize(basis);
   if (expectSecond) {
     const both = projectOut(basis, w, 2);
     const neededIt = needsSecondPass(both.firstCoeffs, both.firstSquares, k);
@@ -91,12 +91,14 @@ function needsSecondPass(coeffs: Float64Array, squares: Float64Array, k: number)
  * ‖x‖² per row read back at once (and the first pass's own, for its DGKS test).
  */
 function projectOut(
-  basis: Tensor3D,
+  basis: Tensor3D | Tensor3D[],
   w: Tensor2D,
   passes: 1 | 2,
 ): { x: Tensor2D; coeffs: Float64Array; squares: Float64Array; firstCoeffs: Float64Array; firstSquares: Float64Array } {
   const t = tf();
-  const [R, k, n] = basis.shape;
+  const parts = Array.isArray(basis) ? basis : [basis];
+  const [R, , n] = parts[0].shape;
+  const k = basisSize(parts);
   // Rows as [R, 1, n] throughout: each product is then one BatchMatMul with no reshapes around it (the loop's
   // fixed cost is its op count: ~15 µs per op on tfjs-node, against ~0.15 ms for each product itself).
   const { x, read } = t.tidy(() => {
@@ -104,8 +106,10 @@ function projectOut(
     const columns: Tensor3D[] = [];
     let total: Tensor3D | undefined;
     for (let pass = 0; pass < passes; pass++) {
-      const c = t.matMul(x, basis, false, true) as Tensor3D; // [R, 1, k]
-      x = t.sub(x, t.matMul(c, basis)) as Tensor3D;
+      // c = x·Vᵀ [R, 1, k] part by part (in the basis's order), then x − c·V.
+      const cs = parts.map((p) => t.matMul(x, p, false, true) as Tensor3D);
+      const c = cs.length === 1 ? cs[0] : (t.concat(cs, 2) as Tensor3D);
+      x = parts.reduce((y, p, i) => t.sub(y, t.matMul(cs[i], p)) as Tensor3D, x);
       if (pass === 0 && passes > 1) columns.push(c, t.sum(t.square(x), 2, true) as Tensor3D);
       total = total ? (t.add(total, c) as Tensor3D) : c;
     }
@@ -129,6 +133,54 @@ function projectOut(
   return { x, ...last, firstCoeffs: first.coeffs, firstSquares: first.squares };
 }
 
+function basisSize(basis: Tensor3D | Tensor3D[]): number {
+  return Array.isArray(basis) ? basis.reduce((s, p) => s + p.shape[1], 0) : basis.shape[1];
+}
+
+/**
+ * A basis [R, k, n] that grows by one vector per row at a time, kept as a settled block and a short tail of the
+ * newest vectors. A tensor cannot grow in place, so appending to one block copies all of it: at W6's size (256 rows,
+ * n 512, up to 52 vectors) that was ~10 % of Arnoldi's backend time. Here an append copies the tail only, and the tail
+ * joins the block every TAIL vectors. Products with the basis go part by part (`parts`, for orthogonalize).
+ */
+export class GrowingBasis {
+  private static readonly TAIL = 8;
+  private block: Tensor3D;
+  private tail: Tensor3D | undefined;
+
+  constructor(first: Tensor3D) {
+    this.block = first;
+  }
+
+  get size(): number {
+    return this.block.shape[1] + (this.tail?.shape[1] ?? 0);
+  }
+
+  get parts(): Tensor3D[] {
+    return this.tail ? [this.block, this.tail] : [this.block];
+  }
+
+  /** Appends a vector per row ([R, n]; the caller keeps it: the basis holds its own reference). */
+  append(v: Tensor2D): void {
+    this.tail = append(this.tail, v);
+    if (this.tail.shape[1] >= GrowingBasis.TAIL) this.settle();
+  }
+
+  /** The whole basis as one tensor, handed over: the caller owns it, and this object is done. */
+  whole(): Tensor3D {
+    this.settle();
+    return this.block;
+  }
+
+  private settle(): void {
+    if (!this.tail) return;
+    const merged = tf().concat([this.block, this.tail], 1) as Tensor3D;
+    this.block.dispose();
+    this.tail.dispose();
+    [this.block, this.tail] = [merged, undefined];
+  }
+}
+
 function sumSquares(a: Float64Array, offset: number, length: number): number {
   let s = 0;
   for (let i = offset; i < offset + length; i++) s += a[i] * a[i];
@@ -144,7 +196,7 @@ export function normalizeOrReplace(
   w: Tensor2D,
   norms: Float64Array,
   replace: boolean[],
-  basis: Tensor3D | undefined,
+  basis: Tensor3D | Tensor3D[] | undefined,
   rng: { seed: number; stream: string },
 ): Tensor2D {
   const t = tf();

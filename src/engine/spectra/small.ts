@@ -24,17 +24,24 @@ function orthonormalBasis(vectors: Float64Array[]): Float64Array[] {
   const basis: Float64Array[] = [];
   for (const v of vectors) {
     const x = Float64Array.from(v);
-    const before = Math.hypot(...x);
+    const before = Math.sqrt(dot(x, x));
     for (let pass = 0; pass < 2; pass++) {
       for (const q of basis) {
-        const dot = q.reduce((s, qi, i) => s + qi * x[i], 0);
-        for (let i = 0; i < x.length; i++) x[i] -= dot * q[i];
+        const c = dot(q, x);
+        for (let i = 0; i < x.length; i++) x[i] -= c * q[i];
       }
     }
-    const norm = Math.hypot(...x);
+    const norm = Math.sqrt(dot(x, x));
     if (norm > 1e-8 * before) basis.push(x.map((xi) => xi / norm));
   }
   return basis;
+}
+
+/** Σ a_i·b_i (plain loops: closures and spread arguments cost more than the arithmetic at these sizes). */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
 }
 
 /**
