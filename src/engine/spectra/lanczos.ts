@@ -8,7 +8,7 @@ import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
 import type { BatchedOperator } from './operator';
 import { topTridiagonal } from '../wasm/linalg';
 import {
-  append, DEFAULT_KRYLOV, diagonalResult, keepRows, normalizeOrReplace, orthogonalize, rowNorms, startVectors,
+  append, DEFAULT_KRYLOV, diagonalResult, GrowingBasis, keepRows, normalizeOrReplace, orthogonalize, rowNorms, startVectors,
   type KrylovOptions, type KrylovResult,
 } from './krylov';
 
@@ -152,19 +152,19 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
   const rows = new ActiveRows(N);
   let cur = op;
   let v = startVectors(N, op.in, options.seed, 'lanczos', options.firstRow);
-  let V: Tensor3D = append(undefined, v);
+  let V = new GrowingBasis(append(undefined, v));
   for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
     const R = rows.active.length;
     const gv = t.tidy(() => cur.apply(v));
     // Against the whole basis: the coefficient on v_k is α_k; those on earlier vectors are β_{k−1} and roundoff.
-    const { w, coeffs: c, norms: beta } = orthogonalize(V, gv);
+    const { w, coeffs: c, norms: beta } = orthogonalize(V.parts, gv);
     gv.dispose();
     const k = step + 1;
     const alpha = Float64Array.from({ length: R }, (_, r) => c[r * k + step]);
     const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], Math.abs(alpha[r]), b));
-    const vNext = normalizeOrReplace(w, beta, replace, V, { seed: options.seed, stream: `lanczos-gram${step}` });
+    const vNext = normalizeOrReplace(w, beta, replace, V.parts, { seed: options.seed, stream: `lanczos-gram${step}` });
     w.dispose();
-    V = append(V, vNext);
+    V.append(vNext);
     v.dispose();
     v = vNext;
     rows.push(result, alpha, beta, replace, 1);
@@ -181,8 +181,8 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
     rows.keep(stay);
     if (stay.length === 0) break;
     cur = cur.select(stay);
-    [V, v] = [keepRows(V, stay), keepRows(v, stay)];
+    [V, v] = [new GrowingBasis(keepRows(V.whole(), stay)), keepRows(v, stay)];
   }
-  t.dispose([V, v].filter((x) => !x.isDisposed));
+  t.dispose([V.whole(), v].filter((x) => !x.isDisposed));
   return result;
 }
