@@ -40,7 +40,7 @@ function maxRel(a: Report, b: Report, key: 'spectralNorm' | 'spectralRadius'): n
 export async function benchS1(backend: string): Promise<void> {
   console.log(`\nS1: spectralNorm + spectralRadius of 64 seed-relu Jacobians (T 16, B 4), dense vs matrix-free, backend ${backend}`);
   const rows: string[][] = [];
-  for (const n of [16, 32, 48, 64, 96, 128, 256]) {
+  for (const n of [16, 32, 48, 64, 96, 128, 160, 192, 256]) {
     const text = JSON.stringify(seed(n, 16, 4, ['spectralNorm', 'spectralRadius']));
     const run = async (spectra: 'dense' | 'matrix-free') => {
       let best: Report | undefined;

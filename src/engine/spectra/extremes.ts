@@ -16,12 +16,12 @@ export interface PerMatrix {
 
 /**
  * Largest n at which the dense decompositions beat the Krylov methods here: measured by
- * `npm run bench -- --only S1` (BENCHMARKS.md, S1). With σ₁ from the Gram matrix instead of a full SVD
- * (wasm/linalg.ts), tensorflow, 64 matrices: dense 4× faster at n 64, even at 96, 1.1× faster at 128,
- * matrix-free 1.6× faster at 256. With fewer matrices (the seed example: 4) dense gains more, since each
- * Krylov step costs a fixed number of backend ops whatever the batch.
+ * `npm run bench -- --only S1` (BENCHMARKS.md, S1), tensorflow, 64 matrices, with σ₁ from the Gram matrix instead of a
+ * full SVD. With the dense kernels in WebAssembly (wasm/linalg.ts): dense 2.4× faster at n 128, 1.3× at 160;
+ * matrix-free 1.3× faster at 192, 2.2× at 256 (in JS the crossover was near 128). With fewer matrices (the seed
+ * example: 4) dense gains more, since each Krylov step costs a fixed number of backend ops whatever the batch.
  */
-export const DENSE_MAX_N = 128;
+export const DENSE_MAX_N = 160;
 
 export type SpectraMethod = 'matrix-free' | 'dense';
 
