@@ -298,6 +298,19 @@ forEachBackend('chunks of structured Jacobians that stay factored are sized by w
       for (const key of ['varTimesFanIn', 'frobenius'] as const) s[key].forEach((v, b) => assert.ok(Math.abs(f[key][b] - v) <= 1e-4 * Math.abs(v), `t=${s.t} b=${b} ${key}`));
     });
   });
+  it('sums that would cancel (a mean as large as the spread): the statistics come from dense slices, equal to whole matrices', async () => {
+    // An all-ones recurrent kernel: J = 1·diag(relu′) has entries 0 and 1, mean ≈ ½, so E[J²] − E[J]² cancels. The
+    // chunk, sized by the factors, holds more matrices than the budget allows dense: they are densified a slice at a time.
+    const config = { cell: 'seed', units: 64, inputDim: 2, activation: 'relu', timeSteps: 6, batchSize: 4, seed: 3, initializers: { recurrentKernel: 'ones' }, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }], diagnostics: ['varTimesFanIn', 'frobenius', 'mean'] };
+    const text = JSON.stringify(config);
+    const whole = await chunksOf(text, Infinity);
+    const factored = await chunksOf(text, 0);
+    assert.ok(factored.chunks < whole.chunks, `factored ${factored.chunks} chunks, whole ${whole.chunks}`);
+    whole.result.report.jacobians[0].steps.forEach((s, k) => {
+      const f = factored.result.report.jacobians[0].steps[k];
+      for (const key of ['varTimesFanIn', 'frobenius', 'mean'] as const) s[key].forEach((v, b) => assert.ok(Math.abs(f[key][b] - v) <= 1e-6 * Math.max(Math.abs(v), 1e-12), `t=${s.t} b=${b} ${key}: ${f[key][b]} vs ${v}`));
+    });
+  });
   it('lstm: its ∂h/∂h_{t-1} is dense, so the chunks stay those of whole matrices', async () => {
     const text = JSON.stringify({ cell: 'lstm', units: 64, inputDim: 2, timeSteps: 20, batchSize: 2, seed: 3, jacobians: [{ of: 'h@t', wrt: 'h@t-1' }], diagnostics: ['varTimesFanIn'] });
     assert.equal((await chunksOf(text, 0)).chunks, (await chunksOf(text, Infinity)).chunks);

@@ -105,6 +105,27 @@ function diagOf(j: SJ, rows: number): Tensor2D | undefined {
 }
 
 /** J as [N, out, in], materialised. */
+/**
+ * Matrices from..to−1 of the N = `rows` Jacobians j (not to be confused with sliceRows, rows of each matrix): the
+ * per-matrix factors cut, shared matrices as they are (new tensors, owned by the caller's scope).
+ */
+export function selectMatrices(j: SJ, rows: number, from: number, to: number): SJ {
+  const t = tf();
+  const cut = <T extends Tensor>(x: T): T => (x.shape[0] === rows ? (t.slice(x, from, to - from) as T) : x);
+  switch (j.kind) {
+    case 'zero':
+    case 'identity':
+    case 'shared':
+      return j;
+    case 'diag':
+      return { kind: 'diag', d: cut(j.d) };
+    case 'scaled':
+      return { kind: 'scaled', m: j.m, row: j.row && cut(j.row), col: j.col && cut(j.col) };
+    case 'dense':
+      return { kind: 'dense', m: cut(j.m) };
+  }
+}
+
 export function toDense(j: SJ, rows: number): Tensor3D {
   const t = tf();
   switch (j.kind) {

@@ -11,7 +11,7 @@ import { throwIfAborted } from '../errors';
 import { ancestors, descendants, evaluateStep } from '../graph/evaluate';
 import { nodeMap, type CellGraph, type GraphNode } from '../graph/graph';
 import { opDef } from '../graph/ops';
-import { concatRows, identity, momentSums, toDense, zero, type SJ } from '../graph/structuredJacobian';
+import { concatRows, identity, inDim, momentSums, outDim, selectMatrices, toDense, zero, type SJ } from '../graph/structuredJacobian';
 import { chunkMoments, hostMoments, momentsFromSums, type ChunkMoments } from './diagnostics';
 import { denseOnHost } from './hostDense';
 import { occurrenceGroups, type Occurrence, type ResolvedPair } from './pairs';
@@ -227,6 +227,27 @@ export function bytesPerOccurrence(graph: CellGraph, pair: ResolvedPair, B: numb
   return B * pair.ofDim * width * 4 * 3 * length + matrix * 2;
 }
 
+/** The moments of N = `rows` structured Jacobians from their dense form, made `per` matrices at a time. */
+function momentsBySlices(j: SJ, rows: number, per: number): ChunkMoments {
+  const t = tf();
+  const parts: ChunkMoments[] = [];
+  for (let from = 0; from < rows; from += per) {
+    const to = Math.min(rows, from + per);
+    // Out through a variable, not tidy's result (which it would walk element by element).
+    t.tidy(() => {
+      const part = selectMatrices(j, rows, from, to);
+      const host = denseOnHost(part, to - from);
+      parts.push(host ? hostMoments(host, to - from, outDim(j) * inDim(j)) : chunkMoments(toDense(part, to - from)));
+    });
+  }
+  const join = (key: keyof ChunkMoments) => {
+    const out = new Float32Array(rows);
+    parts.forEach((p, k) => out.set(p[key], k * per));
+    return out;
+  };
+  return { mean: join('mean'), variance: join('variance'), frobenius: join('frobenius') };
+}
+
 /**
  * Occurrences per chunk. bytesPerOccurrence assumes the Jacobians become dense [rows, out, in]; where they stay in
  * structured form (nobody asked for them dense), one occurrence is formed first and the memory it actually took, with
@@ -286,7 +307,10 @@ export async function computeJacobians(
         if (options.withJacobians) measured = options.withJacobians(j, rows);
         identical = j.kind === 'shared' || j.kind === 'identity' || j.kind === 'zero';
         const sums = options.dense || j.kind === 'dense' ? undefined : momentSums(j, rows);
-        const moments = sums && momentsFromSums(sums.sum.dataSync() as Float32Array, sums.sumSq.dataSync() as Float32Array, count);
+        const fromSums = sums && momentsFromSums(sums.sum.dataSync() as Float32Array, sums.sumSq.dataSync() as Float32Array, count);
+        // Sums too ill-conditioned: the statistics from the matrices, made dense a slice at a time (a chunk of factored
+        // Jacobians is sized for their factors, and whole it could be many times the budget dense).
+        const moments = fromSums ?? (sums ? momentsBySlices(j, rows, Math.max(1, Math.floor(options.chunkBytes / (6 * count * 4)))) : undefined);
         const data = moments ? undefined : denseOnHost(j, rows);
         host = moments ? { moments } : data && { data };
         return host ? undefined : toDense(j, rows);

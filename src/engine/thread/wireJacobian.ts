@@ -1,39 +1,33 @@
 // A structured Jacobian to and from its wire form (thread/protocol.ts), for the rows a second thread takes: the
 // per-row factors are cut to those rows, shared matrices go whole. Factored Jacobians stay factored, so W6's half
-// (128 seed Jacobians of order 512) crosses as one 1 MB matrix and two small [128, 512] blocks.
+// (128 seed Jacobians of order 512) crosses as one 1 MB matrix and one [128, 512] block.
 import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../backend/tf';
-import type { SJ } from '../graph/structuredJacobian';
+import { selectMatrices, type SJ } from '../graph/structuredJacobian';
 import type { WireJacobian, WireTensor } from './protocol';
 
-/** Rows from..to−1 of a per-row tensor ([rows, ...]; one broadcast row goes as it is), read back. */
-function wireRows(x: Tensor, rows: number, from: number, to: number): WireTensor {
-  const t = tf();
-  const cut = x.shape[0] === rows && (from > 0 || to < rows);
-  const part = cut ? t.slice(x, [from], [to - from]) : x;
-  const data = Float32Array.from(part.dataSync() as Float32Array);
-  if (part !== x) part.dispose();
-  return { shape: part.shape.slice(), data };
-}
-
-function wireWhole(x: Tensor): WireTensor {
-  return { shape: x.shape.slice(), data: Float32Array.from(x.dataSync() as Float32Array) };
-}
+const wire = (x: Tensor): WireTensor => ({ shape: x.shape.slice(), data: Float32Array.from(x.dataSync() as Float32Array) });
 
 /** Rows from..to−1 of the N = `rows` Jacobians j, as they cross threads (new arrays, safe to transfer). */
 export function toWire(j: SJ, rows: number, from: number, to: number): WireJacobian {
-  const cut = (x: Tensor) => wireRows(x, rows, from, to);
-  switch (j.kind) {
-    case 'zero':
-    case 'identity':
-      return j;
-    case 'diag':
-      return { kind: 'diag', d: cut(j.d) };
-    case 'shared':
-      return { kind: 'shared', m: wireWhole(j.m) };
-    case 'scaled':
-      return { kind: 'scaled', m: wireWhole(j.m), row: j.row && cut(j.row), col: j.col && cut(j.col) };
-    case 'dense':
-      return { kind: 'dense', m: cut(j.m) };
+  const t = tf();
+  t.engine().startScope();
+  try {
+    const part = selectMatrices(j, rows, from, to);
+    switch (part.kind) {
+      case 'zero':
+      case 'identity':
+        return part;
+      case 'diag':
+        return { kind: 'diag', d: wire(part.d) };
+      case 'shared':
+        return { kind: 'shared', m: wire(part.m) };
+      case 'scaled':
+        return { kind: 'scaled', m: wire(part.m), row: part.row && wire(part.row), col: part.col && wire(part.col) };
+      case 'dense':
+        return { kind: 'dense', m: wire(part.m) };
+    }
+  } finally {
+    t.engine().endScope();
   }
 }
 
