@@ -632,35 +632,32 @@ function shiftedLU(g: usize, m: i32, sre: f64, sim: f64, re: usize, im: usize, p
   st(xi, i, (ai * br - ar * bi) / d);
 }
 
+/**
+ * t_i −= Σ_{from ≤ j < to} A_ij·t_j in complex arithmetic, with A_ij at (re, im)[i·along + j·across]: along m, across 1
+ * for A itself, along 1, across m for Aᵀ (the triangular sweeps of both solves below).
+ */
+@inline function subtractRange(re: usize, im: usize, tr: usize, ti: usize, i: i32, from: i32, to: i32, along: i32, across: i32): void {
+  let sr = ld(tr, i);
+  let si = ld(ti, i);
+  for (let j = from; j < to; j++) {
+    const ar = ld(re, i * along + j * across);
+    const ai = ld(im, i * along + j * across);
+    sr -= ar * ld(tr, j) - ai * ld(ti, j);
+    si -= ar * ld(ti, j) + ai * ld(tr, j);
+  }
+  st(tr, i, sr);
+  st(ti, i, si);
+}
+
 /** x with (G − σI)·x = b, in place of (xr, xi) holding b; tr, ti: m f64 scratch. */
 function solveLU(re: usize, im: usize, perm: usize, m: i32, xr: usize, xi: usize, tr: usize, ti: usize): void {
   for (let i = 0; i < m; i++) {
     st(tr, i, ld(xr, ldi(perm, i)));
     st(ti, i, ld(xi, ldi(perm, i)));
   }
-  for (let i = 0; i < m; i++) {
-    let sr = ld(tr, i);
-    let si = ld(ti, i);
-    for (let j = 0; j < i; j++) {
-      const ar = ld(re, i * m + j);
-      const ai = ld(im, i * m + j);
-      sr -= ar * ld(tr, j) - ai * ld(ti, j);
-      si -= ar * ld(ti, j) + ai * ld(tr, j);
-    }
-    st(tr, i, sr);
-    st(ti, i, si);
-  }
+  for (let i = 0; i < m; i++) subtractRange(re, im, tr, ti, i, 0, i, m, 1);
   for (let i = m - 1; i >= 0; i--) {
-    let sr = ld(tr, i);
-    let si = ld(ti, i);
-    for (let j = i + 1; j < m; j++) {
-      const ar = ld(re, i * m + j);
-      const ai = ld(im, i * m + j);
-      sr -= ar * ld(tr, j) - ai * ld(ti, j);
-      si -= ar * ld(ti, j) + ai * ld(tr, j);
-    }
-    st(tr, i, sr);
-    st(ti, i, si);
+    subtractRange(re, im, tr, ti, i, i + 1, m, m, 1);
     divideAt(tr, ti, i, ld(re, i * m + i), ld(im, i * m + i));
   }
   for (let i = 0; i < m; i++) {
@@ -672,30 +669,14 @@ function solveLU(re: usize, im: usize, perm: usize, m: i32, xr: usize, xi: usize
 /** x with (G − σI)ᵀ·x = b: P·A = L·U, so Aᵀ = Uᵀ·Lᵀ·P; solve Uᵀ, then Lᵀ, then undo P. In place of (xr, xi). */
 function solveLUTransposed(re: usize, im: usize, perm: usize, m: i32, xr: usize, xi: usize, tr: usize, ti: usize): void {
   for (let i = 0; i < m; i++) {
-    let sr = ld(xr, i);
-    let si = ld(xi, i);
-    for (let j = 0; j < i; j++) {
-      const ar = ld(re, j * m + i);
-      const ai = ld(im, j * m + i);
-      sr -= ar * ld(tr, j) - ai * ld(ti, j);
-      si -= ar * ld(ti, j) + ai * ld(tr, j);
-    }
-    st(tr, i, sr);
-    st(ti, i, si);
+    st(tr, i, ld(xr, i));
+    st(ti, i, ld(xi, i));
+  }
+  for (let i = 0; i < m; i++) {
+    subtractRange(re, im, tr, ti, i, 0, i, 1, m);
     divideAt(tr, ti, i, ld(re, i * m + i), ld(im, i * m + i));
   }
-  for (let i = m - 1; i >= 0; i--) {
-    let sr = ld(tr, i);
-    let si = ld(ti, i);
-    for (let j = i + 1; j < m; j++) {
-      const ar = ld(re, j * m + i);
-      const ai = ld(im, j * m + i);
-      sr -= ar * ld(tr, j) - ai * ld(ti, j);
-      si -= ar * ld(ti, j) + ai * ld(tr, j);
-    }
-    st(tr, i, sr);
-    st(ti, i, si);
-  }
+  for (let i = m - 1; i >= 0; i--) subtractRange(re, im, tr, ti, i, i + 1, m, 1, m);
   for (let k = 0; k < m; k++) {
     st(xr, ldi(perm, k), ld(tr, k));
     st(xi, ldi(perm, k), ld(ti, k));

@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { activeBackend, type BackendName } from '../backend/backend';
 import { bundleDirectories } from '../bundleDirectories';
-import { isStatus, type Connect, type Job, type Reply } from './protocol';
+import { isStatus, type Connect, type MeasureJob, type Reply, type RitzJob } from './protocol';
 
 /** A job as a caller hands it over: the thread gives it its id. */
-export type JobWithoutId = Job extends infer J ? (J extends unknown ? Omit<J, 'id'> : never) : never;
+export type JobWithoutId = Omit<RitzJob, 'id'> | Omit<MeasureJob, 'id'>;
 
 /** A job handed to the worker; `wait` gives its reply, or undefined if the worker failed (then do the work here). */
 export interface Pending<R extends Reply> {
