@@ -187,6 +187,76 @@ function toHessenberg(a: usize, n: i32): void {
   for (let i = 2; i < n; i++) for (let j = 0; j < i - 1; j++) st(a, i * n + j, 0);
 }
 
+/** Rows a, b, c of columns from..to: each column (u, v, w) loses p·(x, y, z), p = u + q·v + r·w. */
+@inline function reflectRows3(a: usize, b: usize, c: usize, from: i32, to: i32, q: f64, r: f64, x: f64, y: f64, z: f64): void {
+  const q2 = f64x2.splat(q);
+  const r2 = f64x2.splat(r);
+  const x2 = f64x2.splat(x);
+  const y2 = f64x2.splat(y);
+  const z2 = f64x2.splat(z);
+  let j = from;
+  for (; j + 1 <= to; j += 2) {
+    const o = <usize>j << 3;
+    const u = v128.load(a + o);
+    const v = v128.load(b + o);
+    const w = v128.load(c + o);
+    const p = f64x2.add(f64x2.add(u, f64x2.mul(q2, v)), f64x2.mul(r2, w));
+    v128.store(c + o, f64x2.sub(w, f64x2.mul(p, z2)));
+    v128.store(b + o, f64x2.sub(v, f64x2.mul(p, y2)));
+    v128.store(a + o, f64x2.sub(u, f64x2.mul(p, x2)));
+  }
+  for (; j <= to; j++) {
+    const o = <usize>j << 3;
+    const u = load<f64>(a + o);
+    const v = load<f64>(b + o);
+    const w = load<f64>(c + o);
+    let p = u + q * v;
+    p += r * w;
+    store<f64>(c + o, w - p * z);
+    store<f64>(b + o, v - p * y);
+    store<f64>(a + o, u - p * x);
+  }
+}
+
+/** Rows a, b of columns from..to: each column (u, v) loses p·(x, y), p = u + q·v. */
+@inline function reflectRows2(a: usize, b: usize, from: i32, to: i32, q: f64, x: f64, y: f64): void {
+  for (let j = from; j <= to; j++) {
+    const o = <usize>j << 3;
+    const u = load<f64>(a + o);
+    const v = load<f64>(b + o);
+    const p = u + q * v;
+    store<f64>(b + o, v - p * y);
+    store<f64>(a + o, u - p * x);
+  }
+}
+
+/** Columns k, k+1, k+2 (col points at column k of row 0) of rows from..to: (u, v, w) loses p·(1, q, r), p = x·u + y·v + z·w. */
+@inline function reflectColumns3(col: usize, n: i32, from: i32, to: i32, q: f64, r: f64, x: f64, y: f64, z: f64): void {
+  for (let i = from; i <= to; i++) {
+    const at = col + (<usize>(i * n) << 3);
+    const u = load<f64>(at);
+    const v = load<f64>(at, 8);
+    const w = load<f64>(at, 16);
+    let p = x * u + y * v;
+    p += z * w;
+    store<f64>(at, w - p * r, 16);
+    store<f64>(at, v - p * q, 8);
+    store<f64>(at, u - p);
+  }
+}
+
+/** Columns k, k+1 of rows from..to: (u, v) loses p·(1, q), p = x·u + y·v. */
+@inline function reflectColumns2(col: usize, n: i32, from: i32, to: i32, q: f64, x: f64, y: f64): void {
+  for (let i = from; i <= to; i++) {
+    const at = col + (<usize>(i * n) << 3);
+    const u = load<f64>(at);
+    const v = load<f64>(at, 8);
+    const p = x * u + y * v;
+    store<f64>(at, v - p * q, 8);
+    store<f64>(at, u - p);
+  }
+}
+
 /** Shifted QR (Francis double shift) on an upper Hessenberg matrix, EISPACK hqr; false if it did not converge. */
 function hessenbergQR(a: usize, n: i32, wr: usize, wi: usize): bool {
   let anorm = 0.0;
@@ -298,26 +368,18 @@ function hessenbergQR(a: usize, n: i32, wr: usize, wi: usize): bool {
               z = r / s;
               q /= p;
               r /= p;
-              // Rows k, k+1 (and k+2 unless k+1 = nn) of columns k..nn times the 3×3 reflector.
-              for (let j = k; j <= nn; j++) {
-                p = ld(a, k * n + j) + q * ld(a, (k + 1) * n + j);
-                if (k + 1 != nn) {
-                  p += r * ld(a, (k + 2) * n + j);
-                  st(a, (k + 2) * n + j, ld(a, (k + 2) * n + j) - p * z);
-                }
-                st(a, (k + 1) * n + j, ld(a, (k + 1) * n + j) - p * y);
-                st(a, k * n + j, ld(a, k * n + j) - p * x);
-              }
-              // Columns k, k+1 (and k+2) of rows l..min(nn, k+3) times the same reflector from the right.
+              // Rows k, k+1 (and k+2 unless k+1 = nn) of columns k..nn times the 3×3 reflector, then columns k, k+1
+              // (and k+2) of rows l..min(nn, k+3) from the right. Row pointers and the branch hoisted: this is
+              // where the QR iteration spends its time.
+              const rowK = a + (<usize>(k * n) << 3);
+              const rowK1 = rowK + (<usize>n << 3);
               const mmin = nn < k + 3 ? nn : k + 3;
-              for (let i = l; i <= mmin; i++) {
-                p = x * ld(a, i * n + k) + y * ld(a, i * n + k + 1);
-                if (k + 1 != nn) {
-                  p += z * ld(a, i * n + k + 2);
-                  st(a, i * n + k + 2, ld(a, i * n + k + 2) - p * r);
-                }
-                st(a, i * n + k + 1, ld(a, i * n + k + 1) - p * q);
-                st(a, i * n + k, ld(a, i * n + k) - p);
+              if (k + 1 != nn) {
+                reflectRows3(rowK, rowK1, rowK1 + (<usize>n << 3), k, nn, q, r, x, y, z);
+                reflectColumns3(a + (<usize>k << 3), n, l, mmin, q, r, x, y, z);
+              } else {
+                reflectRows2(rowK, rowK1, k, nn, q, x, y);
+                reflectColumns2(a + (<usize>k << 3), n, l, mmin, q, x, y);
               }
             }
           }

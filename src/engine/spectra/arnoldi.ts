@@ -1,7 +1,7 @@
 // The spectral radius ρ(J) of N square matrices at once without a dense eigensolver: restarted Arnoldi
-// with a Krylov dimension of a few tens. Each step is one J·v over all rows plus two Gram–Schmidt
-// passes as batched matmuls; the Hessenberg columns come back to JS, where the Ritz value of largest
-// modulus (a complex-conjugate pair counts once: both have the same modulus) is found in float64.
+// with a Krylov dimension of a few tens. Each step is one J·v over all rows on the backend, then Gram–Schmidt
+// of each row against its own basis in WebAssembly (rowBasis.ts), which gives the Hessenberg column; the Ritz
+// value of largest modulus (a complex-conjugate pair counts once: both have the same modulus) is found in float64.
 // A matrix is converged when κ·(‖r‖ + δ) ≤ tol·|θ|: the residual h_{m+1,m}·|y_m| plus the backward error
 // δ of float32 products (FLOAT32_BACKWARD·‖H‖), times the eigenvalue's condition number within the
 // Krylov space (left and right Ritz vectors) — the first-order bound on the eigenvalue error. So neither a
@@ -9,12 +9,10 @@
 // values split by δ^(1/k) and come out with a large κ) passes for accuracy.
 // Otherwise it restarts thickly, keeping the invariant subspace of the dominant Ritz values (see thickRestart);
 // after the budget the dense method takes over.
-import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
-import {
-  DEFAULT_KRYLOV, diagonalResult, GrowingBasis, keepRows, normalizeOrReplace, orthogonalize, startVectors,
-  type KrylovOptions, type KrylovResult,
-} from './krylov';
+import { tf } from '../backend/tf';
+import { DEFAULT_KRYLOV, diagonalResult, randomUnitRows, type KrylovOptions, type KrylovResult } from './krylov';
 import type { BatchedOperator } from './operator';
+import { basisBytesPerRow, RowBasis } from './rowBasis';
 import { dot, topRitz, type TopRitz } from './small';
 
 /** A norm below this fraction of the largest Hessenberg entry seen counts as zero (an invariant subspace). */
@@ -29,10 +27,11 @@ const NEGLIGIBLE = 1e-6;
 export const KRYLOV_DIMENSION = 40;
 const krylovDimension = (n: number) => Math.min(n, Math.max(KRYLOV_DIMENSION, Math.ceil(n / 10)));
 /**
- * Backend memory Arnoldi holds per matrix of order n: the basis [m+1, n] in float32, and as much again twice while
- * it grows (each step copies it) or restarts. Lanczos on JᵀJ stops well within this many steps. Sizes chunks.
+ * Memory Arnoldi holds per matrix of order n: the basis of m+1 vectors in float32 (WebAssembly memory, rowBasis.ts),
+ * the restart's kept vectors while they are formed, and the few [rows, n] tensors of a step's product on the
+ * backend. Lanczos on JᵀJ stops well within this many steps. Sizes chunks.
  */
-export const krylovBytesPerRow = (n: number): number => 3 * (krylovDimension(n) + 1) * n * 4;
+export const krylovBytesPerRow = (n: number): number => basisBytesPerRow(n, krylovDimension(n) + 1) + (RESTART_KEEP + 1 + 3) * n * 4;
 /** Dominant Ritz values whose invariant subspace a restart keeps. */
 const RESTART_KEEP = 6;
 /**
@@ -82,23 +81,17 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
   const P = m > RESTART_KEEP + 3 ? RESTART_KEEP + 1 : 0;
   let active = Array.from({ length: N }, (_, i) => i);
   let cur = op;
-  let V: Tensor3D = t.tidy(() => t.expandDims(startVectors(N, n, options.seed, 'arnoldi', options.firstRow), 1) as Tensor3D);
+  const basis = new RowBasis(N, n, m + 1);
+  basis.start(randomUnitRows(N, n, options.seed, 'arnoldi', options.firstRow));
   let start = 0;
   let prefilled: Float64Array[] | undefined;
-  let expectReorthogonalization = false;
   for (let cycle = 0; active.length > 0; cycle++) {
     const R = active.length;
     const h = prefilled ?? Array.from({ length: R }, () => new Float64Array((m + 1) * m));
     const scale = Float64Array.from(h, (x) => x.reduce((a, b) => Math.max(a, Math.abs(b)), 0));
-    // The newest basis vector, kept apart so that each step does not slice it out of V again.
-    let newest = t.tidy(() => t.squeeze(t.slice(V, [0, start, 0], [R, 1, n]), [1]) as Tensor2D);
-    const basis = new GrowingBasis(V);
     for (let k = start; k < m; k++) {
-      const jv = t.tidy(() => cur.apply(newest));
-      const { w, coeffs: c, norms: norm, reorthogonalized } = orthogonalize(basis.parts, jv, expectReorthogonalization);
-      // Where a step needed a second pass, the next one usually does too (a converging row's J·v lies mostly in the
-      // basis): it then does both passes at once, without reading back in between.
-      expectReorthogonalization = reorthogonalized;
+      const jv = t.tidy(() => cur.apply(basis.tensor(k)));
+      const { coeffs: c, norms: norm } = basis.orthogonalize(jv);
       jv.dispose();
       const replace: boolean[] = [];
       for (let r = 0; r < R; r++) {
@@ -110,14 +103,8 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
         h[r][(k + 1) * m + k] = replace[r] ? 0 : norm[r];
         scale[r] = Math.max(scale[r], norm[r]);
       }
-      const next = normalizeOrReplace(w, norm, replace, basis.parts, { seed: options.seed, stream: `arnoldi-${cycle}-${k}` });
-      w.dispose();
-      basis.append(next);
-      newest.dispose();
-      newest = next;
+      basis.append(norm, replace, { seed: options.seed, stream: `arnoldi-${cycle}-${k}` });
     }
-    newest.dispose();
-    V = basis.whole();
     const stay: number[] = [];
     const kept: Float64Array[][] = [];
     const done: { row: number; ritz: TopRitz }[] = [];
@@ -136,37 +123,30 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
       }
       // (A row whose small eigenproblem failed stops here, unconverged: the dense method takes it.)
     }
-    if (pairs && done.length) ritzVectors(V, done, m, (r, pair) => (pairs[active[r]] = pair));
+    if (pairs && done.length) ritzVectors(basis, done, m, (r, pair) => (pairs[active[r]] = pair));
     const more = stay.length > 0 && P > 0 && result.products[active[stay[0]]] + (m - P) <= budget;
-    const old = V;
     if (more) {
-      ({ V, prefilled } = thickRestart(stay.length === R ? V : keepRows(V, stay), h, stay, kept, m, P));
-      if (stay.length < R) cur = cur.select(stay);
+      if (stay.length < R) {
+        basis.keep(stay);
+        cur = cur.select(stay);
+      }
+      prefilled = thickRestart(basis, h, stay, kept, m, P);
       start = P;
     }
-    if (!old.isDisposed) old.dispose();
     active = more ? stay.map((r) => active[r]) : [];
   }
-  if (!V.isDisposed) V.dispose();
   return result;
 }
 
-/** x = V_m·y for the listed rows of the basis V [R, m+1, n]: one batched matmul for all of them. */
-function ritzVectors(V: Tensor3D, done: { row: number; ritz: TopRitz }[], m: number, set: (row: number, pair: RitzPair) => void): void {
-  const t = tf();
-  const n = V.shape[2];
+/** x = V_m·y for the listed rows of the basis (positions among its rows). */
+function ritzVectors(basis: RowBasis, done: { row: number; ritz: TopRitz }[], m: number, set: (row: number, pair: RitzPair) => void): void {
+  const n = basis.n;
   const y = new Float32Array(done.length * 2 * m);
   done.forEach(({ ritz }, k) => {
     y.set(Float32Array.from(ritz.vector.re), 2 * k * m);
     y.set(Float32Array.from(ritz.vector.im), (2 * k + 1) * m);
   });
-  // Read back after the scope: tf.tidy walks a typed array it returns element by element.
-  const xt = t.tidy(() => {
-    const rows = t.gather(V, t.tensor1d(done.map((d) => d.row), 'int32'));
-    return t.matMul(t.tensor3d(y, [done.length, 2, m]), t.slice(rows, [0, 0, 0], [done.length, m, n]));
-  });
-  const x = xt.dataSync();
-  xt.dispose();
+  const x = basis.linearCombinations(done.map((d) => d.row), y, 2, m);
   done.forEach(({ row, ritz }, k) => {
     const vector = new Float64Array(2 * n);
     let norm = 0;
@@ -182,20 +162,12 @@ function ritzVectors(V: Tensor3D, done: { row: number; ritz: TopRitz }[], m: num
 /**
  * Thick restart (Krylov–Schur in spirit): with Q an orthonormal basis of an invariant subspace of G (the kept Ritz
  * vectors), A·(V_m·Q) = (V_m·Q)·S + v_{m+1}·bᵀ with S = QᵀGQ and b = h_{m+1,m}·Qᵀe_m. So the new basis is
- * [V_m·Q, v_{m+1}], the new projected matrix starts with S over bᵀ, and Arnoldi continues from v_{m+1}.
- * Rows with fewer than P kept vectors are padded with zero vectors (they add zero rows and columns to G).
+ * [V_m·Q, v_{m+1}] (the basis holds the staying rows only), and the new projected matrix starts with S over bᵀ
+ * (returned), from which Arnoldi continues from v_{m+1}. Rows with fewer than P kept vectors are padded with zero
+ * vectors (they add zero rows and columns to G).
  */
-function thickRestart(
-  V: Tensor3D,
-  h: Float64Array[],
-  stay: number[],
-  kept: Float64Array[][],
-  m: number,
-  P: number,
-): { V: Tensor3D; prefilled: Float64Array[] } {
-  const t = tf();
-  const R = stay.length;
-  const qt = new Float32Array(R * P * m);
+function thickRestart(basis: RowBasis, h: Float64Array[], stay: number[], kept: Float64Array[][], m: number, P: number): Float64Array[] {
+  const qt = new Float32Array(stay.length * P * m);
   const prefilled = stay.map((r, s) => {
     const q = kept[s];
     q.forEach((col, j) => qt.set(Float32Array.from(col), (s * P + j) * m));
@@ -210,12 +182,8 @@ function thickRestart(
     });
     return next;
   });
-  const restarted = t.tidy(() => {
-    const kept3 = t.matMul(t.tensor3d(qt, [R, P, m]), t.slice(V, [0, 0, 0], [R, m, V.shape[2]]));
-    return t.concat([kept3, t.slice(V, [0, m, 0], [R, 1, V.shape[2]])], 1) as Tensor3D;
-  });
-  V.dispose();
-  return { V: restarted, prefilled };
+  basis.restart(qt, P, m);
+  return prefilled;
 }
 
 /** max_j ‖H[:, j]‖₂ over the (m+1)×m Hessenberg matrix: each column is A·v_j in the basis, so this is ≤ ‖A‖₂. */

@@ -4,13 +4,11 @@
 // entries come back to JS, where the top singular triplet of B_k is found in float64 and the
 // residual β_k·|p_k| (exact for the recurrence) decides convergence per matrix. Converged matrices
 // leave the block, so the rest iterate on a smaller one.
-import { tf, type Tensor2D, type Tensor3D } from '../backend/tf';
+import { tf, type Tensor2D } from '../backend/tf';
 import type { BatchedOperator } from './operator';
 import { topTridiagonal } from '../wasm/linalg';
-import {
-  append, DEFAULT_KRYLOV, diagonalResult, GrowingBasis, keepRows, normalizeOrReplace, orthogonalize, rowNorms, startVectors,
-  type KrylovOptions, type KrylovResult,
-} from './krylov';
+import { DEFAULT_KRYLOV, diagonalResult, randomUnitRows, type KrylovOptions, type KrylovResult } from './krylov';
+import { RowBasis } from './rowBasis';
 
 /** A norm below this fraction of the largest seen in the row counts as zero (an invariant subspace). */
 const NEGLIGIBLE = 1e-6;
@@ -89,37 +87,27 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
   const maxSteps = Math.max(1, Math.min(op.in, op.out, Math.floor(options.maxProducts / 2)));
   const rows = new ActiveRows(N);
   let cur = op;
-  let v = startVectors(N, op.in, options.seed, 'lanczos', options.firstRow);
-  let V: Tensor3D = append(undefined, v);
-  let U: Tensor3D | undefined;
-  let uPrev: Tensor2D | undefined;
+  const V = new RowBasis(N, op.in, maxSteps + 1);
+  V.start(randomUnitRows(N, op.in, options.seed, 'lanczos', options.firstRow));
+  const U = new RowBasis(N, op.out, maxSteps);
   for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
     const R = rows.active.length;
     // u = J·v − β·u_prev, orthogonal to every earlier u.
-    const betaPrev = uPrev ? Float32Array.from(rows.betas, (b) => b[b.length - 1]) : undefined;
+    const betaPrev = step > 0 ? Float32Array.from(rows.betas, (b) => b[b.length - 1]) : undefined;
     const raw = t.tidy(() => {
-      const jv = cur.apply(v);
-      return uPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev!, [R, 1]), uPrev)) as Tensor2D) : jv;
+      const jv = cur.apply(V.tensor(step));
+      return betaPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev, [R, 1]), U.tensor(step - 1))) as Tensor2D) : jv;
     });
-    const orthU = U ? orthogonalize(U, raw) : undefined;
-    const uOrth = orthU ? orthU.w : raw;
-    const alpha = orthU ? orthU.norms : rowNorms(raw);
-    const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(rows.scale[r], a));
-    const u = normalizeOrReplace(uOrth, alpha, replaceU, U, { seed: options.seed, stream: `lanczos-u${step}` });
-    if (uOrth !== raw) uOrth.dispose();
+    const { norms: alpha } = U.orthogonalize(raw);
     raw.dispose();
-    U = append(U, u);
+    const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(rows.scale[r], a));
+    U.append(alpha, replaceU, { seed: options.seed, stream: `lanczos-u${step}` });
     // w = Jᵀ·u − α·v, orthogonal to every earlier v.
-    const wRaw = t.tidy(() => t.sub(cur.applyT(u), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), v)) as Tensor2D);
-    const { w: wOrth, norms: beta } = orthogonalize(V, wRaw);
+    const wRaw = t.tidy(() => t.sub(cur.applyT(U.tensor(step)), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), V.tensor(step))) as Tensor2D);
+    const { norms: beta } = V.orthogonalize(wRaw);
     wRaw.dispose();
     const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], alpha[r], b));
-    const vNext = normalizeOrReplace(wOrth, beta, replaceV, V, { seed: options.seed, stream: `lanczos-v${step}` });
-    wOrth.dispose();
-    V = append(V, vNext);
-    uPrev?.dispose();
-    v.dispose();
-    [uPrev, v] = [u, vNext];
+    V.append(beta, replaceV, { seed: options.seed, stream: `lanczos-v${step}` });
     rows.push(result, Float64Array.from(alpha, (a, r) => (replaceU[r] ? 0 : a)), beta, replaceV, 2);
     const last = step === maxSteps - 1;
     if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
@@ -131,9 +119,9 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
     rows.keep(stay);
     if (stay.length === 0) break;
     cur = cur.select(stay);
-    [U, V, v, uPrev] = [keepRows(U, stay), keepRows(V, stay), keepRows(v, stay), keepRows(uPrev, stay)];
+    U.keep(stay);
+    V.keep(stay);
   }
-  t.dispose([V, v, ...(U ? [U] : []), ...(uPrev ? [uPrev] : [])].filter((x) => !x.isDisposed));
   return result;
 }
 
@@ -151,22 +139,18 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
   const maxSteps = Math.max(1, Math.min(op.in, options.maxProducts));
   const rows = new ActiveRows(N);
   let cur = op;
-  let v = startVectors(N, op.in, options.seed, 'lanczos', options.firstRow);
-  let V = new GrowingBasis(append(undefined, v));
+  const V = new RowBasis(N, op.in, maxSteps + 1);
+  V.start(randomUnitRows(N, op.in, options.seed, 'lanczos', options.firstRow));
   for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
     const R = rows.active.length;
-    const gv = t.tidy(() => cur.apply(v));
+    const gv = t.tidy(() => cur.apply(V.tensor(step)));
     // Against the whole basis: the coefficient on v_k is α_k; those on earlier vectors are β_{k−1} and roundoff.
-    const { w, coeffs: c, norms: beta } = orthogonalize(V.parts, gv);
+    const { coeffs: c, norms: beta } = V.orthogonalize(gv);
     gv.dispose();
     const k = step + 1;
     const alpha = Float64Array.from({ length: R }, (_, r) => c[r * k + step]);
     const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], Math.abs(alpha[r]), b));
-    const vNext = normalizeOrReplace(w, beta, replace, V.parts, { seed: options.seed, stream: `lanczos-gram${step}` });
-    w.dispose();
-    V.append(vNext);
-    v.dispose();
-    v = vNext;
+    V.append(beta, replace, { seed: options.seed, stream: `lanczos-gram${step}` });
     rows.push(result, alpha, beta, replace, 1);
     const last = step === maxSteps - 1;
     if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
@@ -181,8 +165,7 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
     rows.keep(stay);
     if (stay.length === 0) break;
     cur = cur.select(stay);
-    [V, v] = [new GrowingBasis(keepRows(V.whole(), stay)), keepRows(v, stay)];
+    V.keep(stay);
   }
-  t.dispose([V.whole(), v].filter((x) => !x.isDisposed));
   return result;
 }
