@@ -88,7 +88,7 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
   for (let cycle = 0; active.length > 0; cycle++) {
     const R = active.length;
     const h = prefilled ?? Array.from({ length: R }, () => new Float64Array((m + 1) * m));
-    const scale = Float64Array.from(h, (x) => x.reduce((a, b) => Math.max(a, Math.abs(b)), 0));
+    const scale = Float64Array.from(h, maxAbs);
     for (let k = start; k < m; k++) {
       const jv = t.tidy(() => cur.apply(basis.tensor(k)));
       const { coeffs: c, norms: norm } = basis.orthogonalize(jv);
@@ -184,6 +184,13 @@ function thickRestart(basis: RowBasis, h: Float64Array[], stay: number[], kept: 
   });
   basis.restart(qt, P, m);
   return prefilled;
+}
+
+/** max |x_i| (a plain loop: a reduce with a closure costs more than the arithmetic). */
+function maxAbs(x: Float64Array): number {
+  let best = 0;
+  for (let i = 0; i < x.length; i++) best = Math.max(best, Math.abs(x[i]));
+  return best;
 }
 
 /** max_j ‖H[:, j]‖₂ over the (m+1)×m Hessenberg matrix: each column is A·v_j in the basis, so this is ≤ ‖A‖₂. */
