@@ -17,9 +17,9 @@ export interface PerMatrix {
 /**
  * Largest n at which the dense decompositions beat the Krylov methods here: measured by
  * `npm run bench -- --only S1` (BENCHMARKS.md, S1), tensorflow, 64 matrices, with σ₁ from the Gram matrix instead of a
- * full SVD. With the dense kernels in WebAssembly (wasm/linalg.ts): dense 2.4× faster at n 128, 1.3× at 160;
- * matrix-free 1.3× faster at 192, 2.2× at 256 (in JS the crossover was near 128). With fewer matrices (the seed
- * example: 4) dense gains more, since each Krylov step costs a fixed number of backend ops whatever the batch.
+ * full SVD. With the dense kernels in WebAssembly (wasm/linalg.ts) and the Krylov bases too (wasm/krylov.ts): dense
+ * 1.08× faster at n 128, matrix-free 1.09× at 160 (a tie), 2.2× at 192, 3.6× at 256. With fewer matrices (the seed
+ * example: 4) dense gains, since each Krylov step costs a fixed number of backend ops whatever the batch: so 160.
  */
 export const DENSE_MAX_N = 160;
 
