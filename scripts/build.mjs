@@ -49,6 +49,8 @@ const nodeEntries = {
   // The engine's second thread (src/engine/thread/secondThread.ts): LSC's eigenpairs, half of a chunk's Krylov spectra;
   // found beside the bundle that starts it.
   threadWorker: 'src/engine/thread/worker.ts',
+  // The second thread's entry: compiles threadWorker.js with V8's code cache (src/engine/thread/start.ts).
+  threadStart: 'src/engine/thread/start.ts',
 };
 // The config schema's validators are generated code, compiled here rather than when a process starts.
 compileSchema();

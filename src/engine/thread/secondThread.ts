@@ -24,9 +24,15 @@ export interface Pending<R extends Reply> {
 /** Longest wait for one job (LSC's LSTM n 128: ~0.2 s; W6's half: ~1 s; a job never waits for the worker's start). */
 const WAIT_MS = 120_000;
 
-/** The worker bundle beside this bundle (dist/), or above it (dist/test/unit, dist/bench). */
+/**
+ * The worker's entry beside this bundle (dist/), or above it (dist/test/unit, dist/bench): threadStart.js, which
+ * compiles threadWorker.js with V8's code cache, or threadWorker.js itself where the entry is not there.
+ */
 function defaultWorkerScript(): string | undefined {
-  return bundleDirectories(2).map((d) => path.join(d, 'threadWorker.js')).find((f) => fs.existsSync(f));
+  const dir = bundleDirectories(2).find((d) => fs.existsSync(path.join(d, 'threadWorker.js')));
+  if (!dir) return undefined;
+  const start = path.join(dir, 'threadStart.js');
+  return fs.existsSync(start) ? start : path.join(dir, 'threadWorker.js');
 }
 
 class SecondThread {

@@ -1,4 +1,5 @@
-// The second thread of thread/secondThread.ts (bundled as dist/threadWorker.js): a TensorFlow context of its own
+// The second thread of thread/secondThread.ts (bundled as dist/threadWorker.js, started through dist/threadStart.js,
+// thread/start.ts, which compiles it with V8's code cache): a TensorFlow context of its own
 // that answers each job on the port it was given, then stamps the shared word with the job's id, which wakes the
 // waiting thread. It says on its own channel when TensorFlow has loaded (or why not): jobs come only after that.
 import { parentPort } from 'node:worker_threads';
@@ -9,6 +10,7 @@ import { operatorOf } from '../spectra/operator';
 import { sidePairs } from '../spectra/bothSides';
 import { isConnect, isMeasureJob, isRitzJob, type Connect, type MeasureJob, type MeasureReply, type Reply, type RitzJob, type RitzReply, type Status } from './protocol';
 import { fromWire } from './wireJacobian';
+import { SAVE_CODE_CACHE } from '../codeCache';
 
 function ritzReply(job: RitzJob): RitzReply {
   const j = tf().tensor3d(job.data, [job.rows, job.n, job.n]);
@@ -55,6 +57,8 @@ function serve({ port, answered }: Connect): void {
       Atomics.store(answered, 0, reply.id);
       Atomics.notify(answered, 0);
     }
+    // After the first job, with what it compiled (thread/start.ts; once, and only where there was no cache).
+    setImmediate(() => (globalThis as Record<symbol, (() => void) | undefined>)[SAVE_CODE_CACHE]?.());
   });
 }
 
