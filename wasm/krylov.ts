@@ -126,9 +126,9 @@ function pass(blocks: usize, slot: i32, k: i32, n: i32, x: usize, c: usize): voi
  * w_r minus its projection on the first k vectors of its slot's basis, for each of `rows` rows: classical
  * Gram–Schmidt, and a second pass for a row where the first kept less than 1/√2 of its norm (the DGKS test, as
  * ARPACK: ‖w‖² = ‖x‖² + ‖c‖² for an orthonormal basis). Out per row: the summed coefficients (float64, k per row,
- * at coeffs), ‖x‖² (squares), and whether it took the second pass (twice, i32). `scratch`: k float64.
+ * at coeffs) and ‖x‖² (squares). `scratch`: k float64.
  */
-export function project(blocks: usize, k: i32, n: i32, slots: usize, rows: i32, w: usize, coeffs: usize, squares: usize, twice: usize, scratch: usize): void {
+export function project(blocks: usize, k: i32, n: i32, slots: usize, rows: i32, w: usize, coeffs: usize, squares: usize, scratch: usize): void {
   const vbytes = <usize>n << 2;
   for (let r = 0; r < rows; r++) {
     const slot = load<i32>(slots + (<usize>r << 2));
@@ -138,14 +138,12 @@ export function project(blocks: usize, k: i32, n: i32, slots: usize, rows: i32, 
     let kept = <f64>dot(x, x, n);
     let taken: f64 = 0;
     for (let i = 0; i < k; i++) taken += load<f64>(c + (<usize>i << 3)) ** 2;
-    const again = kept < 0.5 * (kept + taken);
-    if (again) {
+    if (kept < 0.5 * (kept + taken)) {
       pass(blocks, slot, k, n, x, scratch);
       for (let i = 0; i < k; i++) store<f64>(c + (<usize>i << 3), load<f64>(c + (<usize>i << 3)) + load<f64>(scratch + (<usize>i << 3)));
       kept = <f64>dot(x, x, n);
     }
     store<f64>(squares + (<usize>r << 3), kept);
-    store<i32>(twice + (<usize>r << 2), again ? 1 : 0);
   }
 }
 

@@ -13,7 +13,7 @@ interface Kernels {
   memory: WebAssembly.Memory;
   heapBase(): number;
   blockSize(): number;
-  project(blocks: number, k: number, n: number, slots: number, rows: number, w: number, coeffs: number, squares: number, twice: number, scratch: number): void;
+  project(blocks: number, k: number, n: number, slots: number, rows: number, w: number, coeffs: number, squares: number, scratch: number): void;
   put(blocks: number, k: number, n: number, slots: number, rows: number, w: number, scale: number): void;
   fetch(blocks: number, k: number, n: number, slots: number, rows: number, out: number): void;
   combine(blocks: number, m: number, n: number, slots: number, rows: number, y: number, p: number, out: number): void;
@@ -44,7 +44,7 @@ export class RowBasis {
   private readonly total: number;
   private end: number;
   /** Addresses of the fixed areas (see the constructor). */
-  private readonly at: { table: number; slots: number; auxSlots: number; w: number; coeffs: number; squares: number; twice: number; scale: number; scratch: number };
+  private readonly at: { table: number; slots: number; auxSlots: number; w: number; coeffs: number; squares: number; scale: number; scratch: number };
   private blocks = 0;
   private work = { at: 0, bytes: 0 };
   /** The slot of each row still in the basis, in order. */
@@ -72,7 +72,6 @@ export class RowBasis {
       w: this.alloc(rows * n * 4),
       coeffs: this.alloc(rows * capacity * 8),
       squares: this.alloc(rows * 8),
-      twice: this.alloc(rows * 4),
       scale: this.alloc(rows * 8),
       scratch: this.alloc(capacity * 8),
     };
@@ -115,14 +114,15 @@ export class RowBasis {
     const [R, k] = [this.rows, this.size];
     this.view32(this.at.w, R * this.n).set(values);
     this.writeSlots(this.at.slots, this.slots);
-    this.k.project(this.at.table, k, this.n, this.at.slots, R, this.at.w, this.at.coeffs, this.at.squares, this.at.twice, this.at.scratch);
+    this.k.project(this.at.table, k, this.n, this.at.slots, R, this.at.w, this.at.coeffs, this.at.squares, this.at.scratch);
     return { coeffs: this.view64(this.at.coeffs, R * k).slice(), norms: this.view64(this.at.squares, R).map(Math.sqrt) };
   }
 
   /**
    * Appends the last orthogonalized vectors divided by their norms. Where a row's norm is negligible (`replace`: an
    * invariant subspace was reached) it continues with a fresh random unit vector orthogonal to its basis, so the
-   * recurrence explores the rest. `rng.stream` must differ per call: a vector drawn twice is orthogonal to nothing new.
+   * recurrence explores the rest (a zero vector where the basis spans the whole space already).
+   * `rng.stream` must differ per call: a vector drawn twice is orthogonal to nothing new.
    */
   append(norms: Float64Array, replace: boolean[], rng: { seed: number; stream: string }): void {
     this.ensure(this.size + 1);
@@ -178,9 +178,10 @@ export class RowBasis {
     this.view32(aux, count * this.n).set(randomUnitRows(count, this.n, rng.seed, rng.stream));
     this.writeSlots(this.at.auxSlots, positions.map((r) => this.slots[r]));
     // The coefficient and norm areas are free again: the caller read them back before appending.
-    this.k.project(this.at.table, this.size, this.n, this.at.auxSlots, count, aux, this.at.coeffs, this.at.squares, this.at.twice, this.at.scratch);
+    this.k.project(this.at.table, this.size, this.n, this.at.auxSlots, count, aux, this.at.coeffs, this.at.squares, this.at.scratch);
     const squares = this.view64(this.at.squares, count).slice();
-    this.k.put(this.at.table, this.size, this.n, this.at.auxSlots, count, aux, this.fillScale((r) => (r < count ? 1 / Math.sqrt(squares[r]) : 0)));
+    // Nothing left (the basis spans the whole space): a zero vector, which adds nothing to the recurrence.
+    this.k.put(this.at.table, this.size, this.n, this.at.auxSlots, count, aux, this.fillScale((r) => (r < count && squares[r] > 0 ? 1 / Math.sqrt(squares[r]) : 0)));
   }
 
   /** Storage for at least `vectors` vectors per row (all slots), a block at a time. */
