@@ -64,6 +64,16 @@ describe('RowBasis: Krylov bases in WebAssembly against float64', () => {
     assert.throws(() => basis.append(new Float64Array(3).fill(1), [false, false, false], { seed: 1, stream: 'full' }), /36 vectors/);
   });
 
+  it('a basis made after others were released (their instances reused, memory not cleared) is as right as a fresh one', () => {
+    for (const [rows, n, steps] of [[6, 64, 20], [2, 13, 9], [5, 40, 30]]) {
+      const basis = new RowBasis(rows, n, steps + 1);
+      basis.start(randomUnitRows(rows, n, 9, `reuse-${n}`));
+      growChecked(basis, steps, new Rng(n, 'reuse'));
+      assert.ok(orthonormalityError(basis) < 2e-6, `n ${n}: orthonormality ${orthonormalityError(basis)}`);
+      basis.release();
+    }
+  });
+
   it('a vector almost in the span (cancellation) gets the second pass: what is left is orthogonal to float32 precision', () => {
     const n = 64;
     const basis = new RowBasis(2, n, 8);

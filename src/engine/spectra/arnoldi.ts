@@ -12,7 +12,7 @@
 import { tf } from '../backend/tf';
 import { DEFAULT_KRYLOV, diagonalResult, randomUnitRows, type KrylovOptions, type KrylovResult } from './krylov';
 import type { BatchedOperator } from './operator';
-import { basisBytesPerRow, RowBasis } from './rowBasis';
+import { basisBytesPerRow, withBasis, type RowBasis } from './rowBasis';
 import { dot, topRitz, type TopRitz } from './small';
 
 /** A norm below this fraction of the largest Hessenberg entry seen counts as zero (an invariant subspace). */
@@ -70,10 +70,15 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
   const tol = options.tol ?? RADIUS_TOL;
   const exact = diagonalResult(op, tol);
   if (exact) return exact;
+  const m = options.dimension ? Math.min(op.in, options.dimension) : krylovDimension(op.in);
+  return withBasis(op.rows, op.in, m + 1, (basis) => arnoldiCycles(op, basis, m, { ...options, tol }, pairs));
+}
+
+/** restartedArnoldi's cycles on its basis (m + 1 vectors), until every row has converged or spent its budget. */
+function arnoldiCycles(op: BatchedOperator, basis: RowBasis, m: number, options: KrylovOptions & { tol: number }, pairs?: (RitzPair | undefined)[]): KrylovResult {
   const t = tf();
-  const [N, n] = [op.rows, op.in];
+  const [N, n, tol] = [op.rows, op.in, options.tol];
   const result: KrylovResult = { tol, values: new Float64Array(N).fill(NaN), products: new Int32Array(N), converged: new Uint8Array(N) };
-  const m = options.dimension ? Math.min(n, options.dimension) : krylovDimension(n);
   // At least four cycles' worth of products before the dense method takes over.
   const budget = Math.max(options.maxProducts, 4 * m);
   // A thick restart keeps P vectors (RESTART_KEEP Ritz values; a conjugate pair at the edge adds one), zero-padded
@@ -81,7 +86,6 @@ function restartedArnoldi(op: BatchedOperator, options: KrylovOptions, pairs?: (
   const P = m > RESTART_KEEP + 3 ? RESTART_KEEP + 1 : 0;
   let active = Array.from({ length: N }, (_, i) => i);
   let cur = op;
-  const basis = new RowBasis(N, n, m + 1);
   basis.start(randomUnitRows(N, n, options.seed, 'arnoldi', options.firstRow));
   let start = 0;
   let prefilled: Float64Array[] | undefined;

@@ -8,7 +8,7 @@ import { tf, type Tensor2D } from '../backend/tf';
 import type { BatchedOperator } from './operator';
 import { topTridiagonal } from '../wasm/linalg';
 import { DEFAULT_KRYLOV, diagonalResult, randomUnitRows, type KrylovOptions, type KrylovResult } from './krylov';
-import { RowBasis } from './rowBasis';
+import { withBasis } from './rowBasis';
 
 /** A norm below this fraction of the largest seen in the row counts as zero (an invariant subspace). */
 const NEGLIGIBLE = 1e-6;
@@ -87,42 +87,42 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
   const maxSteps = Math.max(1, Math.min(op.in, op.out, Math.floor(options.maxProducts / 2)));
   const rows = new ActiveRows(N);
   let cur = op;
-  const V = new RowBasis(N, op.in, maxSteps + 1);
-  V.start(randomUnitRows(N, op.in, options.seed, 'lanczos', options.firstRow));
-  const U = new RowBasis(N, op.out, maxSteps);
-  for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
-    const R = rows.active.length;
-    // u = J·v − β·u_prev, orthogonal to every earlier u.
-    const betaPrev = step > 0 ? Float32Array.from(rows.betas, (b) => b[b.length - 1]) : undefined;
-    const raw = t.tidy(() => {
-      const jv = cur.apply(V.tensor(step));
-      return betaPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev, [R, 1]), U.tensor(step - 1))) as Tensor2D) : jv;
-    });
-    const { norms: alpha } = U.orthogonalize(raw);
-    raw.dispose();
-    const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(rows.scale[r], a));
-    U.append(alpha, replaceU, { seed: options.seed, stream: `lanczos-u${step}` });
-    // w = Jᵀ·u − α·v, orthogonal to every earlier v.
-    const wRaw = t.tidy(() => t.sub(cur.applyT(U.tensor(step)), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), V.tensor(step))) as Tensor2D);
-    const { norms: beta } = V.orthogonalize(wRaw);
-    wRaw.dispose();
-    const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], alpha[r], b));
-    V.append(beta, replaceV, { seed: options.seed, stream: `lanczos-v${step}` });
-    rows.push(result, Float64Array.from(alpha, (a, r) => (replaceU[r] ? 0 : a)), beta, replaceV, 2);
-    const last = step === maxSteps - 1;
-    if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
-    const stay = rows.check(result, (r) => {
-      const { sigma, residual } = bidiagonalTop(rows.alphas[r], rows.betas[r]);
-      return { value: sigma, converged: residual <= tol * sigma || (sigma === 0 && residual === 0) };
-    });
-    if (stay.length === R || last) continue;
-    rows.keep(stay);
-    if (stay.length === 0) break;
-    cur = cur.select(stay);
-    U.keep(stay);
-    V.keep(stay);
-  }
-  return result;
+  return withBasis(N, op.in, maxSteps + 1, (V) => withBasis(N, op.out, maxSteps, (U) => {
+    V.start(randomUnitRows(N, op.in, options.seed, 'lanczos', options.firstRow));
+    for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
+      const R = rows.active.length;
+      // u = J·v − β·u_prev, orthogonal to every earlier u.
+      const betaPrev = step > 0 ? Float32Array.from(rows.betas, (b) => b[b.length - 1]) : undefined;
+      const raw = t.tidy(() => {
+        const jv = cur.apply(V.tensor(step));
+        return betaPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev, [R, 1]), U.tensor(step - 1))) as Tensor2D) : jv;
+      });
+      const { norms: alpha } = U.orthogonalize(raw);
+      raw.dispose();
+      const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(rows.scale[r], a));
+      U.append(alpha, replaceU, { seed: options.seed, stream: `lanczos-u${step}` });
+      // w = Jᵀ·u − α·v, orthogonal to every earlier v.
+      const wRaw = t.tidy(() => t.sub(cur.applyT(U.tensor(step)), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), V.tensor(step))) as Tensor2D);
+      const { norms: beta } = V.orthogonalize(wRaw);
+      wRaw.dispose();
+      const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], alpha[r], b));
+      V.append(beta, replaceV, { seed: options.seed, stream: `lanczos-v${step}` });
+      rows.push(result, Float64Array.from(alpha, (a, r) => (replaceU[r] ? 0 : a)), beta, replaceV, 2);
+      const last = step === maxSteps - 1;
+      if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
+      const stay = rows.check(result, (r) => {
+        const { sigma, residual } = bidiagonalTop(rows.alphas[r], rows.betas[r]);
+        return { value: sigma, converged: residual <= tol * sigma || (sigma === 0 && residual === 0) };
+      });
+      if (stay.length === R || last) continue;
+      rows.keep(stay);
+      if (stay.length === 0) break;
+      cur = cur.select(stay);
+      U.keep(stay);
+      V.keep(stay);
+    }
+    return result;
+  }));
 }
 
 /**
@@ -139,33 +139,34 @@ function gramNorms(op: BatchedOperator, tol: number, options: KrylovOptions): Kr
   const maxSteps = Math.max(1, Math.min(op.in, options.maxProducts));
   const rows = new ActiveRows(N);
   let cur = op;
-  const V = new RowBasis(N, op.in, maxSteps + 1);
-  V.start(randomUnitRows(N, op.in, options.seed, 'lanczos', options.firstRow));
-  for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
-    const R = rows.active.length;
-    const gv = t.tidy(() => cur.apply(V.tensor(step)));
-    // Against the whole basis: the coefficient on v_k is α_k; those on earlier vectors are β_{k−1} and roundoff.
-    const { coeffs: c, norms: beta } = V.orthogonalize(gv);
-    gv.dispose();
-    const k = step + 1;
-    const alpha = Float64Array.from({ length: R }, (_, r) => c[r * k + step]);
-    const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], Math.abs(alpha[r]), b));
-    V.append(beta, replace, { seed: options.seed, stream: `lanczos-gram${step}` });
-    rows.push(result, alpha, beta, replace, 1);
-    const last = step === maxSteps - 1;
-    if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
-    const stay = rows.check(result, (r) => {
-      const betas = rows.betas[r];
-      const top = topTridiagonal(Float64Array.from(rows.alphas[r]), Float64Array.from(betas.slice(0, -1)));
-      const theta = Math.max(top.value, 0);
-      const residual = betas[betas.length - 1] === 0 ? 0 : Math.abs(betas[betas.length - 1] * top.lastComponent);
-      return { value: Math.sqrt(theta), converged: residual <= tol * theta || (theta === 0 && residual === 0) };
-    });
-    if (stay.length === R || last) continue;
-    rows.keep(stay);
-    if (stay.length === 0) break;
-    cur = cur.select(stay);
-    V.keep(stay);
-  }
-  return result;
+  return withBasis(N, op.in, maxSteps + 1, (V) => {
+    V.start(randomUnitRows(N, op.in, options.seed, 'lanczos', options.firstRow));
+    for (let step = 0; step < maxSteps && rows.active.length > 0; step++) {
+      const R = rows.active.length;
+      const gv = t.tidy(() => cur.apply(V.tensor(step)));
+      // Against the whole basis: the coefficient on v_k is α_k; those on earlier vectors are β_{k−1} and roundoff.
+      const { coeffs: c, norms: beta } = V.orthogonalize(gv);
+      gv.dispose();
+      const k = step + 1;
+      const alpha = Float64Array.from({ length: R }, (_, r) => c[r * k + step]);
+      const replace = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], Math.abs(alpha[r]), b));
+      V.append(beta, replace, { seed: options.seed, stream: `lanczos-gram${step}` });
+      rows.push(result, alpha, beta, replace, 1);
+      const last = step === maxSteps - 1;
+      if ((step + 1) % CHECK_EVERY !== 0 && !last) continue;
+      const stay = rows.check(result, (r) => {
+        const betas = rows.betas[r];
+        const top = topTridiagonal(Float64Array.from(rows.alphas[r]), Float64Array.from(betas.slice(0, -1)));
+        const theta = Math.max(top.value, 0);
+        const residual = betas[betas.length - 1] === 0 ? 0 : Math.abs(betas[betas.length - 1] * top.lastComponent);
+        return { value: Math.sqrt(theta), converged: residual <= tol * theta || (theta === 0 && residual === 0) };
+      });
+      if (stay.length === R || last) continue;
+      rows.keep(stay);
+      if (stay.length === 0) break;
+      cur = cur.select(stay);
+      V.keep(stay);
+    }
+    return result;
+  });
 }

@@ -4,7 +4,7 @@
 // and copies the whole basis to grow it. Here each row's two passes run back to back on its basis while it is in
 // cache, vectors are written where they stay, and a restart or a converged row moves nothing (rows are slots).
 // The operator products stay on the backend: each step hands it the newest vectors as one [R, n] tensor.
-// One WebAssembly instance (its own memory) per basis, freed with it.
+// One WebAssembly instance (its own memory) per basis; a released basis's instance serves the next one on the thread.
 import bytes from '../wasm/generated/krylov.wasm';
 import { tf, type Tensor2D } from '../backend/tf';
 import { randomUnitRows } from './krylov';
@@ -23,6 +23,15 @@ interface Kernels {
 
 let compiled: WebAssembly.Module | undefined;
 
+/**
+ * Instances whose basis was released, for the next bases on this thread (Lanczos after Arnoldi, the next chunk):
+ * their memory is mapped and touched already, where a new instance's pages fault in one by one as its basis grows.
+ * Up to two (Golub–Kahan holds two bases at once), each at most IDLE_MAX_BYTES: a long-lived engine does not keep the
+ * memory of an exceptionally large run.
+ */
+const idle: Kernels[] = [];
+const IDLE_MAX_BYTES = 256 * 2 ** 20;
+
 /** Vectors per block of storage (wasm/krylov.ts BLOCK): a basis grows a block at a time. */
 const VECTORS_PER_BLOCK = 16;
 
@@ -35,6 +44,16 @@ export interface Projection {
   coeffs: Float64Array;
   /** ‖w − V·c‖ per row. */
   norms: Float64Array;
+}
+
+/** `body` with a new basis (rows × n, up to `capacity` vectors), released when it returns or throws. */
+export function withBasis<T>(rows: number, n: number, capacity: number, body: (basis: RowBasis) => T): T {
+  const basis = new RowBasis(rows, n, capacity);
+  try {
+    return body(basis);
+  } finally {
+    basis.release();
+  }
 }
 
 export class RowBasis {
@@ -51,6 +70,7 @@ export class RowBasis {
   private slots: number[];
   /** Vectors held per row. */
   size = 0;
+  private released = false;
 
   /**
    * `rows` rows of vectors of length n, up to `capacity` vectors each (the storage grows a block of vectors at a
@@ -58,7 +78,7 @@ export class RowBasis {
    */
   constructor(rows: number, readonly n: number, readonly capacity: number) {
     compiled ??= new WebAssembly.Module(bytes);
-    this.k = new WebAssembly.Instance(compiled, {}).exports as unknown as Kernels;
+    this.k = idle.pop() ?? (new WebAssembly.Instance(compiled, {}).exports as unknown as Kernels);
     this.block = this.k.blockSize();
     if (this.block !== VECTORS_PER_BLOCK) throw new Error(`internal: krylov.wasm stores ${this.block} vectors per block, not ${VECTORS_PER_BLOCK}`);
     this.total = rows;
@@ -76,6 +96,13 @@ export class RowBasis {
       scratch: this.alloc(capacity * 8),
     };
     this.ensure(1);
+  }
+
+  /** Done with this basis: its instance may serve the next one (this object must not be used again). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (idle.length < 2 && this.k.memory.buffer.byteLength <= IDLE_MAX_BYTES) idle.push(this.k);
   }
 
   /** Rows still in the basis. */
