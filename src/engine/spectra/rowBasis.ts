@@ -26,11 +26,11 @@ let compiled: WebAssembly.Module | undefined;
 /**
  * Instances whose basis was released, for the next bases on this thread (Lanczos after Arnoldi, the next chunk):
  * their memory is mapped and touched already, where a new instance's pages fault in one by one as its basis grows.
- * Up to two (Golub–Kahan holds two bases at once), each at most IDLE_MAX_BYTES: a long-lived engine does not keep the
- * memory of an exceptionally large run.
+ * Up to two (Golub–Kahan holds two bases at once), each at most IDLE_MAX_BYTES (W6's largest basis per thread: ~17 MB),
+ * so that a long-lived engine process keeps at most 128 MB per thread, not the memory of an exceptionally large run.
  */
 const idle: Kernels[] = [];
-const IDLE_MAX_BYTES = 256 * 2 ** 20;
+const IDLE_MAX_BYTES = 64 * 2 ** 20;
 
 /** Vectors per block of storage (wasm/krylov.ts BLOCK): a basis grows a block at a time. */
 const VECTORS_PER_BLOCK = 16;
