@@ -93,8 +93,10 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
       const R = rows.active.length;
       // u = J·v − β·u_prev, orthogonal to every earlier u.
       const betaPrev = step > 0 ? Float32Array.from(rows.betas, (b) => b[b.length - 1]) : undefined;
+      // v_step, fetched from the basis once: J·v now, α·v below.
+      const v = V.tensor(step);
       const raw = t.tidy(() => {
-        const jv = cur.apply(V.tensor(step));
+        const jv = cur.apply(v);
         return betaPrev ? (t.sub(jv, t.mul(t.tensor2d(betaPrev, [R, 1]), U.tensor(step - 1))) as Tensor2D) : jv;
       });
       const { norms: alpha } = U.orthogonalize(raw);
@@ -102,7 +104,8 @@ export function spectralNorms(op: BatchedOperator, options: KrylovOptions = DEFA
       const replaceU = Array.from(alpha, (a, r) => a <= NEGLIGIBLE * Math.max(rows.scale[r], a));
       U.append(alpha, replaceU, { seed: options.seed, stream: `lanczos-u${step}` });
       // w = Jᵀ·u − α·v, orthogonal to every earlier v.
-      const wRaw = t.tidy(() => t.sub(cur.applyT(U.tensor(step)), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), V.tensor(step))) as Tensor2D);
+      const wRaw = t.tidy(() => t.sub(cur.applyT(U.tensor(step)), t.mul(t.tensor2d(Float32Array.from(alpha), [R, 1]), v)) as Tensor2D);
+      v.dispose();
       const { norms: beta } = V.orthogonalize(wRaw);
       wRaw.dispose();
       const replaceV = Array.from(beta, (b, r) => b <= NEGLIGIBLE * Math.max(rows.scale[r], alpha[r], b));
